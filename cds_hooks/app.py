@@ -1,0 +1,103 @@
+"""create_app(): the FastAPI application with its routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from fhir_mapping.fhir_client import FhirReader
+from tki_resistance.knowledge_base import Knowledge, default_knowledge
+
+from .errors import CdsError, operation_outcome
+from .openapi import install_openapi
+from .routes import router
+from .runtime import Runtime
+from .settings import Settings, get_settings
+from .storage import FeedbackStore
+
+__all__ = ["create_app", "service_version"]
+
+logger = logging.getLogger("cml_cds")
+
+
+def service_version() -> str:
+    try:
+        return version("cml-cds")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def cds_error(_: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, CdsError):  # pragma: no cover - registered for CdsError only
+            raise exc
+        return JSONResponse(exc.outcome(), status_code=exc.status_code)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it only
+            raise exc
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        return JSONResponse(operation_outcome(code, str(exc.detail)), status_code=exc.status_code)
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(operation_outcome("invalid", "invalid request"), status_code=400)
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return JSONResponse(operation_outcome("exception", "internal error"), status_code=500)
+
+    app.add_exception_handler(CdsError, cds_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    knowledge: Knowledge | None = None,
+    today: Callable[[], date] = _today,
+    fhir_reader: FhirReader | None = None,
+) -> FastAPI:
+    """Build the app. Knowledge is loaded (and validated) here, so a bad table stops start-up."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="cml-cds",
+        version=service_version(),
+        summary="CDS Hooks 2.0 service: TKI response and resistance in chronic myeloid leukaemia",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = Runtime(
+        settings=settings,
+        knowledge=knowledge or default_knowledge(),
+        feedback=FeedbackStore(settings.database_path),
+        today=today,
+        fhir_reader=fhir_reader,
+        version=service_version(),
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,
+        max_age=600,
+    )
+    _install_error_handlers(app)
+    app.include_router(router)
+    install_openapi(app)
+    return app

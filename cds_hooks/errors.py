@@ -1,0 +1,68 @@
+"""Errors the HTTP edge answers with, each rendered as a FHIR OperationOutcome.
+
+CdsError                      base: status code + OperationOutcome issue code
+├── BadRequest         400    malformed JSON, not a CDS Hooks request, wrong hook
+├── Unauthorized       401    authentication failed (no details in the body)
+├── NotFound           404    unknown CDS service
+├── PreconditionFailed 412    required FHIR data neither prefetched nor readable (CDS Hooks §412)
+└── PayloadTooLarge    413    body over the configured size limit
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BadRequest",
+    "CdsError",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "Unauthorized",
+    "operation_outcome",
+]
+
+
+def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
+    """A FHIR R4 OperationOutcome with one issue."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }
+
+
+class CdsError(Exception):
+    status_code = 500
+    issue_code = "exception"
+
+    def __init__(self, diagnostics: str) -> None:
+        super().__init__(diagnostics)
+        self.diagnostics = diagnostics
+
+    def outcome(self) -> dict[str, Any]:
+        return operation_outcome(self.issue_code, self.diagnostics)
+
+
+class BadRequest(CdsError):
+    status_code = 400
+    issue_code = "invalid"
+
+
+class Unauthorized(CdsError):
+    status_code = 401
+    issue_code = "login"
+
+
+class NotFound(CdsError):
+    status_code = 404
+    issue_code = "not-found"
+
+
+class PreconditionFailed(CdsError):
+    status_code = 412
+    issue_code = "incomplete"
+
+
+class PayloadTooLarge(CdsError):
+    status_code = 413
+    issue_code = "too-costly"

@@ -1,0 +1,183 @@
+"""CDS Hooks 2.0 wire models, named as the specification names them.
+
+Request models are lenient where the specification is (unknown fields are ignored: clients add
+extensions) and strict where it is not (required fields, enumerations). Response models are what the
+service sends; `openapi/` is generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = [
+    "AcceptedSuggestion",
+    "Action",
+    "Card",
+    "CdsResponse",
+    "Coding",
+    "DiscoveryResponse",
+    "Feedback",
+    "FeedbackRequest",
+    "FeedbackResponse",
+    "FhirAuthorization",
+    "HookRequest",
+    "Link",
+    "OperationOutcome",
+    "OverrideReason",
+    "PatientViewContext",
+    "ServiceDescriptor",
+    "Source",
+    "Suggestion",
+]
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_non_blank)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Coding(WireModel):
+    """CDS Hooks Coding: `display` is required for override reasons the service offers."""
+
+    system: str | None = None
+    code: str
+    display: str | None = None
+
+
+class ServiceDescriptor(WireModel):
+    hook: str
+    title: str | None = None
+    description: str
+    id: str
+    prefetch: dict[str, str] | None = None
+    usageRequirements: str | None = None
+
+
+class DiscoveryResponse(WireModel):
+    services: list[ServiceDescriptor]
+
+
+class FhirAuthorization(WireModel):
+    """The access token to the EHR's FHIR server: transient, never logged or stored."""
+
+    access_token: NonBlank = Field(repr=False)
+    token_type: Literal["Bearer", "bearer"]
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
+
+
+class PatientViewContext(WireModel):
+    userId: NonBlank
+    patientId: NonBlank
+    encounterId: str | None = None
+
+
+class HookRequest(WireModel):
+    """A CDS service call. `context` and `prefetch` stay raw JSON here; the service validates them."""
+
+    hook: NonBlank
+    hookInstance: NonBlank
+    fhirServer: str | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: dict[str, JsonValue]
+    prefetch: dict[str, Any] | None = None
+    extension: dict[str, JsonValue] | None = None
+
+
+class Source(WireModel):
+    label: str
+    url: str | None = None
+    icon: str | None = None
+    topic: Coding | None = None
+
+
+class Action(WireModel):
+    type: Literal["create", "update", "delete"]
+    description: str
+    resource: dict[str, JsonValue] | None = None
+    resourceId: str | None = None
+
+
+class Suggestion(WireModel):
+    label: str
+    uuid: str | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = None
+
+
+class Link(WireModel):
+    label: str
+    url: str
+    type: Literal["absolute", "smart"]
+    appContext: str | None = None
+    autolaunchable: bool | None = None
+
+
+class Card(WireModel):
+    uuid: str | None = None
+    summary: str = Field(max_length=139)
+    detail: str | None = None
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
+    links: list[Link] | None = None
+    extension: dict[str, JsonValue] | None = None
+
+
+class CdsResponse(WireModel):
+    cards: list[Card]
+    systemActions: list[Action] | None = None
+    extension: dict[str, JsonValue] | None = None
+
+
+class AcceptedSuggestion(WireModel):
+    id: NonBlank
+
+
+class OverrideReason(WireModel):
+    reason: Coding | None = None
+    userComment: str | None = None
+
+
+class Feedback(WireModel):
+    card: NonBlank
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: NonBlank
+
+
+class FeedbackRequest(WireModel):
+    feedback: list[Feedback] = Field(min_length=1)
+
+
+class OperationOutcomeIssue(WireModel):
+    severity: Literal["fatal", "error", "warning", "information"]
+    code: str
+    diagnostics: str | None = None
+
+
+class OperationOutcome(WireModel):
+    """FHIR R4 OperationOutcome: the body of every error response."""
+
+    resourceType: Literal["OperationOutcome"]
+    issue: list[OperationOutcomeIssue] = Field(min_length=1)
+
+
+class FeedbackResponse(WireModel):
+    stored: int = Field(description="feedback items stored by this call")
+    duplicates: int = Field(description="items already stored earlier (feedback is idempotent)")

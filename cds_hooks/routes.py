@@ -1,0 +1,115 @@
+"""The three CDS Hooks endpoints, thin: parse, delegate to the service registry, serialise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from .body import read_body
+from .errors import BadRequest, NotFound
+from .models import (
+    CdsResponse,
+    DiscoveryResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    HookRequest,
+    OperationOutcome,
+)
+from .runtime import RuntimeDep
+from .services import REGISTRY, CdsService
+from .services.base import CallContext
+
+__all__ = ["router"]
+
+router = APIRouter()
+JSON = "application/json"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": OperationOutcome, "description": description}
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    """Document a request body the route parses itself (from bytes, once)."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {JSON: {"schema": ref}}}}
+
+
+def _service(service_id: str) -> CdsService:
+    service = REGISTRY.get(service_id)
+    if service is None:
+        raise NotFound(f"no CDS service '{service_id}'")
+    return service
+
+
+def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise BadRequest(f"malformed JSON: {first['msg']}") from exc
+        where = ".".join(map(str, first["loc"])) or "body"
+        kind = "CDS Hooks request" if model is HookRequest else "CDS Hooks feedback"
+        raise BadRequest(f"not a valid {kind}: {where}: {first['msg']}") from exc
+
+
+@router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True, tags=["discovery"])
+async def discovery() -> Response:
+    """CDS Hooks discovery: the services this server hosts, sorted by id."""
+    services = [REGISTRY[key].descriptor for key in sorted(REGISTRY)]
+    body = DiscoveryResponse(services=services).model_dump_json(exclude_none=True)
+    return Response(body, media_type=JSON)
+
+
+@router.post(
+    "/cds-services/{service_id}",
+    response_model=CdsResponse,
+    response_model_exclude_none=True,
+    responses={
+        400: _error("Malformed JSON, not a CDS Hooks request, or a hook the service does not answer"),
+        404: _error("Unknown CDS service"),
+        412: _error("Required FHIR data was neither prefetched nor readable from fhirServer"),
+        413: _error("Request body over the configured size limit"),
+    },
+    openapi_extra=_body(HookRequest),
+    tags=["services"],
+)
+async def call_service(service_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Call a CDS service with a hook request; answers cards."""
+    service = _service(service_id)
+    hook_request: HookRequest = _parse(HookRequest, await read_body(request, runtime.settings.max_body_bytes))
+    context = CallContext(
+        knowledge=runtime.knowledge,
+        today=runtime.today,
+        fhir_reader=runtime.fhir_reader,
+        service_version=runtime.version,
+    )
+    response = await service.call(hook_request, context)
+    return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
+
+
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    response_model=FeedbackResponse,
+    responses={
+        400: _error("Malformed JSON or not CDS Hooks feedback"),
+        404: _error("Unknown CDS service"),
+        413: _error("Request body over the configured size limit"),
+    },
+    openapi_extra=_body(FeedbackRequest),
+    tags=["feedback"],
+)
+async def feedback(service_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    """CDS Hooks 2.0 feedback on cards; stored once however often it is sent."""
+    _service(service_id)
+    items: FeedbackRequest = _parse(FeedbackRequest, await read_body(request, runtime.settings.max_body_bytes))
+    for item in items.feedback:
+        if item.outcome == "accepted" and not item.acceptedSuggestions:
+            raise BadRequest("feedback: acceptedSuggestions is required for an 'accepted' outcome")
+    from starlette.concurrency import run_in_threadpool
+
+    stored, duplicates = await run_in_threadpool(runtime.feedback.add, service_id, list(items.feedback))
+    return Response(FeedbackResponse(stored=stored, duplicates=duplicates).model_dump_json(), media_type=JSON)

@@ -1,0 +1,10 @@
+"""One module per CDS service; `REGISTRY` maps service id → service."""
+
+from __future__ import annotations
+
+from .base import CdsService
+from .cml_tki_resistance import CML_TKI_RESISTANCE
+
+__all__ = ["REGISTRY", "CdsService"]
+
+REGISTRY: dict[str, CdsService] = {service.descriptor.id: service for service in (CML_TKI_RESISTANCE,)}

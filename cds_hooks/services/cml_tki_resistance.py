@@ -1,0 +1,124 @@
+"""`cml-tki-resistance` on `patient-view`: request → mapping → model → algorithm → findings → cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from fhir_mapping import build_snapshot
+from fhir_mapping.fhir_client import FhirReadError
+from tki_resistance import assess
+
+from ..cards import render_cards
+from ..errors import BadRequest, PreconditionFailed
+from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
+from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
+from .base import CallContext, CdsService
+
+__all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS"]
+
+HOOK = "patient-view"
+_P = "{{context.patientId}}"
+_LOINC = "http://loinc.org|"
+
+PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
+    PrefetchKey("patient", f"Patient/{_P}", True, "the patient"),
+    PrefetchKey(
+        "bcrAbl1",
+        f"Observation?patient={_P}&code="
+        + ",".join(
+            _LOINC + code
+            for code in (
+                "69380-4",
+                "46434-7",
+                "21822-2",
+                "21823-0",
+                "42714-6",
+                "21821-4",
+                "69381-2",
+                "69382-0",
+            )
+        )
+        + "&_sort=date",
+        True,
+        "BCR::ABL1 transcript results",
+    ),
+    PrefetchKey(
+        "kinaseDomainVariants",
+        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("69548-6", "55135-8", "84414-2")),
+        True,
+        "BCR::ABL1 kinase-domain mutation results",
+    ),
+    PrefetchKey("medicationStatements", f"MedicationStatement?patient={_P}", True, "medication statements"),
+    PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
+    PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
+    PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+)
+
+DESCRIPTOR = ServiceDescriptor(
+    hook=HOOK,
+    id="cml-tki-resistance",
+    title="CML: TKI response and resistance",
+    description=(
+        "Assesses the response of chronic myeloid leukaemia to the current tyrosine kinase inhibitor by the "
+        "ELN 2020 milestones, and flags mutation testing, TKIs to avoid, extrinsic causes and transplant "
+        "referral (Soverini & Castagnetti, Blood 2026)."
+    ),
+    prefetch={key.key: key.template for key in PREFETCH_KEYS},
+    usageRequirements=(
+        "BCR::ABL1 results on the International Scale (LOINC 69380-4, %), kinase-domain variants (Genomics "
+        "Reporting IG) and MedicationStatements, by prefetch or by fhirServer with fhirAuthorization."
+    ),
+)
+
+
+async def _resolve(
+    request: HookRequest, context: dict[str, Any], call: CallContext
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
+    data: dict[str, Any] = dict(request.prefetch or {})
+    missing = unsatisfied_keys(PREFETCH_KEYS, data)
+    failed: dict[str, str] = {}
+    if missing and request.fhirServer and call.fhir_reader is not None:
+        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+        queries = {k.key: fill_template(k.template, context) for k in missing}
+        try:
+            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
+        except FhirReadError as exc:
+            failed[exc.key] = exc.reason
+        missing = unsatisfied_keys(PREFETCH_KEYS, data)
+    required = [k for k in missing if k.required]
+    if required:
+        how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
+        names = ", ".join(k.key for k in required)
+        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
+    return data, tuple(k.description for k in missing)
+
+
+async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
+    if request.hook != HOOK:
+        raise BadRequest(f"service cml-tki-resistance answers hook '{HOOK}', not '{request.hook}'")
+    try:
+        context = PatientViewContext.model_validate(request.context)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+    prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
+    snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+    findings = assess(snapshot, call_context.knowledge)
+    cards = render_cards(findings, context.patientId, request.hookInstance)
+    return CdsResponse(
+        cards=cards,
+        extension={
+            "org.cmlcds.response": {
+                "serviceVersion": call_context.service_version,
+                "knowledgeVersion": call_context.knowledge.version,
+                "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
+            }
+        },
+    )
+
+
+CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -1,0 +1,133 @@
+"""Builders for FHIR R4 fixtures and hook requests, so tests read as clinical scenarios."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from typing import Any
+
+TODAY = date(2026, 11, 22)
+PATIENT = "cml-1"
+_ids = itertools.count(1)
+
+
+def next_id(prefix: str) -> str:
+    return f"{prefix}-{next(_ids)}"
+
+
+def days_after(start: date, months: float) -> date:
+    return start + timedelta(days=round(months * 365.25 / 12))
+
+
+def bcr_abl1(
+    taken: date,
+    value: float | None,
+    *,
+    unit: str | None = "%",
+    code: str = "69380-4",
+    status: str = "final",
+    patient: str = PATIENT,
+    ident: str | None = None,
+    comparator: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A BCR::ABL1 result Observation (LOINC 69380-4, International Scale, percent by default)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": ident or next_id("bcr"),
+        "status": status,
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": "BCR-ABL1/ABL1 IS"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": taken.isoformat(),
+    }
+    if value is not None:
+        quantity: dict[str, Any] = {"value": value}
+        if unit is not None:
+            quantity |= {"unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+        if comparator:
+            quantity["comparator"] = comparator
+        resource["valueQuantity"] = quantity
+    resource.update(extra)
+    return resource
+
+
+def tki_statement(
+    drug: str,
+    start: date,
+    *,
+    end: date | None = None,
+    status: str = "active",
+    dose_mg: float | None = None,
+    per_day: int = 1,
+    patient: str = PATIENT,
+    ident: str | None = None,
+    rxnorm: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A MedicationStatement for a TKI, by generic name (or an RxNorm code)."""
+    concept: dict[str, Any] = {"text": drug}
+    if rxnorm:
+        concept["coding"] = [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm}]
+    period: dict[str, str] = {"start": start.isoformat()}
+    if end:
+        period["end"] = end.isoformat()
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": ident or next_id("ms"),
+        "status": status,
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectivePeriod": period,
+    }
+    if dose_mg is not None:
+        resource["dosage"] = [
+            {
+                "timing": {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": dose_mg, "unit": "mg", "code": "mg"}}],
+            }
+        ]
+    resource.update(extra)
+    return resource
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def patient(ident: str = PATIENT) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": ident, "birthDate": "1960-04-02"}
+
+
+def hook_request(
+    *,
+    transcripts: list[dict[str, Any]] | None = None,
+    medications: list[dict[str, Any]] | None = None,
+    variants: list[dict[str, Any]] | None = None,
+    orders: list[dict[str, Any]] | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+    procedures: list[dict[str, Any]] | None = None,
+    patient_id: str = PATIENT,
+    hook: str = "patient-view",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A complete patient-view request with every prefetch key the service publishes."""
+    request: dict[str, Any] = {
+        "hook": hook,
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/example", "patientId": patient_id},
+        "prefetch": {
+            "patient": patient(patient_id),
+            "bcrAbl1": bundle(*(transcripts or [])),
+            "kinaseDomainVariants": bundle(*(variants or [])),
+            "medicationStatements": bundle(*(medications or [])),
+            "medicationRequests": bundle(*(orders or [])),
+            "conditions": bundle(*(conditions or [])),
+            "procedures": bundle(*(procedures or [])),
+        },
+    }
+    request.update(overrides)
+    return request

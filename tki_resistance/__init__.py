@@ -1,0 +1,48 @@
+"""The clinical core: pure functions over a typed patient model, knowledge loaded from reviewed data.
+
+No HTTP and no FHIR in here: `fhir_mapping` builds the `PatientSnapshot`, `cds_hooks` renders findings.
+"""
+
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity
+from .knowledge_base import Knowledge, KnowledgeError, default_knowledge, load_knowledge
+from .model import (
+    TKIS,
+    Comedication,
+    Comorbidity,
+    Comparator,
+    DiseasePhase,
+    Exclusion,
+    KinaseDomainTest,
+    PatientSnapshot,
+    StopReason,
+    TkiExposure,
+    TranscriptResult,
+    Variant,
+)
+from .pipeline import assess
+
+__all__ = [
+    "TKIS",
+    "Comedication",
+    "Comorbidity",
+    "Comparator",
+    "DiseasePhase",
+    "Evidence",
+    "Exclusion",
+    "Finding",
+    "FindingCode",
+    "KinaseDomainTest",
+    "Knowledge",
+    "KnowledgeError",
+    "PatientSnapshot",
+    "ResponseCategory",
+    "RuleRef",
+    "Severity",
+    "StopReason",
+    "TkiExposure",
+    "TranscriptResult",
+    "Variant",
+    "assess",
+    "default_knowledge",
+    "load_knowledge",
+]

@@ -1,0 +1,80 @@
+"""Say what could not be used or assessed, so that no card never means "could not tell"."""
+
+from __future__ import annotations
+
+from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
+from .model import PatientSnapshot
+
+__all__ = ["data_quality_findings"]
+
+_SAFETY_RULE = RuleRef(
+    id="cmlcds.data.excluded",
+    guideline="cml-cds",
+    source="cml-cds safety rule: never silently drop or guess data",
+    verified=True,
+    text="A record that cannot be interpreted is excluded and reported.",
+)
+_NOT_ASSESSABLE_RULE = RuleRef(
+    id="cmlcds.data.not-assessable",
+    guideline="cml-cds",
+    source="cml-cds safety rule: silence means nothing to act on, never could not tell",
+    verified=True,
+    text="Milestones need a current TKI with a start date and BCR::ABL1 IS results on it.",
+)
+
+
+def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
+    """An info finding listing excluded records; another when the response could not be assessed."""
+    findings: list[Finding] = []
+    if snapshot.exclusions:
+        count = len(snapshot.exclusions)
+        findings.append(
+            Finding(
+                code=FindingCode.DATA_EXCLUDED,
+                severity=Severity.INFO,
+                summary=f"{count} record{'s' if count > 1 else ''} excluded from the assessment",
+                rules=(_SAFETY_RULE,),
+                evidence=tuple(Evidence("Excluded", e.reason, None, e.reference) for e in snapshot.exclusions),
+                detail=("These records could not be interpreted safely and were not used. Check them in the chart.",),
+            )
+        )
+    if snapshot.unavailable:
+        findings.append(
+            Finding(
+                code=FindingCode.NOT_ASSESSABLE,
+                severity=Severity.INFO,
+                summary="Some checks not done: " + ", ".join(snapshot.unavailable) + " not provided",
+                rules=(_NOT_ASSESSABLE_RULE,),
+                detail=(
+                    "The EHR provided neither these data nor access to its FHIR server: "
+                    + "; ".join(snapshot.unavailable)
+                    + ". The checks that need them were not done.",
+                ),
+            )
+        )
+    reason = _not_assessable_reason(snapshot)
+    if reason is not None:
+        findings.append(
+            Finding(
+                code=FindingCode.NOT_ASSESSABLE,
+                severity=Severity.INFO,
+                summary=f"Response to TKI not assessable: {reason}",
+                rules=(_NOT_ASSESSABLE_RULE,),
+                detail=(
+                    reason[0].upper() + reason[1:] + ".",
+                    "No milestone card does not mean an optimal response.",
+                ),
+            )
+        )
+    return findings
+
+
+def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:
+    current = snapshot.current_tki
+    if current is None:
+        return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
+    if current.start is None:
+        return f"the start date of {current.drug} is not recorded"
+    if not any(t.taken >= current.start for t in snapshot.transcripts):
+        return f"no usable BCR::ABL1 IS result since {current.drug} was started"
+    return None

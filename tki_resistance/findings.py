@@ -1,0 +1,95 @@
+"""What the algorithm concludes: findings, each with the rule and the data points behind it.
+
+A finding is the algorithm's whole output. It is rendered into a CDS Hooks card at the HTTP edge, but it
+carries everything a card needs so that the edge never re-derives clinical meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Evidence", "Finding", "FindingCode", "ResponseCategory", "RuleRef", "Severity"]
+
+
+class FindingCode(StrEnum):
+    """The contract's finding codes (`extension["org.cmlcds.finding"].code`)."""
+
+    MILESTONE_WARNING = "milestone-warning"
+    MILESTONE_FAILURE = "milestone-failure"
+    MUTATION_TESTING = "mutation-testing"
+    AVOID_TKI = "avoid-tki"
+    EXTRINSIC_CAUSES = "extrinsic-causes"
+    SCT_REFERRAL = "sct-referral"
+    ADVANCED_PHASE = "advanced-phase"
+    DOSE_CHECK = "dose-check"
+    COMORBIDITY_CAUTION = "comorbidity-caution"
+    MONITORING_DUE = "monitoring-due"
+    TFR_ELIGIBLE = "tfr-eligible"
+    DATA_EXCLUDED = "data-excluded"
+    NOT_ASSESSABLE = "not-assessable"
+
+
+class Severity(StrEnum):
+    """Urgency, mapped 1:1 onto the CDS Hooks card indicator."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class ResponseCategory(StrEnum):
+    OPTIMAL = "optimal"
+    WARNING = "warning"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A knowledge-base rule: stable id, the guideline it encodes, its source key and whether verified."""
+
+    id: str
+    guideline: str
+    source: str
+    verified: bool
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A data point a finding rests on: what it is, its value, its date, and the record it came from."""
+
+    label: str
+    value: str
+    date: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One conclusion, ready to become one card."""
+
+    code: FindingCode
+    severity: Severity
+    summary: str
+    rules: tuple[RuleRef, ...]
+    evidence: tuple[Evidence, ...] = ()
+    detail: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+    mutations: tuple[str, ...] = ()
+    response: dict[str, Any] | None = None
+    suggest_service_request: bool = False
+    override_reasons: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def guideline(self) -> str:
+        """The guideline of the first (deciding) rule."""
+        return self.rules[0].guideline if self.rules else "cml-cds"
+
+    @property
+    def verified(self) -> bool:
+        """A finding is verified only when every rule behind it is."""
+        return all(rule.verified for rule in self.rules)

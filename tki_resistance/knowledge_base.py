@@ -1,0 +1,126 @@
+"""Load and validate the knowledge tables at start-up: a malformed table stops the service, loudly.
+
+The tables live in `tki_resistance/knowledge/*.toml`, one file per table, each opening with a legend for
+the reviewing haematologist. `sources.toml` is the registry every row's `source` must point into.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from .findings import RuleRef
+from .knowledge_schema import TABLES, KnowledgeRow, MilestoneRow, SourceRow
+
+__all__ = ["KNOWLEDGE_DIR", "Knowledge", "KnowledgeError", "default_knowledge", "load_knowledge"]
+
+KNOWLEDGE_DIR = Path(__file__).parent / "knowledge"
+
+RowT = TypeVar("RowT", bound=KnowledgeRow)
+
+
+class KnowledgeError(Exception):
+    """A knowledge table is missing, malformed, or points at a source that does not exist."""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """All knowledge tables, validated, with a content version that every response reports."""
+
+    version: str
+    sources: dict[str, SourceRow]
+    tables: dict[str, tuple[KnowledgeRow, ...]]
+
+    def rows(self, table: str, row_type: type[RowT]) -> tuple[RowT, ...]:
+        rows = self.tables[table]
+        if not all(isinstance(r, row_type) for r in rows):
+            raise KnowledgeError(f"table {table!r} does not hold {row_type.__name__} rows")
+        return rows  # type: ignore[return-value]
+
+    @property
+    def milestones(self) -> tuple[MilestoneRow, ...]:
+        return self.rows("milestones", MilestoneRow)
+
+    def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
+        """The reference a finding carries for `row`: id, guideline, source key, verified flag."""
+        source = self.sources[row.source]
+        return RuleRef(
+            id=row.id,
+            guideline=guideline or source.guideline,
+            source=f"{source.key}: {source.citation}",
+            verified=row.verified,
+            text=text or row.note,
+            url=source.url,
+        )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"knowledge table missing: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{path.name}: not valid TOML: {exc}") from exc
+
+
+def _validate_rows(path: Path, array: str, model: type[KnowledgeRow], raw: Sequence[Any]) -> tuple[KnowledgeRow, ...]:
+    rows: list[KnowledgeRow] = []
+    for index, item in enumerate(raw, start=1):
+        try:
+            rows.append(model.model_validate(item))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise KnowledgeError(f"{path.name}: [[{array}]] row {index}: {problems}") from exc
+    return tuple(rows)
+
+
+def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
+    """Read every table, validate each row, check ids are unique and every source key resolves."""
+    digest = hashlib.sha256()
+    sources_path = directory / "sources.toml"
+    sources_doc = _read_toml(sources_path)
+    digest.update(sources_path.read_bytes())
+    sources: dict[str, SourceRow] = {}
+    for index, item in enumerate(sources_doc.get("source", []), start=1):
+        try:
+            source = SourceRow.model_validate(item)
+        except ValidationError as exc:
+            raise KnowledgeError(f"sources.toml: [[source]] row {index}: {exc.errors()[0]['msg']}") from exc
+        if source.key in sources:
+            raise KnowledgeError(f"sources.toml: duplicate source key {source.key!r}")
+        sources[source.key] = source
+
+    tables: dict[str, tuple[KnowledgeRow, ...]] = {}
+    seen_ids: dict[str, str] = {}
+    for name, (array, model) in sorted(TABLES.items()):
+        path = directory / f"{name}.toml"
+        document = _read_toml(path)
+        digest.update(path.read_bytes())
+        raw = document.get(array)
+        if not isinstance(raw, list) or not raw:
+            raise KnowledgeError(f"{path.name}: no [[{array}]] rows")
+        rows = _validate_rows(path, array, model, raw)
+        for row in rows:
+            if row.id in seen_ids:
+                raise KnowledgeError(f"{path.name}: rule id {row.id!r} already used in {seen_ids[row.id]}")
+            seen_ids[row.id] = path.name
+            if row.source not in sources:
+                raise KnowledgeError(f"{path.name}: rule {row.id!r} cites unknown source {row.source!r}")
+        tables[name] = rows
+
+    version = str(sources_doc.get("meta", {}).get("version", "0"))
+    return Knowledge(version=f"{version}+{digest.hexdigest()[:12]}", sources=sources, tables=tables)
+
+
+@cache
+def default_knowledge() -> Knowledge:
+    """The bundled knowledge base, loaded once per process."""
+    return load_knowledge()

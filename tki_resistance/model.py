@@ -1,0 +1,180 @@
+"""The internal model: what the algorithm knows about one patient, in clinicians' words.
+
+Every class is a frozen dataclass built by `fhir_mapping` and read by the algorithm. Nothing here knows
+about FHIR or HTTP: a fact carries the id of the record it came from (`source`) only so that a card can
+name the data point it used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+__all__ = [
+    "TKIS",
+    "Comedication",
+    "Comorbidity",
+    "Comparator",
+    "DiseasePhase",
+    "Exclusion",
+    "KinaseDomainTest",
+    "PatientSnapshot",
+    "StopReason",
+    "TkiExposure",
+    "TranscriptResult",
+    "Variant",
+    "months_between",
+]
+
+#: The six BCR::ABL1 tyrosine kinase inhibitors, lowercase INN, as the contract spells them.
+TKIS: tuple[str, ...] = ("imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib")
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def months_between(start: date, end: date) -> float:
+    """Months from `start` to `end` as a decimal (30.44-day months), the unit of ELN milestones."""
+    return (end - start).days / DAYS_PER_MONTH
+
+
+class Comparator(StrEnum):
+    """How a reported BCR::ABL1 value relates to the true level."""
+
+    EQUAL = "="
+    LESS_THAN = "<"
+    AT_MOST = "<="
+
+
+class StopReason(StrEnum):
+    """Why a TKI was stopped: only resistance counts toward failure; intolerance never does."""
+
+    RESISTANCE = "resistance"
+    INTOLERANCE = "intolerance"
+    TFR = "treatment-free-remission"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class DiseasePhase(StrEnum):
+    CHRONIC = "chronic"
+    ACCELERATED = "accelerated"
+    BLAST = "blast"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptResult:
+    """One BCR::ABL1 result on the International Scale, in percent.
+
+    `percent_is` is the reported value; with `comparator` "<" the true level is below it (an undetectable
+    result with a sensitivity limit). `control_copies` (ABL1 or GUSB) lets undetectable results be scored
+    as MR4 / MR4.5 / MR5 by the EUTOS rules.
+    """
+
+    source: str
+    taken: date
+    percent_is: float
+    comparator: Comparator = Comparator.EQUAL
+    detected: bool = True
+    control_gene: str | None = None
+    control_copies: int | None = None
+    preliminary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A BCR::ABL1 kinase-domain variant, one-letter protein change without `p.` (e.g. `T315I`).
+
+    A compound mutation (two changes on the same molecule) has `components` of two or more changes and
+    `name` joined with `/` (`T315I/E255V`).
+    """
+
+    name: str
+    components: tuple[str, ...]
+    allele_fraction: float | None = None
+
+    @property
+    def is_compound(self) -> bool:
+        return len(self.components) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class KinaseDomainTest:
+    """One kinase-domain mutation analysis: no variants means "no mutation detected", still a test done."""
+
+    source: str
+    taken: date
+    variants: tuple[Variant, ...] = ()
+    method: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TkiExposure:
+    """One period on one TKI (a line of therapy when the drug changes)."""
+
+    source: str
+    drug: str
+    start: date | None
+    end: date | None = None
+    daily_dose_mg: float | None = None
+    dose_text: str | None = None
+    doses_per_day: int | None = None
+    active: bool = True
+    stop_reason: StopReason | None = None
+    ordered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Comedication:
+    """A non-TKI drug the patient takes, for interaction checks."""
+
+    source: str
+    name: str
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comorbidity:
+    """A recorded condition, keyed by the knowledge base's comorbidity vocabulary (e.g. `hypertension`)."""
+
+    source: str
+    key: str
+    display: str
+    onset: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A record the service did not use, and why: shown to the clinician, never silently dropped."""
+
+    reference: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientSnapshot:
+    """Everything the algorithm may use about one patient on one day (`as_of`)."""
+
+    patient_id: str
+    as_of: date
+    transcripts: tuple[TranscriptResult, ...] = ()
+    kinase_domain_tests: tuple[KinaseDomainTest, ...] = ()
+    tki_exposures: tuple[TkiExposure, ...] = ()
+    comedications: tuple[Comedication, ...] = ()
+    comorbidities: tuple[Comorbidity, ...] = ()
+    phase: DiseasePhase = DiseasePhase.UNKNOWN
+    phase_source: str | None = None
+    blast_percent: float | None = None
+    allogeneic_transplant: date | None = None
+    tfr_goal: bool = False
+    exclusions: tuple[Exclusion, ...] = field(default=())
+    unavailable: tuple[str, ...] = ()  # kinds of data the EHR did not provide (checks not done)
+
+    @property
+    def current_tki(self) -> TkiExposure | None:
+        """The active TKI with the latest start; None when the patient is on none."""
+        active = [e for e in self.tki_exposures if e.active and not e.ordered]
+        if not active:
+            return None
+        return max(active, key=lambda e: e.start or date.min)

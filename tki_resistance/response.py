@@ -1,0 +1,223 @@
+"""Response to the current TKI by the ELN 2020 molecular milestones.
+
+Rules (docs/methods/response.md):
+- Only results taken on or after the start of the current TKI count.
+- A result counts toward a milestone from `MILESTONE_WINDOW_DAYS` before it, so that a sample drawn a day
+  or two early never escapes its milestone. The latest result is judged against the latest milestone whose
+  window has opened; past the 12-month window the "any time" bands apply.
+- >10% at 3 months is a warning until a repeat 1–3 months later confirms it (then failure).
+- Once MMR (≤0.1%) was reached on the current TKI, the "any time" bands apply as well (loss of MMR is a
+  warning, >1% a failure); the worse of the two classifications is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import MilestoneRow
+from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult, months_between
+
+__all__ = [
+    "MILESTONE_WINDOW_DAYS",
+    "MilestoneAssessment",
+    "assess_milestones",
+    "classify_value",
+    "milestone_in_force",
+    "response_findings",
+]
+
+MILESTONE_WINDOW_DAYS = 42
+MMR_PERCENT = 0.1
+_CONFIRMATION_MIN_DAYS = 28
+_CONFIRMATION_MAX_DAYS = 92
+_MILESTONES = (3, 6, 12)
+_RANK = {ResponseCategory.OPTIMAL: 0, ResponseCategory.WARNING: 1, ResponseCategory.FAILURE: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneAssessment:
+    """How one result classifies on the current TKI, and by which knowledge row."""
+
+    milestone: int  # 3, 6, 12; 0 = any time
+    category: ResponseCategory
+    row: MilestoneRow
+    result: TranscriptResult
+    months_on_drug: float
+    confirmed_by: TranscriptResult | None = None
+    loss_of_mmr: bool = False
+
+
+def _milestone_date(start: date, months: int) -> date:
+    return start + timedelta(days=round(months * 365.25 / 12))
+
+
+def milestone_in_force(start: date, taken: date) -> int | None:
+    """The milestone a result taken on `taken` is judged by: 3, 6, 12, 0 (any time) or None (too early)."""
+    window = timedelta(days=MILESTONE_WINDOW_DAYS)
+    if taken > _milestone_date(start, 12) + window:
+        return 0
+    reached = [m for m in _MILESTONES if taken >= _milestone_date(start, m) - window]
+    return reached[-1] if reached else None
+
+
+def _in_band(value: float, row: MilestoneRow) -> bool:
+    above_ok = row.above is None or value > row.above
+    below_ok = row.at_most is None or value <= row.at_most
+    return above_ok and below_ok
+
+
+def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) -> MilestoneRow:
+    """The band `value` (percent IS) falls in at milestone `months`, ignoring confirmation-only rows."""
+    for row in rows:
+        if row.months == months and not row.requires_confirmation and _in_band(value, row):
+            return row
+    raise LookupError(f"no milestone band for {value}% at {months} months")
+
+
+def _usable(result: TranscriptResult, months: int, rows: tuple[MilestoneRow, ...]) -> bool:
+    """A "<x" result can be classified only when x itself falls in the optimal band."""
+    if result.comparator is Comparator.EQUAL:
+        return True
+    return classify_value(result.percent_is, months, rows).response == "optimal"
+
+
+def _confirmation(
+    results: list[TranscriptResult], latest: TranscriptResult, start: date, rows: tuple[MilestoneRow, ...]
+) -> tuple[MilestoneRow, TranscriptResult] | None:
+    """The 3-month failure row and the earlier >10% result it confirms, when the rule applies."""
+    confirm_rows = [r for r in rows if r.months == 3 and r.requires_confirmation]
+    if not confirm_rows or not _in_band(latest.percent_is, confirm_rows[0]):
+        return None
+    for earlier in reversed(results):
+        gap = (latest.taken - earlier.taken).days
+        if gap < _CONFIRMATION_MIN_DAYS:
+            continue
+        if gap > _CONFIRMATION_MAX_DAYS:
+            break
+        if milestone_in_force(start, earlier.taken) == 3 and _in_band(earlier.percent_is, confirm_rows[0]):
+            return confirm_rows[0], earlier
+    return None
+
+
+def assess_milestones(
+    exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
+) -> MilestoneAssessment | None:
+    """Classify the latest assessable result on `exposure`; None when nothing can be classified yet."""
+    if exposure.start is None:
+        return None
+    start = exposure.start
+    on_drug = sorted((t for t in transcripts if t.taken >= start), key=lambda t: t.taken)
+    candidates = [t for t in on_drug if (m := milestone_in_force(start, t.taken)) is not None and _usable(t, m, rows)]
+    if not candidates:
+        return None
+    latest = candidates[-1]
+    milestone = milestone_in_force(start, latest.taken) or 0  # never None: `candidates` are in force
+    months = months_between(start, latest.taken)
+    row = classify_value(latest.percent_is, milestone, rows)
+    assessment = MilestoneAssessment(milestone, ResponseCategory(row.response), row, latest, months)
+
+    confirmed = _confirmation(on_drug[: on_drug.index(latest)], latest, start, rows)
+    if confirmed is not None:
+        confirm_row, earlier = confirmed
+        assessment = MilestoneAssessment(3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier)
+
+    reached_mmr = any(t.percent_is <= MMR_PERCENT for t in on_drug if t.taken < latest.taken)
+    if reached_mmr and latest.percent_is > MMR_PERCENT and milestone != 0:
+        any_time = classify_value(latest.percent_is, 0, rows)
+        category = ResponseCategory(any_time.response)
+        if _RANK[category] > _RANK[assessment.category]:
+            assessment = MilestoneAssessment(0, category, any_time, latest, months, loss_of_mmr=True)
+    elif reached_mmr and latest.percent_is > MMR_PERCENT:
+        assessment = MilestoneAssessment(
+            assessment.milestone,
+            assessment.category,
+            assessment.row,
+            latest,
+            months,
+            assessment.confirmed_by,
+            loss_of_mmr=True,
+        )
+    return assessment
+
+
+def _format_percent(result: TranscriptResult) -> str:
+    prefix = "" if result.comparator is Comparator.EQUAL else result.comparator.value
+    return f"{prefix}{result.percent_is:g}% IS"
+
+
+def _milestone_label(assessment: MilestoneAssessment) -> str:
+    if assessment.confirmed_by is not None:
+        return ">10% at 3 months, confirmed"
+    if assessment.milestone == 0:
+        return "any time (after 12 months)" if not assessment.loss_of_mmr else "any time (loss of MMR)"
+    return f"{assessment.milestone}-month milestone"
+
+
+def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """`milestone-warning` / `milestone-failure` for the current TKI; nothing for an optimal response."""
+    exposure = snapshot.current_tki
+    if exposure is None:
+        return []
+    assessment = assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
+    if assessment is None or assessment.category is ResponseCategory.OPTIMAL:
+        return []
+
+    result = assessment.result
+    months = round(assessment.months_on_drug, 1)
+    failure = assessment.category is ResponseCategory.FAILURE
+    code = FindingCode.MILESTONE_FAILURE if failure else FindingCode.MILESTONE_WARNING
+    label = _milestone_label(assessment)
+    summary = (
+        f"ELN 2020 {assessment.category.value} on {exposure.drug}: BCR::ABL1 {_format_percent(result)} "
+        f"at {months:g} months ({label})"
+    )
+    evidence = [
+        Evidence("BCR::ABL1 (IS)", _format_percent(result), result.taken.isoformat(), result.source),
+        Evidence(
+            "Current TKI",
+            exposure.drug + (f" {exposure.daily_dose_mg:g} mg/day" if exposure.daily_dose_mg else ""),
+            exposure.start.isoformat() if exposure.start else None,
+            exposure.source,
+        ),
+    ]
+    if assessment.confirmed_by is not None:
+        earlier = assessment.confirmed_by
+        evidence.append(
+            Evidence(
+                "Earlier result (3 months)",
+                _format_percent(earlier),
+                earlier.taken.isoformat(),
+                earlier.source,
+            )
+        )
+    if result.preliminary:
+        evidence.append(Evidence("Result status", "preliminary", result.taken.isoformat(), result.source))
+
+    detail = [
+        f"Milestone applied: **{label}** (a result counts from {MILESTONE_WINDOW_DAYS // 7} weeks before "
+        "a milestone; the latest result is judged against the latest milestone reached).",
+    ]
+    if failure:
+        detail.append("ELN 2020: failure → change treatment (after excluding non-adherence and interactions).")
+    else:
+        detail.append(
+            "ELN 2020: warning → careful consideration of continuing or changing treatment; monitor more frequently."
+        )
+    if assessment.milestone == 3 and not failure:
+        detail.append("Repeat qPCR within 1–3 months: >10% confirmed is failure.")
+
+    return [
+        Finding(
+            code=code,
+            severity=Severity.WARNING,
+            summary=summary,
+            rules=(knowledge.rule(assessment.row),),
+            evidence=tuple(evidence),
+            detail=tuple(detail),
+            response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},
+            override_reasons=("Result already discussed", "Patient in a clinical trial"),
+        )
+    ]
