@@ -131,3 +131,95 @@ def hook_request(
     }
     request.update(overrides)
     return request
+
+
+def kd_variant(
+    taken: date,
+    protein_change: str | None,
+    *,
+    vaf: float | None = None,
+    patient: str = PATIENT,
+    ident: str | None = None,
+) -> dict[str, Any]:
+    """A Genomics Reporting IG (STU3) Variant Observation for ABL1; `None` = no mutation detected."""
+    components: list[dict[str, Any]] = [
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+            "valueCodeableConcept": {
+                "coding": [{"system": "http://www.genenames.org/geneId", "code": "HGNC:76", "display": "ABL1"}]
+            },
+        }
+    ]
+    if protein_change is not None:
+        components.append(
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "48005-3"}]},
+                "valueCodeableConcept": {
+                    "coding": [{"system": "http://varnomen.hgvs.org", "code": f"NP_005148.2:p.{protein_change}"}]
+                },
+            }
+        )
+    if vaf is not None:
+        components.append(
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "81258-6"}]},
+                "valueQuantity": {"value": vaf, "system": "http://unitsofmeasure.org", "code": "1"},
+            }
+        )
+    present = protein_change is not None
+    return {
+        "resourceType": "Observation",
+        "id": ident or next_id("var"),
+        "meta": {"profile": ["http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant"]},
+        "status": "final",
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+        ],
+        "code": {
+            "coding": [{"system": "http://loinc.org", "code": "69548-6", "display": "Genetic variant assessment"}]
+        },
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": taken.isoformat(),
+        "valueCodeableConcept": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "LA9633-4" if present else "LA9634-2",
+                    "display": "Present" if present else "Absent",
+                }
+            ]
+        },
+        "component": components,
+    }
+
+
+def condition(
+    snomed: str | None = None,
+    display: str = "",
+    *,
+    icd10: str | None = None,
+    patient: str = PATIENT,
+    ident: str | None = None,
+    onset: date | None = None,
+) -> dict[str, Any]:
+    """An active, confirmed Condition coded in SNOMED CT and/or ICD-10-CM."""
+    coding = []
+    if snomed:
+        coding.append({"system": "http://snomed.info/sct", "code": snomed, "display": display})
+    if icd10:
+        coding.append({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": icd10, "display": display})
+    resource: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": ident or next_id("cond"),
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+        },
+        "code": {"coding": coding, "text": display},
+        "subject": {"reference": f"Patient/{patient}"},
+    }
+    if onset:
+        resource["onsetDateTime"] = onset.isoformat()
+    return resource

@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 __all__ = [
+    "COMORBIDITY_KEYS",
     "TKIS",
     "Comedication",
     "Comorbidity",
@@ -31,6 +32,31 @@ __all__ = [
 TKIS: tuple[str, ...] = ("imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib")
 
 DAYS_PER_MONTH = 365.25 / 12
+
+#: The comorbidity vocabulary shared by the mapping (SNOMED CT / ICD-10 → key) and the knowledge tables.
+COMORBIDITY_KEYS: frozenset[str] = frozenset(
+    {
+        "hypertension",
+        "uncontrolled-hypertension",
+        "diabetes",
+        "dyslipidaemia",
+        "smoking",
+        "coronary-artery-disease",
+        "cerebrovascular-disease",
+        "peripheral-arterial-disease",
+        "heart-failure",
+        "pleural-effusion",
+        "pericardial-effusion",
+        "lung-disease",
+        "pulmonary-hypertension",
+        "qt-prolongation",
+        "pancreatitis",
+        "liver-disease",
+        "kidney-disease",
+        "gi-disease",
+        "bleeding-risk",
+    }
+)
 
 
 def months_between(start: date, end: date) -> float:
@@ -166,7 +192,10 @@ class PatientSnapshot:
     phase: DiseasePhase = DiseasePhase.UNKNOWN
     phase_source: str | None = None
     blast_percent: float | None = None
+    chromosomal_abnormalities: tuple[str, ...] = ()  # normalised: "+8", "+Ph", "i(17q)", "+19", "-7/7q-", …
     allogeneic_transplant: date | None = None
+    birth_date: date | None = None
+    transcript_type: str | None = None  # "e13a2", "e14a2", "e1a2", "e13a3", … where recorded
     tfr_goal: bool = False
     exclusions: tuple[Exclusion, ...] = field(default=())
     unavailable: tuple[str, ...] = ()  # kinds of data the EHR did not provide (checks not done)
