@@ -18,8 +18,8 @@ serve: $(STAMP)
 	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance tests bench
-	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance tests bench
+	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance tests $(wildcard bench)
+	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance tests $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance
