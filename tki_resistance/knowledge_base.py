@@ -17,7 +17,26 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from .findings import RuleRef
-from .knowledge_schema import TABLES, KnowledgeRow, MilestoneRow, SourceRow
+from .knowledge_schema import (
+    TABLES,
+    ComorbidityCautionRow,
+    CompoundRuleRow,
+    DoseRow,
+    DrugClassRow,
+    InteractionRow,
+    KnowledgeRow,
+    MilestoneRow,
+    MonitoringRow,
+    MutationRuleRow,
+    MutationTestingRow,
+    NccnRow,
+    PhaseRow,
+    ResponseLevelRow,
+    SctReferralRow,
+    SourceRow,
+    TfrCriterionRow,
+)
+from .model import COMORBIDITY_KEYS
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "KnowledgeError", "default_knowledge", "load_knowledge"]
 
@@ -48,12 +67,64 @@ class Knowledge:
     def milestones(self) -> tuple[MilestoneRow, ...]:
         return self.rows("milestones", MilestoneRow)
 
+    @property
+    def nccn_bands(self) -> tuple[NccnRow, ...]:
+        return self.rows("nccn_traffic_light", NccnRow)
+
+    @property
+    def response_levels(self) -> tuple[ResponseLevelRow, ...]:
+        return self.rows("response_levels", ResponseLevelRow)
+
+    @property
+    def mutation_rules(self) -> tuple[MutationRuleRow, ...]:
+        return self.rows("mutation_rules", MutationRuleRow)
+
+    @property
+    def compound_rules(self) -> tuple[CompoundRuleRow, ...]:
+        return self.rows("compound_rules", CompoundRuleRow)
+
+    @property
+    def doses(self) -> tuple[DoseRow, ...]:
+        return self.rows("doses", DoseRow)
+
+    @property
+    def drug_classes(self) -> tuple[DrugClassRow, ...]:
+        return self.rows("drug_classes", DrugClassRow)
+
+    @property
+    def interactions(self) -> tuple[InteractionRow, ...]:
+        return self.rows("interactions", InteractionRow)
+
+    @property
+    def comorbidity_cautions(self) -> tuple[ComorbidityCautionRow, ...]:
+        return self.rows("comorbidity_cautions", ComorbidityCautionRow)
+
+    @property
+    def tfr_criteria(self) -> tuple[TfrCriterionRow, ...]:
+        return self.rows("tfr_criteria", TfrCriterionRow)
+
+    @property
+    def monitoring_intervals(self) -> tuple[MonitoringRow, ...]:
+        return self.rows("monitoring_intervals", MonitoringRow)
+
+    @property
+    def phases(self) -> tuple[PhaseRow, ...]:
+        return self.rows("phases", PhaseRow)
+
+    @property
+    def mutation_testing(self) -> tuple[MutationTestingRow, ...]:
+        return self.rows("mutation_testing", MutationTestingRow)
+
+    @property
+    def sct_referral(self) -> tuple[SctReferralRow, ...]:
+        return self.rows("sct_referral", SctReferralRow)
+
     def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
         """The reference a finding carries for `row`: id, guideline, source key, verified flag."""
         source = self.sources[row.source]
         return RuleRef(
             id=row.id,
-            guideline=guideline or source.guideline,
+            guideline=guideline or getattr(row, "guideline", None) or source.guideline,
             source=f"{source.key}: {source.citation}",
             verified=row.verified,
             text=text or row.note,
@@ -80,6 +151,19 @@ def _validate_rows(path: Path, array: str, model: type[KnowledgeRow], raw: Seque
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise KnowledgeError(f"{path.name}: [[{array}]] row {index}: {problems}") from exc
     return tuple(rows)
+
+
+def _check_references(tables: dict[str, tuple[KnowledgeRow, ...]]) -> None:
+    """Cross-table checks: interactions name a known drug class, cautions a known comorbidity key."""
+    classes = {row.drug_class for row in tables["drug_classes"] if isinstance(row, DrugClassRow)}
+    for row in tables["interactions"]:
+        if isinstance(row, InteractionRow) and row.drug_class not in classes:
+            raise KnowledgeError(f"interactions.toml: rule {row.id!r} names unknown drug class {row.drug_class!r}")
+    for row in tables["comorbidity_cautions"]:
+        if isinstance(row, ComorbidityCautionRow) and row.comorbidity not in COMORBIDITY_KEYS:
+            raise KnowledgeError(
+                f"comorbidity_cautions.toml: rule {row.id!r} names unknown comorbidity {row.comorbidity!r}"
+            )
 
 
 def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
@@ -116,6 +200,7 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
                 raise KnowledgeError(f"{path.name}: rule {row.id!r} cites unknown source {row.source!r}")
         tables[name] = rows
 
+    _check_references(tables)
     version = str(sources_doc.get("meta", {}).get("version", "0"))
     return Knowledge(version=f"{version}+{digest.hexdigest()[:12]}", sources=sources, tables=tables)
 

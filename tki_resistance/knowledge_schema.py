@@ -10,7 +10,25 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["TABLES", "KnowledgeRow", "MilestoneRow", "SourceRow"]
+__all__ = [
+    "TABLES",
+    "CompoundRuleRow",
+    "ComorbidityCautionRow",
+    "DoseRow",
+    "DrugClassRow",
+    "InteractionRow",
+    "KnowledgeRow",
+    "MilestoneRow",
+    "MonitoringRow",
+    "MutationRuleRow",
+    "MutationTestingRow",
+    "NccnRow",
+    "PhaseRow",
+    "ResponseLevelRow",
+    "SctReferralRow",
+    "SourceRow",
+    "TfrCriterionRow",
+]
 
 Tki = Literal["imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib"]
 
@@ -50,9 +68,157 @@ class MilestoneRow(KnowledgeRow):
     above: float | None = Field(default=None, ge=0, description="exclusive lower bound, percent IS")
     at_most: float | None = Field(default=None, ge=0, description="inclusive upper bound, percent IS")
     requires_confirmation: bool = False
+    goal: Literal["survival", "tfr"] = Field(default="survival", description="tfr: applies only with a TFR goal")
+
+
+Colour = Literal["green", "yellow", "red"]
+
+
+class NccnRow(KnowledgeRow):
+    """An NCCN traffic-light band at 3, 6 or 12 months: BCR::ABL1 IS percent in (above, at_most] is `colour`."""
+
+    guideline: str
+    version: str = Field(description="the NCCN version the row encodes; colours change between versions")
+    months: Literal[3, 6, 12]
+    colour: Colour | None = Field(default=None, description="empty: this version's class is not confirmed")
+    above: float | None = Field(default=None, ge=0)
+    at_most: float | None = Field(default=None, ge=0)
+    action: str = ""
+
+
+class ResponseLevelRow(KnowledgeRow):
+    """A molecular response level: detectable at most `at_most` % IS, or undetectable with enough control copies."""
+
+    level: str
+    at_most: float = Field(ge=0, description="inclusive upper bound, percent IS")
+    control_gene: Literal["ABL1", "GUSB"] | None = Field(default=None, description="undetectable samples only")
+    min_control_copies: int | None = Field(default=None, gt=0, description="EUTOS minimum control copies")
+
+
+class MutationRuleRow(KnowledgeRow):
+    """A guideline's statement about TKIs and kinase-domain mutations (or transcript types).
+
+    `effect` avoid: the TKIs are ineffective; caution: less active (shown, not excluded); option: the
+    guideline lists the TKIs as options (kept to show where guidelines disagree). `mutations` "*" = any.
+    """
+
+    guideline: str
+    tkis: list[Tki] = Field(min_length=1)
+    mutations: list[str] = Field(default_factory=list)
+    transcripts: list[str] = Field(default_factory=list, description="transcript types (e13a3, …)")
+    effect: Literal["avoid", "caution", "option"]
+
+
+class CompoundRuleRow(KnowledgeRow):
+    """A rule for compound mutations (two changes on one molecule); `requires` components, empty = any."""
+
+    guideline: str
+    requires: list[str] = Field(default_factory=list)
+    excluded_requires: list[str] = Field(default_factory=list, description="does not apply when these present")
+    avoid: list[Tki] = Field(default_factory=list)
+    union_of_components: bool = False
+    options: str = ""
+
+
+class DoseRow(KnowledgeRow):
+    """A standard dose: TKI, line (first / later / any), phase (chronic / advanced / any), situation."""
+
+    tki: Tki
+    line: Literal["first", "later", "any"]
+    phase: Literal["chronic", "advanced", "any"]
+    situation: Literal["standard", "t315i", "response-le-1pct", "after-primary-ponatinib-failure"] = "standard"
+    daily_mg: float = Field(gt=0)
+    doses_per_day: int = Field(ge=1)
+    text: str
+
+
+class DrugClassRow(KnowledgeRow):
+    """A class of interacting drugs with the names and RxNorm ingredient codes that identify its members."""
+
+    drug_class: str
+    drugs: list[str] = Field(min_length=1, description="lowercase generic names")
+    rxnorm: list[str] = Field(default_factory=list, description="RxNorm ingredient RxCUIs")
+
+
+class InteractionRow(KnowledgeRow):
+    """A TKI–drug-class interaction and what the label says to do."""
+
+    tki: Tki
+    drug_class: str = Field(description="a drug_class of drug_classes.toml")
+    action: Literal["avoid", "caution", "separate"]
+    text: str
+
+
+class ComorbidityCautionRow(KnowledgeRow):
+    """A comorbidity (a COMORBIDITY_KEYS key) that calls for caution with a TKI."""
+
+    comorbidity: str
+    tki: Tki
+    strength: Literal["caution", "boxed"] = "caution"
+    text: str
+
+
+class TfrCriterionRow(KnowledgeRow):
+    """One TFR criterion: guideline, tier (mandatory / minimal / optimal), and whether the record can show it."""
+
+    guideline: str
+    tier: Literal["mandatory", "minimal", "optimal"]
+    criterion: str = Field(description="machine key the tfr stage evaluates, or 'manual'")
+    text: str
+    years: float | None = None
+
+
+class MonitoringRow(KnowledgeRow):
+    """The longest BCR::ABL1 testing interval for a situation."""
+
+    guideline: str
+    situation: Literal["before-mmr", "in-mmr", "warning", "tfr-months-1-6", "tfr-months-7-12", "tfr-after-12", "after-sct"]
+    interval_days: int = Field(gt=0)
+    text: str
+
+
+class PhaseRow(KnowledgeRow):
+    """A disease-phase criterion of one scheme: blasts in [blasts_min, blasts_below) or an abnormality."""
+
+    guideline: str
+    scheme: str
+    phase: Literal["accelerated", "blast"]
+    blasts_min: float | None = None
+    blasts_below: float | None = None
+    abnormalities: list[str] = Field(default_factory=list)
+    recorded: bool = Field(default=False, description="true: the phase recorded in the chart")
+
+
+class MutationTestingRow(KnowledgeRow):
+    """A trigger for BCR::ABL1 kinase-domain mutation testing."""
+
+    guideline: str
+    trigger: Literal["failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"]
+    text: str
+
+
+class SctReferralRow(KnowledgeRow):
+    """A situation in which allogeneic stem cell transplant evaluation is indicated."""
+
+    guideline: str
+    situation: Literal["two-tkis-failed", "compound-resistant", "advanced-phase", "t315i-ponatinib-resistant"]
+    text: str
 
 
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
+    "nccn_traffic_light": ("band", NccnRow),
+    "response_levels": ("level", ResponseLevelRow),
+    "mutation_rules": ("rule", MutationRuleRow),
+    "compound_rules": ("rule", CompoundRuleRow),
+    "doses": ("dose", DoseRow),
+    "drug_classes": ("drug_class", DrugClassRow),
+    "interactions": ("interaction", InteractionRow),
+    "comorbidity_cautions": ("caution", ComorbidityCautionRow),
+    "tfr_criteria": ("criterion", TfrCriterionRow),
+    "monitoring_intervals": ("interval", MonitoringRow),
+    "phases": ("criterion", PhaseRow),
+    "mutation_testing": ("trigger", MutationTestingRow),
+    "sct_referral": ("situation", SctReferralRow),
 }

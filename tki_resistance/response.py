@@ -72,7 +72,7 @@ def _in_band(value: float, row: MilestoneRow) -> bool:
 def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) -> MilestoneRow:
     """The band `value` (percent IS) falls in at milestone `months`, ignoring confirmation-only rows."""
     for row in rows:
-        if row.months == months and not row.requires_confirmation and _in_band(value, row):
+        if row.months == months and not row.requires_confirmation and row.goal == "survival" and _in_band(value, row):
             return row
     raise LookupError(f"no milestone band for {value}% at {months} months")
 
