@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +18,10 @@ from starlette.responses import JSONResponse
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
+from .audit import AuditMiddleware, AuditStore
+from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
+from .auth.replay import JtiStore
+from .auth.verifier import TokenVerifier
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
 from .routes import router
@@ -44,7 +49,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def cds_error(_: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, CdsError):  # pragma: no cover - registered for CdsError only
             raise exc
-        return JSONResponse(exc.outcome(), status_code=exc.status_code)
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
+        return JSONResponse(exc.outcome(), status_code=exc.status_code, headers=headers)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it only
@@ -65,14 +71,41 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
+def _verifier(settings: Settings, fetcher: JwksFetcher | None) -> TokenVerifier | None:
+    """The JWT verifier when authentication is on; None (and a loud warning) when it is off."""
+    if not settings.authentication:
+        logger.warning(
+            "authentication is OFF (%s mode): any caller can use the service; never expose it beyond this host",
+            settings.mode,
+        )
+        return None
+    keys = KeyCache(
+        fetcher or HttpxJwksFetcher(settings.jwks_timeout_seconds, settings.jwks_max_bytes),
+        cache_seconds=settings.jwks_cache_seconds,
+        min_refresh_seconds=settings.jwks_min_refresh_seconds,
+    )
+    return TokenVerifier(settings, keys, JtiStore(settings.database_path))
+
+
+def _pseudonym_secret(settings: Settings) -> bytes:
+    """The configured secret; in development a random one per start (pseudonyms then only correlate a run)."""
+    if settings.pseudonym_secret is not None:
+        return settings.pseudonym_secret.get_secret_value().encode("utf-8")
+    return secrets.token_bytes(32)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     knowledge: Knowledge | None = None,
     today: Callable[[], date] = _today,
     fhir_reader: FhirReader | None = None,
+    jwks_fetcher: JwksFetcher | None = None,
 ) -> FastAPI:
-    """Build the app. Knowledge is loaded (and validated) here, so a bad table stops start-up."""
+    """Build the app. Knowledge is loaded (and validated) here, so a bad table stops start-up.
+
+    `jwks_fetcher` replaces the httpx JWK Set download (tests); settings were validated when built.
+    """
     settings = settings or get_settings()
     app = FastAPI(
         title="cml-cds",
@@ -81,6 +114,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    audit = AuditStore(settings.database_path)
     app.state.runtime = Runtime(
         settings=settings,
         knowledge=knowledge or default_knowledge(),
@@ -88,7 +122,11 @@ def create_app(
         today=today,
         fhir_reader=fhir_reader,
         version=service_version(),
+        audit=audit,
+        verifier=_verifier(settings, jwks_fetcher),
+        pseudonym_secret=_pseudonym_secret(settings),
     )
+    app.add_middleware(AuditMiddleware, store=audit)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,4 +1,9 @@
-"""The three CDS Hooks endpoints, thin: parse, delegate to the service registry, serialise."""
+"""The three CDS Hooks endpoints, thin: authenticate, parse, delegate to the service registry, serialise.
+
+Authentication is a dependency (`ClientDep`), so it runs before the body is read: an unauthenticated
+caller cannot make the service parse 32 MiB. The FhirReader a service gets is wrapped in the caller's
+fhirServer policy, so no code path can reach a fhirServer the caller's issuer does not list.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from .audit import AuditDraft
+from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
 from .body import read_body
 from .errors import BadRequest, NotFound
+from .logs import pseudonym
 from .models import (
     CdsResponse,
     DiscoveryResponse,
@@ -17,7 +25,7 @@ from .models import (
     HookRequest,
     OperationOutcome,
 )
-from .runtime import RuntimeDep
+from .runtime import Runtime, RuntimeDep
 from .services import REGISTRY, CdsService
 from .services.base import CallContext
 
@@ -35,6 +43,11 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
     """Document a request body the route parses itself (from bytes, once)."""
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"requestBody": {"required": True, "content": {JSON: {"schema": ref}}}}
+
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: _error("No valid CDS client JWT (when authentication is on); the body gives no reason")
+}
 
 
 def _service(service_id: str) -> CdsService:
@@ -56,8 +69,14 @@ def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any
         raise BadRequest(f"not a valid {kind}: {where}: {first['msg']}") from exc
 
 
-@router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True, tags=["discovery"])
-async def discovery() -> Response:
+@router.get(
+    "/cds-services",
+    response_model=DiscoveryResponse,
+    response_model_exclude_none=True,
+    responses=_UNAUTHORIZED,
+    tags=["discovery"],
+)
+async def discovery(_client: ClientDep) -> Response:
     """CDS Hooks discovery: the services this server hosts, sorted by id."""
     services = [REGISTRY[key].descriptor for key in sorted(REGISTRY)]
     body = DiscoveryResponse(services=services).model_dump_json(exclude_none=True)
@@ -70,25 +89,52 @@ async def discovery() -> Response:
     response_model_exclude_none=True,
     responses={
         400: _error("Malformed JSON, not a CDS Hooks request, or a hook the service does not answer"),
+        **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
-        412: _error("Required FHIR data was neither prefetched nor readable from fhirServer"),
+        412: _error(
+            "Required FHIR data was neither prefetched nor readable from fhirServer, or fhirServer is not on the"
+            " calling client's allow-list (the service does not contact it)"
+        ),
         413: _error("Request body over the configured size limit"),
     },
     openapi_extra=_body(HookRequest),
     tags=["services"],
 )
-async def call_service(service_id: str, request: Request, runtime: RuntimeDep) -> Response:
+async def call_service(service_id: str, request: Request, runtime: RuntimeDep, client: ClientDep) -> Response:
     """Call a CDS service with a hook request; answers cards."""
+    audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
     hook_request: HookRequest = _parse(HookRequest, await read_body(request, runtime.settings.max_body_bytes))
+    audit.hook_instance = hook_request.hookInstance
+    patient_id = hook_request.context.get("patientId")
+    if isinstance(patient_id, str):
+        audit.patient_pseudonym = pseudonym(patient_id, runtime.pseudonym_secret)
+    policy = FhirServerPolicy(production=runtime.settings.mode == "production", client=client)
     context = CallContext(
         knowledge=runtime.knowledge,
         today=runtime.today,
-        fhir_reader=runtime.fhir_reader,
+        fhir_reader=GuardedFhirReader(runtime.fhir_reader, policy) if runtime.fhir_reader is not None else None,
         service_version=runtime.version,
     )
     response = await service.call(hook_request, context)
+    audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
+
+
+def _audit_draft(request: Request, runtime: Runtime, client: ClientDep) -> AuditDraft:
+    """The draft AuditMiddleware put in the request state (a fresh one if the route runs without it)."""
+    draft = getattr(request.state, "audit", None)
+    if not isinstance(draft, AuditDraft):
+        draft = AuditDraft()
+    draft.issuer = client.issuer.iss if client is not None else None
+    draft.knowledge_version = runtime.knowledge.version
+    return draft
+
+
+def _finding_code(extension: dict[str, Any] | None) -> str:
+    finding = (extension or {}).get("org.cmlcds.finding")
+    code = finding.get("code") if isinstance(finding, dict) else None
+    return code if isinstance(code, str) else "unknown"
 
 
 @router.post(
@@ -96,13 +142,14 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep) -
     response_model=FeedbackResponse,
     responses={
         400: _error("Malformed JSON or not CDS Hooks feedback"),
+        **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
         413: _error("Request body over the configured size limit"),
     },
     openapi_extra=_body(FeedbackRequest),
     tags=["feedback"],
 )
-async def feedback(service_id: str, request: Request, runtime: RuntimeDep) -> Response:
+async def feedback(service_id: str, request: Request, runtime: RuntimeDep, _client: ClientDep) -> Response:
     """CDS Hooks 2.0 feedback on cards; stored once however often it is sent."""
     _service(service_id)
     items: FeedbackRequest = _parse(FeedbackRequest, await read_body(request, runtime.settings.max_body_bytes))

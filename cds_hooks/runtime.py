@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge_base import Knowledge
 
+from .audit import AuditStore
 from .settings import Settings
 from .storage import FeedbackStore
+
+if TYPE_CHECKING:  # the auth package depends on this module for its FastAPI dependency
+    from .auth.verifier import TokenVerifier
 
 __all__ = ["Runtime", "RuntimeDep"]
 
@@ -26,6 +30,9 @@ class Runtime:
     today: Callable[[], date]
     fhir_reader: FhirReader | None
     version: str
+    audit: AuditStore | None = None
+    verifier: TokenVerifier | None = None
+    pseudonym_secret: bytes = b""
 
 
 def _runtime(request: Request) -> Runtime:

@@ -1,22 +1,99 @@
-"""Service configuration: environment variables (prefix `CMLCDS_`) over built-in defaults.
+"""Service configuration: defaults < settings file (TOML) < environment variables (prefix `CMLCDS_`).
 
 The defaults are the embedded development set-up `make serve` runs: SQLite beside the checkout, the
-bundled knowledge base, 127.0.0.1:8080.
+bundled knowledge base, 127.0.0.1:8080, authentication off. A deployment names a TOML file in
+`CMLCDS_CONFIG_FILE` (see `examples/cml-cds.production.toml`); environment variables override it.
+
+Production mode is validated when the settings are built, so a service that would trust nobody, or trust
+over plain http, never starts: the CDS Hooks client is authenticated by a signed JWT whose keys come from
+a JWK Set URL, and a `fhirServer` receives a bearer access token — both need TLS to mean anything.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["CONFIG_FILE_VARIABLE", "Settings", "TrustedIssuer", "get_settings", "normalise_url"]
+
+CONFIG_FILE_VARIABLE = "CMLCDS_CONFIG_FILE"
+Mode = Literal["development", "production"]
+
+
+def normalise_url(url: str) -> str:
+    """Compare URLs without a trailing slash; the scheme and host are case-insensitive, the path is not."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
+
+
+class TrustedIssuer(BaseModel):
+    """One CDS client the service trusts: who signs (`iss`), where its keys are, which FHIR servers it may name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(min_length=1, description="the JWT `iss` claim, compared exactly")
+    jwks_url: str | None = Field(default=None, description="the issuer's JWK Set URL (used when the JWT has no jku)")
+    jwks: dict[str, Any] | None = Field(default=None, description="an inline JWK Set ({'keys': [...]}), out of band")
+    allowed_jku: list[str] = Field(default=[], description="`jku` header values the service may follow")
+    fhir_servers: list[str] = Field(default=[], description="`fhirServer` base URLs the service may read")
+    tenant: str | None = Field(default=None, description="when set, the JWT `tenant` claim must equal it")
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> TrustedIssuer:
+        if self.jwks_url is None and self.jwks is None and not self.allowed_jku:
+            raise ValueError(f"trusted issuer {self.iss!r}: give jwks_url, jwks or allowed_jku")
+        return self
+
+    def jku_allowed(self, jku: str) -> bool:
+        """The issuer's own jwks_url is always allowed as a jku; anything else must be listed."""
+        listed = [*self.allowed_jku, *([self.jwks_url] if self.jwks_url else [])]
+        return normalise_url(jku) in {normalise_url(url) for url in listed}
+
+    def fhir_server_allowed(self, fhir_server: str) -> bool:
+        return normalise_url(fhir_server) in {normalise_url(url) for url in self.fhir_servers}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CMLCDS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CMLCDS_", extra="forbid")
+
+    mode: Mode = Field(default="development", description="development (defaults for a laptop) or production")
+    auth_enabled: bool | None = Field(
+        default=None, description="require a CDS client JWT; default: on in production, off in development"
+    )
+    trusted_issuers: list[TrustedIssuer] = Field(default=[], description="the CDS clients the service trusts")
+    public_base_url: str | None = Field(
+        default=None,
+        description="URL under which /cds-services is reachable (behind a proxy); JWT `aud` is built from it",
+    )
+    clock_skew_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="leeway on exp/iat/nbf (the CDS Hooks Sandbox's iat can be 0.5 s ahead)"
+    )
+    max_token_lifetime_seconds: int = Field(
+        default=3600, gt=0, description="a JWT whose exp is further away than this is refused (bounds the jti store)"
+    )
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="per JWK Set download")
+    jwks_cache_seconds: float = Field(default=3600.0, gt=0, description="how long a downloaded JWK Set is used")
+    jwks_min_refresh_seconds: float = Field(
+        default=60.0, ge=0, description="an unknown kid refetches a JWK Set at most this often"
+    )
+    jwks_max_bytes: int = Field(default=64 * 1024, gt=0, description="largest JWK Set accepted")
+    pseudonym_secret: SecretStr | None = Field(
+        default=None, description="HMAC key for the patient pseudonyms in logs; random per start in development"
+    )
+    log_level: str = Field(default="INFO", description="root log level of `cml-cds serve`")
 
     database_path: Path = Field(default=Path("var/cml-cds.sqlite3"), description="SQLite file (feedback, audit)")
     max_body_bytes: int = Field(
@@ -28,6 +105,69 @@ class Settings(BaseSettings):
     fhir_timeout_seconds: float = Field(default=5.0, gt=0, description="per request to the EHR's FHIR server")
     fhir_total_budget_seconds: float = Field(default=10.0, gt=0, description="all FHIR reads of one hook call")
     fhir_max_pages: int = Field(default=50, gt=0, description="`next` links followed per prefetch key")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the TOML file named by CMLCDS_CONFIG_FILE (if any)."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise ValueError(f"{CONFIG_FILE_VARIABLE}={config_file}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def authentication(self) -> bool:
+        """Whether hook calls, discovery and feedback need a valid CDS client JWT."""
+        return self.auth_enabled if self.auth_enabled is not None else self.mode == "production"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        problems = self.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def problems(self) -> list[str]:
+        """Why this configuration must not serve; empty when it may."""
+        problems: list[str] = []
+        if self.authentication and not self.trusted_issuers:
+            problems.append("authentication is on but no trusted_issuers are configured")
+        seen = [issuer.iss for issuer in self.trusted_issuers]
+        if len(seen) != len(set(seen)):
+            problems.append("trusted_issuers: an iss is listed twice")
+        if self.mode != "production":
+            return problems
+        if self.auth_enabled is False:
+            problems.append("production mode requires authentication (auth_enabled must not be false)")
+        if not self.public_base_url or not _https(self.public_base_url):
+            problems.append("production mode requires an https public_base_url (the JWT audience is built from it)")
+        if self.pseudonym_secret is None or len(self.pseudonym_secret.get_secret_value()) < 32:
+            problems.append("production mode requires a pseudonym_secret of at least 32 characters")
+        if "*" in self.cors_origins:
+            problems.append("production mode refuses cors_origins '*'")
+        for issuer in self.trusted_issuers:
+            urls = [*issuer.allowed_jku, *issuer.fhir_servers, *([issuer.jwks_url] if issuer.jwks_url else [])]
+            problems.extend(
+                f"trusted issuer {issuer.iss!r}: {url!r} is not https (production refuses plain http)"
+                for url in urls
+                if not _https(url)
+            )
+        return problems
+
+
+def _https(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.netloc)
 
 
 @cache

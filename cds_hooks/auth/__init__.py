@@ -1,0 +1,25 @@
+"""Trusting CDS clients (CDS Hooks 2.0 §Trusting CDS Clients): signed JWTs, JWK Sets, replay, fhirServer."""
+
+from __future__ import annotations
+
+from .dependency import ClientDep, bearer_scheme
+from .fhir_servers import FhirServerPolicy, GuardedFhirReader, UntrustedFhirServer
+from .jwks import HttpxJwksFetcher, JwksError, JwksFetcher, KeyCache
+from .replay import JtiStore
+from .verifier import AuthFailure, TokenVerifier, VerifiedClient
+
+__all__ = [
+    "AuthFailure",
+    "ClientDep",
+    "FhirServerPolicy",
+    "GuardedFhirReader",
+    "HttpxJwksFetcher",
+    "JtiStore",
+    "JwksError",
+    "JwksFetcher",
+    "KeyCache",
+    "TokenVerifier",
+    "UntrustedFhirServer",
+    "VerifiedClient",
+    "bearer_scheme",
+]

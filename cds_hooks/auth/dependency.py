@@ -1,0 +1,69 @@
+"""The FastAPI dependency that authenticates discovery, service calls and feedback when auth is on.
+
+The audience is the public URL of the endpoint being called: `public_base_url` + the path inside the app
+(so a proxy prefix and TLS termination do not change what the JWT must say). Without `public_base_url`
+(development only) the request's own base URL is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..errors import Unauthorized
+from ..runtime import RuntimeDep
+from .verifier import AuthFailure, VerifiedClient
+
+__all__ = ["ClientDep", "audience", "bearer_scheme"]
+
+logger = logging.getLogger("cml_cds.auth")
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    scheme_name="cdsClientJwt",
+    description=(
+        "CDS Hooks 2.0 client JWT (ES384, RS384, ES256 or RS256; aud = the URL of the endpoint called). "
+        "Required on every endpoint when authentication is on (the default in production)."
+    ),
+)
+
+
+def audience(request: Request, public_base_url: str | None) -> str:
+    path: str = request.scope["path"]
+    root: str = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    base = public_base_url if public_base_url else str(request.base_url)
+    return base.rstrip("/") + path
+
+
+async def authenticate(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> VerifiedClient | None:
+    """None when authentication is off; the verified client otherwise; Unauthorized (generic) on failure."""
+    if runtime.verifier is None:
+        return None
+    if credentials is None:
+        reason = "no Bearer token"
+    else:
+        try:
+            client = await runtime.verifier.verify(
+                credentials.credentials, audience(request, runtime.settings.public_base_url)
+            )
+        except AuthFailure as exc:
+            reason = str(exc)
+        else:
+            request.state.issuer = client.issuer.iss
+            return client
+    logger.warning("authentication refused", extra={"reason": reason, "path": request.scope["path"]})
+    request.state.auth_failure = True
+    raise Unauthorized("authentication required")
+
+
+ClientDep = Annotated[VerifiedClient | None, Depends(authenticate)]
