@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from fhir_mapping.fhir_client import FhirReader
+from fhir_mapping.http_reader import HttpFhirReader
 from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
 from .audit import AuditMiddleware, AuditStore
@@ -120,7 +121,7 @@ def create_app(
         knowledge=knowledge or default_knowledge(),
         feedback=FeedbackStore(settings.database_path),
         today=today,
-        fhir_reader=fhir_reader,
+        fhir_reader=fhir_reader or HttpFhirReader(settings),
         version=service_version(),
         audit=audit,
         verifier=_verifier(settings, jwks_fetcher),

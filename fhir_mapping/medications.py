@@ -1,4 +1,10 @@
-"""MedicationStatement / MedicationRequest → TKI exposures (lines of therapy) and co-medications."""
+"""MedicationStatement / MedicationRequest → TKI exposures (lines of therapy) and co-medications.
+
+A MedicationStatement says what the patient takes or took. A MedicationRequest (R4) with intent
+order/plan and status active/draft/on-hold is an order: a TKI becomes `TkiExposure(ordered=True)`; a
+completed or stopped request is history. The stop reason comes from `statusReason` (SNOMED where known,
+else text): only resistance counts toward failure, intolerance never does.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +14,37 @@ from typing import Any
 from tki_resistance.model import Comedication, StopReason, TkiExposure
 
 from .dates import parse_day
+from .dosing import daily_dose
 from .exclusions import ExclusionLog
-from .resources import CodeableConcept, Dosage, Medication, MedicationRequest, MedicationStatement
-from .terminology import ATC, RXNORM, TKI_BY_ATC, TKI_BY_RXNORM, TKI_NAMES
+from .resources import CodeableConcept, Dosage, Medication, MedicationRequest, MedicationStatement, Period
+from .terminology import (
+    ATC,
+    INTOLERANCE_SNOMED,
+    INTOLERANCE_WORDS,
+    RESISTANCE_WORDS,
+    RXNORM,
+    SNOMED,
+    TFR_WORDS,
+    TKI_BY_ATC,
+    TKI_BY_RXNORM,
+    TKI_NAMES,
+)
 
-__all__ = ["daily_dose_mg", "map_medication_statement", "recognise_tki"]
+__all__ = [
+    "daily_dose_mg",
+    "map_medication_request",
+    "map_medication_statement",
+    "medication_index",
+    "recognise_tki",
+    "stop_reason",
+]
 
 _ACTIVE = frozenset({"active", "intended", "on-hold"})
 _ENDED = frozenset({"completed", "stopped"})
 _UNUSABLE = frozenset({"entered-in-error", "not-taken", "cancelled"})
-_PER_DAY = {"d": 1.0, "h": 24.0, "wk": 1 / 7, "mo": 1 / 30.4375}
+_ORDER_INTENTS = frozenset({"order", "plan", "original-order", "reflex-order", "filler-order", "instance-order"})
+_REQUEST_OPEN = frozenset({"active", "draft", "on-hold"})
 _NAME_PATTERN = re.compile(r"\b(" + "|".join(sorted(TKI_NAMES)) + r")\b")
-_INTOLERANCE_WORDS = ("intoleran", "adverse", "toxicity", "side effect", "side-effect")
-_RESISTANCE_WORDS = ("resistan", "failure", "loss of response", "progression", "relapse")
 
 
 def recognise_tki(concept: CodeableConcept | None) -> str | None:
@@ -38,63 +62,68 @@ def recognise_tki(concept: CodeableConcept | None) -> str | None:
 
 
 def daily_dose_mg(dosage: list[Dosage]) -> tuple[float | None, int | None, str | None]:
-    """(mg per day, doses per day, dose text) from the first structured dosage; None where not given."""
-    if not dosage:
-        return None, None, None
-    first = dosage[0]
-    text = first.text
-    dose = next((d.doseQuantity for d in first.doseAndRate if d.doseQuantity is not None), None)
-    if dose is None or dose.value is None or (dose.code or dose.unit or "").lower() not in ("mg", "milligram"):
-        return None, None, text
-    repeat = first.timing.repeat if first.timing is not None else None
-    if repeat is None or repeat.frequency is None:
-        return None, None, text
-    period = repeat.period or 1.0
-    per_day = _PER_DAY.get(repeat.periodUnit or "d")
-    if per_day is None:
-        return None, None, text
-    doses_per_day = repeat.frequency * per_day / period
-    rounded = round(doses_per_day) if abs(doses_per_day - round(doses_per_day)) < 1e-9 else None
-    return dose.value * doses_per_day, rounded, text
+    """(mg per day, doses per day, dose text): kept for callers of the first version."""
+    dose = daily_dose(dosage)
+    return dose.mg_per_day, dose.doses_per_day, dose.text
 
 
-def _stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
+def stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
+    """Why a drug was stopped: SNOMED intolerance codes, else words; None when nothing is recorded."""
+    if any(c.code in INTOLERANCE_SNOMED for concept in concepts for c in concept.coding if c.system == SNOMED):
+        return StopReason.INTOLERANCE
     words = " ".join(c.words() for c in concepts)
     if not words.strip():
         return None
-    if any(w in words for w in _INTOLERANCE_WORDS):
+    if any(w in words for w in INTOLERANCE_WORDS):
         return StopReason.INTOLERANCE
-    if any(w in words for w in _RESISTANCE_WORDS):
+    if any(re.search(rf"\b{re.escape(w)}\b", words) for w in TFR_WORDS):
+        return StopReason.TFR
+    if any(w in words for w in RESISTANCE_WORDS):
         return StopReason.RESISTANCE
     return StopReason.OTHER
 
 
-def _medication_concept(
+def _concept(
     resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication]
 ) -> CodeableConcept | None:
+    """The drug: the inline concept, or a contained / bundled Medication (its code, then ingredients)."""
     if resource.medicationCodeableConcept is not None:
         return resource.medicationCodeableConcept
     reference = resource.medicationReference.reference if resource.medicationReference else None
-    if not reference:
-        return None
-    if reference.startswith("#"):
+    medication: Medication | None = None
+    if reference and reference.startswith("#"):
         for contained in resource.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
-                return Medication.model_validate(contained).code
-        return None
-    medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
-    return medication.code if medication is not None else None
+                medication = Medication.model_validate(contained)
+    elif reference:
+        medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
+    if medication is None:
+        display = resource.medicationReference.display if resource.medicationReference else None
+        return CodeableConcept(text=display) if display else None
+    parts = [medication.code] if medication.code else []
+    parts += [i.itemCodeableConcept for i in medication.ingredient if i.itemCodeableConcept is not None]
+    coding = [c for part in parts for c in part.coding]
+    text = " ".join(p.text for p in parts if p.text) or None
+    return CodeableConcept(coding=coding, text=text)
+
+
+def _first_display(concept: CodeableConcept) -> str:
+    return concept.text or next((c.display for c in concept.coding if c.display), "unnamed medication")
+
+
+def _all_codes(concept: CodeableConcept) -> tuple[str, ...]:
+    return tuple(f"{c.system}|{c.code}" for c in concept.coding if c.code)
 
 
 def map_medication_statement(
     statement: MedicationStatement, medications: dict[str, Medication], log: ExclusionLog
 ) -> TkiExposure | Comedication | None:
-    """A TKI exposure, a co-medication, or None (logged) when the statement cannot be used."""
+    """A TKI exposure, a co-medication, or None (logged when the statement cannot be used)."""
     status = statement.status or "unknown"
     if status in _UNUSABLE:
         log.exclude(statement, f"status '{status}'")
         return None
-    concept = _medication_concept(statement, medications)
+    concept = _concept(statement, medications)
     if concept is None:
         log.exclude(statement, "medication not resolvable (no code and no resolvable reference)")
         return None
@@ -103,31 +132,69 @@ def map_medication_statement(
     if drug is None:
         if status in _ENDED:
             return None  # a finished non-TKI drug cannot interact any more
-        return Comedication(source=source, name=concept.text or _first_display(concept), codes=_all_codes(concept))
+        return Comedication(source=source, name=_first_display(concept), codes=_all_codes(concept))
 
     period = statement.effectivePeriod
     start = parse_day(period.start if period else statement.effectiveDateTime)
     end = parse_day(period.end if period else None)
-    dose, per_day, text = daily_dose_mg(statement.dosage)
+    dose = daily_dose(statement.dosage)
     return TkiExposure(
         source=source,
         drug=drug,
         start=start,
         end=end,
-        daily_dose_mg=dose,
-        doses_per_day=per_day,
-        dose_text=text,
+        daily_dose_mg=dose.mg_per_day,
+        doses_per_day=dose.doses_per_day,
+        dose_text=dose.text,
         active=status in _ACTIVE or (status == "unknown" and end is None),
-        stop_reason=_stop_reason(statement.statusReason) if status in _ENDED else None,
+        stop_reason=stop_reason(statement.statusReason) if status in _ENDED else None,
     )
 
 
-def _first_display(concept: CodeableConcept) -> str:
-    return next((c.display for c in concept.coding if c.display), "unnamed medication")
+def _request_period(request: MedicationRequest) -> Period | None:
+    for dosage in request.dosageInstruction:
+        if dosage.timing and dosage.timing.repeat and dosage.timing.repeat.boundsPeriod:
+            return dosage.timing.repeat.boundsPeriod
+    return request.dispenseRequest.validityPeriod if request.dispenseRequest else None
 
 
-def _all_codes(concept: CodeableConcept) -> tuple[str, ...]:
-    return tuple(f"{c.system}|{c.code}" for c in concept.coding if c.code)
+def map_medication_request(
+    request: MedicationRequest, medications: dict[str, Medication], log: ExclusionLog
+) -> TkiExposure | Comedication | None:
+    """An ordered TKI (open order), TKI history (completed/stopped), a co-medication, or None (logged)."""
+    status = request.status or "unknown"
+    intent = request.intent or "unknown"
+    if status in {"entered-in-error", "cancelled", "unknown"}:
+        log.exclude(request, f"status '{status}'")
+        return None
+    if intent not in _ORDER_INTENTS:
+        log.exclude(request, f"intent '{intent}': not an order or plan")
+        return None
+    concept = _concept(request, medications)
+    if concept is None:
+        log.exclude(request, "medication not resolvable (no code and no resolvable reference)")
+        return None
+    source = f"MedicationRequest/{request.id}"
+    open_order = status in _REQUEST_OPEN
+    drug = recognise_tki(concept)
+    if drug is None:
+        if not open_order:
+            return None
+        return Comedication(source=source, name=_first_display(concept), codes=_all_codes(concept))
+    period = _request_period(request)
+    dose = daily_dose(request.dosageInstruction)
+    return TkiExposure(
+        source=source,
+        drug=drug,
+        start=parse_day((period.start if period else None) or request.authoredOn),
+        end=parse_day(period.end if period else None),
+        daily_dose_mg=dose.mg_per_day,
+        doses_per_day=dose.doses_per_day,
+        dose_text=dose.text,
+        active=open_order,
+        stop_reason=None if open_order else stop_reason([request.statusReason] if request.statusReason else []),
+        ordered=open_order,
+    )
 
 
 def medication_index(resources: list[dict[str, Any]]) -> dict[str, Medication]:

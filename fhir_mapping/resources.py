@@ -23,6 +23,7 @@ __all__ = [
     "MedicationStatement",
     "Observation",
     "ObservationComponent",
+    "Patient",
     "Period",
     "Procedure",
     "Quantity",
@@ -87,6 +88,11 @@ class ObservationComponent(FhirModel):
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
     valueInteger: int | None = None
+    dataAbsentReason: CodeableConcept | None = None
+
+
+class Annotation(FhirModel):
+    text: str | None = None
 
 
 class ReferenceRange(FhirModel):
@@ -109,6 +115,7 @@ class Observation(FhirModel):
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
     valueInteger: int | None = None
+    valueBoolean: bool | None = None
     dataAbsentReason: CodeableConcept | None = None
     interpretation: list[CodeableConcept] = Field(default_factory=list)
     referenceRange: list[ReferenceRange] = Field(default_factory=list)
@@ -116,13 +123,16 @@ class Observation(FhirModel):
     component: list[ObservationComponent] = Field(default_factory=list)
     hasMember: list[Reference] = Field(default_factory=list)
     derivedFrom: list[Reference] = Field(default_factory=list)
+    note: list[Annotation] = Field(default_factory=list)
 
 
 class Repeat(FhirModel):
+    boundsPeriod: Period | None = None
     frequency: int | None = None
     period: float | None = None
     periodUnit: str | None = None
     when: list[str] = Field(default_factory=list)
+    timeOfDay: list[str] = Field(default_factory=list)
 
 
 class Timing(FhirModel):
@@ -137,6 +147,7 @@ class DoseAndRate(FhirModel):
 
 class Dosage(FhirModel):
     text: str | None = None
+    patientInstruction: str | None = None
     timing: Timing | None = None
     doseAndRate: list[DoseAndRate] = Field(default_factory=list)
 
@@ -169,6 +180,10 @@ class MedicationStatement(FhirModel):
     contained: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class DispenseRequest(FhirModel):
+    validityPeriod: Period | None = None
+
+
 class MedicationRequest(FhirModel):
     resourceType: str = "MedicationRequest"
     id: str | None = None
@@ -180,7 +195,13 @@ class MedicationRequest(FhirModel):
     subject: Reference | None = None
     authoredOn: str | None = None
     dosageInstruction: list[Dosage] = Field(default_factory=list)
+    dispenseRequest: DispenseRequest | None = None
     contained: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ConditionStage(FhirModel):
+    summary: CodeableConcept | None = None
+    type: CodeableConcept | None = None
 
 
 class Condition(FhirModel):
@@ -191,8 +212,9 @@ class Condition(FhirModel):
     code: CodeableConcept | None = None
     subject: Reference | None = None
     onsetDateTime: str | None = None
+    onsetPeriod: Period | None = None
     recordedDate: str | None = None
-    stage: list[dict[str, Any]] = Field(default_factory=list)
+    stage: list[ConditionStage] = Field(default_factory=list)
 
 
 class Procedure(FhirModel):
@@ -203,6 +225,13 @@ class Procedure(FhirModel):
     subject: Reference | None = None
     performedDateTime: str | None = None
     performedPeriod: Period | None = None
+    performedString: str | None = None
+
+
+class Patient(FhirModel):
+    resourceType: str = "Patient"
+    id: str | None = None
+    birthDate: str | None = None
 
 
 class BundleEntry(FhirModel):

@@ -14,10 +14,23 @@ from pydantic import ValidationError
 
 from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
 
+from .conditions import map_conditions
+from .context import allogeneic_transplant, observation_context
+from .dates import parse_day
 from .exclusions import ExclusionLog
-from .medications import map_medication_statement, medication_index
+from .kinase_domain import map_kinase_domain
+from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import is_bcr_abl1, map_transcript
-from .resources import MedicationStatement, Observation, Reference
+from .resources import (
+    Condition,
+    FhirModel,
+    MedicationRequest,
+    MedicationStatement,
+    Observation,
+    Patient,
+    Procedure,
+    Reference,
+)
 
 __all__ = ["build_snapshot", "iter_resources"]
 
@@ -75,6 +88,8 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
         if kind == "Patient":
             if ident is not None and ident != patient_id:
                 log.exclude(raw, "Patient resource of another patient")
+            else:
+                kept.append(raw)
             continue
         if kind not in _SUBJECT_LESS:
             subject = raw.get("subject")
@@ -86,6 +101,32 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
     return kept
 
 
+_MODELS: dict[str, type[FhirModel]] = {
+    "Patient": Patient,
+    "Observation": Observation,
+    "MedicationStatement": MedicationStatement,
+    "MedicationRequest": MedicationRequest,
+    "Condition": Condition,
+    "Procedure": Procedure,
+}
+
+
+def _validated(resources: list[dict[str, Any]], log: ExclusionLog) -> dict[str, list[Any]]:
+    """Slim models by type; a resource that does not fit its type is excluded with the first error."""
+    by_type: dict[str, list[Any]] = {kind: [] for kind in _MODELS}
+    for raw in resources:
+        kind = raw["resourceType"]
+        model = _MODELS.get(kind)
+        if model is None:
+            continue
+        try:
+            by_type[kind].append(model.model_validate(raw))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            log.exclude(raw, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
+    return by_type
+
+
 def build_snapshot(
     patient_id: str, prefetch: Mapping[str, Any], as_of: date, unavailable: tuple[str, ...] = ()
 ) -> PatientSnapshot:
@@ -93,33 +134,47 @@ def build_snapshot(
     log = ExclusionLog()
     resources = _checked(iter_resources(prefetch), patient_id, log)
     medications = medication_index(resources)
+    by_type = _validated(resources, log)
+    observations: list[Observation] = by_type["Observation"]
 
     transcripts: list[TranscriptResult] = []
+    for observation in observations:
+        if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
+            transcripts.append(result)
+    transcripts.sort(key=lambda t: t.taken)
+    kinase = map_kinase_domain(observations, log)
+    context = observation_context(observations, log)
+
     exposures: list[TkiExposure] = []
     comedications: list[Comedication] = []
-    for raw in resources:
-        kind = raw["resourceType"]
-        try:
-            if kind == "Observation":
-                observation = Observation.model_validate(raw)
-                if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
-                    transcripts.append(result)
-            elif kind == "MedicationStatement":
-                mapped = map_medication_statement(MedicationStatement.model_validate(raw), medications, log)
-                if isinstance(mapped, TkiExposure):
-                    exposures.append(mapped)
-                elif isinstance(mapped, Comedication):
-                    comedications.append(mapped)
-        except ValidationError as exc:
-            log.exclude(raw, f"not a valid FHIR R4 {kind}: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']}")
+    mapped = [map_medication_statement(s, medications, log) for s in by_type["MedicationStatement"]]
+    mapped += [map_medication_request(r, medications, log) for r in by_type["MedicationRequest"]]
+    for item in mapped:
+        if isinstance(item, TkiExposure):
+            exposures.append(item)
+        elif isinstance(item, Comedication):
+            comedications.append(item)
 
-    transcripts.sort(key=lambda t: t.taken)
+    conditions = map_conditions(by_type["Condition"], log)
+    patients = [p for p in by_type["Patient"] if p.id == patient_id]
     return PatientSnapshot(
         patient_id=patient_id,
         as_of=as_of,
         transcripts=tuple(transcripts),
+        kinase_domain_tests=kinase.tests,
         tki_exposures=tuple(exposures),
         comedications=tuple(comedications),
+        comorbidities=conditions.comorbidities,
+        phase=conditions.phase,
+        phase_source=conditions.phase_source,
+        blast_percent=context.blast_percent,
+        blast_source=context.blast_source,
+        chromosomal_abnormalities=context.chromosomal_abnormalities,
+        allogeneic_transplant=allogeneic_transplant(by_type["Procedure"], log),
+        birth_date=parse_day(patients[0].birthDate) if patients else None,
+        transcript_type=context.transcript_type,
+        cml_diagnosis_sources=conditions.cml_sources,
+        bcr_abl1_fusion_sources=kinase.fusion_sources + context.fusion_sources,
         exclusions=log.items,
         unavailable=unavailable,
     )

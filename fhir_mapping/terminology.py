@@ -1,73 +1,74 @@
-"""Codes the mapping recognises: LOINC for BCR::ABL1, RxNorm/ATC/brand names for the six TKIs.
+"""Codes the mapping recognises: LOINC for BCR::ABL1 and context, and the TKI table from `terminology.toml`.
 
-Sources: clinical-reference.md §10 and §14 (RxNorm ingredient codes verified from RxNav-derived tables;
-product codes from openFDA NDC records).
+The TKI and stop-reason tables live in `terminology.toml` (one row per drug, with its source) so a
+pharmacist can review them without reading Python. Sources: clinical-reference.md §10 and §14.
 """
 
 from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ATC",
     "BCR_ABL1_IS",
     "BCR_ABL1_NON_IS",
+    "BLAST_PERCENT",
+    "HGNC_ABL1",
+    "HGNC_BCR",
+    "ICD10",
+    "INTOLERANCE_SNOMED",
+    "INTOLERANCE_WORDS",
     "LOINC",
+    "RESISTANCE_WORDS",
     "RXNORM",
+    "SNOMED",
+    "TFR_WORDS",
     "TKI_BY_ATC",
     "TKI_BY_RXNORM",
     "TKI_NAMES",
+    "UCUM",
 ]
 
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+ICD10 = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10", "http://www.cms.gov/icd10cm"})
 
 #: BCR::ABL1 b2a2+b3a2 transcript / control transcript on the International Scale.
 BCR_ABL1_IS = frozenset({"69380-4"})
 #: BCR::ABL1 codes that are not International Scale values: recognised, excluded from milestone logic.
 BCR_ABL1_NON_IS = frozenset({"46434-7", "21822-2", "21823-0", "42714-6", "21821-4", "21795-0", "69381-2", "69382-0"})
 
+#: Blast percentage. 26446-5 "Blasts/100 leukocytes in Blood" (several public LOINC tables);
+#: 26464-8 "Blasts/100 cells in Bone marrow" (one public source: verify).
+BLAST_PERCENT: dict[str, str] = {
+    "26446-5": "Blasts/100 leukocytes in Blood",
+    "26464-8": "Blasts/100 cells in Bone marrow",
+}
+
+HGNC_ABL1 = frozenset({"HGNC:76", "76"})
+HGNC_BCR = frozenset({"HGNC:1014", "1014"})
+
+
+def _load() -> dict[str, Any]:
+    with (Path(__file__).with_name("terminology.toml")).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+_TABLE = _load()
+
 TKI_BY_RXNORM: dict[str, str] = {
-    # ingredients
-    "282388": "imatinib",
-    "475342": "dasatinib",
-    "662281": "nilotinib",
-    "1307619": "bosutinib",
-    "1364347": "ponatinib",
-    "2584304": "asciminib",
-    # products (SCD)
-    "403878": "imatinib",
-    "403879": "imatinib",
-    **dict.fromkeys(("643105", "643107", "643109", "799047", "1045402", "1045406"), "dasatinib"),
-    **dict.fromkeys(("746606", "997653", "2002717"), "nilotinib"),
-    **dict.fromkeys(("1307624", "1307633", "1987732", "1987734"), "bosutinib"),
-    **dict.fromkeys(
-        ("1364352", "1364358", "1364360", "1364362", "1726637", "1726639", "2473040", "2473042"), "ponatinib"
-    ),
+    code: row["drug"] for row in _TABLE["tki"] for code in [row["rxnorm_ingredient"], *row["rxnorm_products"]]
 }
-
-TKI_BY_ATC: dict[str, str] = {
-    "L01EA01": "imatinib",
-    "L01EA02": "dasatinib",
-    "L01EA03": "nilotinib",
-    "L01EA04": "bosutinib",
-    "L01EA05": "ponatinib",
-    "L01EA06": "asciminib",
-}
-
+TKI_BY_ATC: dict[str, str] = {row["atc"]: row["drug"] for row in _TABLE["tki"]}
 #: Generic and brand names, lowercase, as they appear in free text.
-TKI_NAMES: dict[str, str] = {
-    "imatinib": "imatinib",
-    "gleevec": "imatinib",
-    "glivec": "imatinib",
-    "dasatinib": "dasatinib",
-    "sprycel": "dasatinib",
-    "nilotinib": "nilotinib",
-    "tasigna": "nilotinib",
-    "bosutinib": "bosutinib",
-    "bosulif": "bosutinib",
-    "ponatinib": "ponatinib",
-    "iclusig": "ponatinib",
-    "asciminib": "asciminib",
-    "scemblix": "asciminib",
-}
+TKI_NAMES: dict[str, str] = {name: row["drug"] for row in _TABLE["tki"] for name in row["names"]}
+
+INTOLERANCE_SNOMED: frozenset[str] = frozenset(_TABLE["stop_reason"]["intolerance_snomed"])
+INTOLERANCE_WORDS: tuple[str, ...] = tuple(_TABLE["stop_reason"]["intolerance_words"])
+RESISTANCE_WORDS: tuple[str, ...] = tuple(_TABLE["stop_reason"]["resistance_words"])
+TFR_WORDS: tuple[str, ...] = tuple(_TABLE["stop_reason"]["tfr_words"])

@@ -127,6 +127,7 @@ def hook_request(
             "medicationRequests": bundle(*(orders or [])),
             "conditions": bundle(*(conditions or [])),
             "procedures": bundle(*(procedures or [])),
+            "blasts": bundle(),
         },
     }
     request.update(overrides)
@@ -222,4 +223,111 @@ def condition(
     }
     if onset:
         resource["onsetDateTime"] = onset.isoformat()
+    return resource
+
+
+# --- Added for issue #3 (FHIR mapping): more real-world shapes -------------------------------------------
+
+
+def haplotype(
+    taken: date, *members: dict[str, Any], patient: str = PATIENT, ident: str | None = None
+) -> dict[str, Any]:
+    """A Genomics Reporting Haplotype (LOINC 84414-2): a compound mutation whose members are variants."""
+    return {
+        "resourceType": "Observation",
+        "id": ident or next_id("hap"),
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "84414-2", "display": "Haplotype name"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": taken.isoformat(),
+        "valueCodeableConcept": {"text": "compound"},
+        "hasMember": [{"reference": f"Observation/{m['id']}"} for m in members],
+    }
+
+
+def lab_observation(
+    loinc: str,
+    taken: date,
+    *,
+    text: str | None = None,
+    value: Any = None,
+    unit: str | None = None,
+    status: str = "final",
+    patient: str = PATIENT,
+    ident: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A generic Observation: `value` str → valueString, number → valueQuantity (with `unit`)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": ident or next_id("obs"),
+        "status": status,
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}], **({"text": text} if text else {})},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": taken.isoformat(),
+    }
+    if isinstance(value, str):
+        resource["valueString"] = value
+    elif value is not None:
+        quantity: dict[str, Any] = {"value": value}
+        if unit:
+            quantity |= {"unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+        resource["valueQuantity"] = quantity
+    resource.update(extra)
+    return resource
+
+
+def medication_request(
+    drug: str,
+    authored: date,
+    *,
+    status: str = "active",
+    intent: str = "order",
+    rxnorm: str | None = None,
+    dose_text: str | None = None,
+    patient: str = PATIENT,
+    ident: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An R4 MedicationRequest for a drug by name (or RxNorm code), optionally with a dose text."""
+    concept: dict[str, Any] = {"text": drug}
+    if rxnorm:
+        concept["coding"] = [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm}]
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": ident or next_id("mr"),
+        "status": status,
+        "intent": intent,
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": f"Patient/{patient}"},
+        "authoredOn": authored.isoformat(),
+    }
+    if dose_text:
+        resource["dosageInstruction"] = [{"text": dose_text}]
+    resource.update(extra)
+    return resource
+
+
+def procedure(
+    snomed: str | None,
+    performed: date | None,
+    *,
+    text: str = "",
+    status: str = "completed",
+    patient: str = PATIENT,
+    ident: str | None = None,
+) -> dict[str, Any]:
+    """A Procedure coded in SNOMED CT (or text only)."""
+    code: dict[str, Any] = {"text": text} if text else {}
+    if snomed:
+        code["coding"] = [{"system": "http://snomed.info/sct", "code": snomed}]
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": ident or next_id("proc"),
+        "status": status,
+        "code": code,
+        "subject": {"reference": f"Patient/{patient}"},
+    }
+    if performed:
+        resource["performedDateTime"] = performed.isoformat()
     return resource

@@ -191,6 +191,7 @@ class PatientSnapshot:
     comorbidities: tuple[Comorbidity, ...] = ()
     phase: DiseasePhase = DiseasePhase.UNKNOWN
     phase_source: str | None = None
+    phase_date: date | None = None  # when the recorded phase was diagnosed, where known
     blast_percent: float | None = None
     chromosomal_abnormalities: tuple[str, ...] = ()  # normalised: "+8", "+Ph", "i(17q)", "+19", "-7/7q-", …
     allogeneic_transplant: date | None = None
@@ -199,6 +200,10 @@ class PatientSnapshot:
     tfr_goal: bool = False
     exclusions: tuple[Exclusion, ...] = field(default=())
     unavailable: tuple[str, ...] = ()  # kinds of data the EHR did not provide (checks not done)
+    # Added by the FHIR mapping (issue #3), all optional: where the facts above came from.
+    blast_source: str | None = None  # the Observation behind `blast_percent`
+    cml_diagnosis_sources: tuple[str, ...] = ()  # Conditions coding CML (SNOMED 92818009, ICD-10 C92.1x)
+    bcr_abl1_fusion_sources: tuple[str, ...] = ()  # Observations showing the fusion itself (variant or t(9;22))
 
     @property
     def current_tki(self) -> TkiExposure | None:

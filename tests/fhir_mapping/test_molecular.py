@@ -55,3 +55,133 @@ def test_duplicate_id_is_used_once_and_reported() -> None:
     result = snapshot(bcr_abl1(DAY, 0.5, ident="x"), bcr_abl1(DAY, 0.7, ident="x"))
     assert [t.percent_is for t in result.transcripts] == [0.5]
     assert "duplicate" in result.exclusions[0].reason
+
+
+# --- issue #3: every real-world shape of a BCR::ABL1 result ------------------------------------------------
+
+
+def _control(text: str, copies: int, *, code: str | None = None) -> dict[str, Any]:
+    concept: dict[str, Any] = {"text": text}
+    if code:
+        concept["coding"] = [{"system": "http://lab.example.org/codes", "code": code}]
+    return {"code": concept, "valueQuantity": {"value": copies}}
+
+
+@pytest.mark.parametrize("comparator", ["<", "<="])
+def test_comparator_is_kept_and_the_result_is_not_detected(comparator: str) -> None:
+    [result] = snapshot(bcr_abl1(DAY, 0.0032, comparator=comparator)).transcripts
+    assert result.comparator.value == comparator and result.percent_is == 0.0032 and not result.detected
+
+
+def test_ucum_percent_with_is_annotation_is_percent() -> None:
+    resource = bcr_abl1(DAY, 0.05, unit=None)
+    resource["valueQuantity"] |= {"system": "http://unitsofmeasure.org", "code": "%{IS}", "unit": "%IS"}
+    [result] = snapshot(resource).transcripts
+    assert result.percent_is == 0.05
+
+
+def test_ratio_with_a_reference_range_up_to_one_is_not_guessed() -> None:
+    resource = bcr_abl1(DAY, 0.0011, unit="1", referenceRange=[{"high": {"value": 0.5}}])
+    result = snapshot(resource)
+    assert result.transcripts == () and "factor of 100" in result.exclusions[0].reason
+
+
+@pytest.mark.parametrize(
+    ("text", "percent", "comparator"),
+    [("<0.0032%", 0.0032, "<"), ("0.12 %", 0.12, "="), ("<= 0.001 % IS", 0.001, "<="), ("0.5%IS", 0.5, "=")],
+)
+def test_value_as_string(text: str, percent: float, comparator: str) -> None:
+    resource = bcr_abl1(DAY, None, valueString=text)
+    [result] = snapshot(resource).transcripts
+    assert (result.percent_is, result.comparator.value) == (percent, comparator)
+
+
+def test_value_string_without_percent_is_excluded() -> None:
+    result = snapshot(bcr_abl1(DAY, None, valueString="0.12"))
+    assert result.transcripts == () and "percentage" in result.exclusions[0].reason
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": "LA11883-8"}]}},
+        {"valueCodeableConcept": {"text": "Not detected"}},
+        {"valueString": "BCR-ABL1 undetectable"},
+        {"interpretation": [{"coding": [{"code": "ND"}]}], "valueQuantity": {"value": 0, "comparator": "<"}},
+    ],
+)
+def test_undetectable_results_with_abl1_control_copies(value: dict[str, Any]) -> None:
+    resource = bcr_abl1(DAY, None, component=[_control("ABL1 copies", 45000, code="ABL1-CN")], **value)
+    [result] = snapshot(resource).transcripts
+    assert not result.detected
+    assert (result.control_gene, result.control_copies) == ("ABL1", 45000)
+
+
+def test_undetectable_with_sensitivity_keeps_the_limit_and_gusb_copies() -> None:
+    resource = bcr_abl1(
+        DAY,
+        0.0032,
+        comparator="<",
+        interpretation=[{"coding": [{"code": "ND"}]}],
+        component=[
+            {"code": {"text": "BCR-ABL1 copies"}, "valueInteger": 0},
+            {"code": {"text": "GUSB copies"}, "valueString": "250,000"},
+        ],
+    )
+    [result] = snapshot(resource).transcripts
+    assert (result.percent_is, result.detected) == (0.0032, False)
+    assert (result.control_gene, result.control_copies) == ("GUSB", 250000)
+
+
+def test_zero_without_unit_is_undetected_not_excluded() -> None:
+    [result] = snapshot(bcr_abl1(DAY, 0, unit=None)).transcripts
+    assert (result.percent_is, result.detected) == (0.0, False)
+
+
+def test_detected_result_carries_control_copies() -> None:
+    [result] = snapshot(bcr_abl1(DAY, 0.5, component=[_control("ABL1 copies", 12000)])).transcripts
+    assert result.detected and result.control_copies == 12000
+
+
+def test_effective_period_and_issued_give_the_day() -> None:
+    by_period = bcr_abl1(DAY, 0.5)
+    del by_period["effectiveDateTime"]
+    by_period["effectivePeriod"] = {"start": "2026-03-02T08:00:00+01:00"}
+    by_issued = bcr_abl1(DAY, 0.7)
+    del by_issued["effectiveDateTime"]
+    by_issued["issued"] = "2026-03-05T10:00:00Z"
+    days = sorted(t.taken for t in snapshot(by_period, by_issued).transcripts)
+    assert days == [date(2026, 3, 2), date(2026, 3, 5)]
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+def test_usable_statuses(status: str) -> None:
+    [result] = snapshot(bcr_abl1(DAY, 0.5, status=status)).transcripts
+    assert not result.preliminary
+
+
+def test_preliminary_is_used_with_the_flag() -> None:
+    [result] = snapshot(bcr_abl1(DAY, 0.5, status="preliminary")).transcripts
+    assert result.preliminary
+
+
+def test_data_absent_reason_is_excluded_and_said() -> None:
+    resource = bcr_abl1(DAY, None, dataAbsentReason={"text": "sample failed"})
+    result = snapshot(resource)
+    assert result.transcripts == () and "dataAbsentReason" in result.exclusions[0].reason
+
+
+def test_several_results_on_one_day_are_all_kept() -> None:
+    result = snapshot(bcr_abl1(DAY, 0.5), bcr_abl1(DAY, 0.6))
+    assert sorted(t.percent_is for t in result.transcripts) == [0.5, 0.6] and result.exclusions == ()
+
+
+def test_greater_than_comparator_is_excluded() -> None:
+    result = snapshot(bcr_abl1(DAY, 10, comparator=">"))
+    assert result.transcripts == () and "comparator" in result.exclusions[0].reason
+
+
+def test_transcript_type_is_read_from_a_bcr_abl1_result() -> None:
+    typed = bcr_abl1(DAY, None, code="21822-2", valueString="e14a2 (b3a2) detected")
+    result = snapshot(typed, bcr_abl1(DAY, 0.5))
+    assert result.transcript_type == "e14a2"

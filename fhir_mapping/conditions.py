@@ -1,0 +1,167 @@
+"""Conditions → comorbidity keys (`comorbidities.toml`) and the CML diagnosis with its phase.
+
+Only conditions whose clinical status is active (or recurrence/relapse) count, except keys marked
+`history` in the table (a past MI or stroke is still a ponatinib risk factor). Refuted and
+entered-in-error conditions never count; entered-in-error ones are reported.
+
+CML: SNOMED 92818009, ICD-10(-CM) C92.1x, ICD-O-3 9875/3, or the words. Phase from `stage.summary`
+(SNOMED 278177007 chronic, 278179005 accelerated; "blast phase/crisis" text, no verified code) or from
+the condition's own text. With several CML conditions the latest recorded phase wins.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tki_resistance.model import COMORBIDITY_KEYS, Comorbidity, DiseasePhase
+
+from .dates import parse_day
+from .exclusions import ExclusionLog
+from .resources import CodeableConcept, Condition
+from .terminology import ICD10, SNOMED
+
+__all__ = ["ConditionFacts", "map_conditions"]
+
+CML_SNOMED = frozenset({"92818009"})
+CML_ICD10_PREFIX = "C92.1"
+CML_ICDO = "9875/3"
+_CML_WORDS = ("chronic myeloid leuk", "chronic myelogenous leuk", "chronic granulocytic leuk", "cml")
+_PHASE_SNOMED = {"278177007": DiseasePhase.CHRONIC, "278179005": DiseasePhase.ACCELERATED}
+_PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
+    ("blast phase", DiseasePhase.BLAST),
+    ("blast crisis", DiseasePhase.BLAST),
+    ("blastic phase", DiseasePhase.BLAST),
+    ("blast transformation", DiseasePhase.BLAST),
+    ("accelerated phase", DiseasePhase.ACCELERATED),
+    ("chronic phase", DiseasePhase.CHRONIC),
+)
+_ACTIVE = frozenset({"active", "recurrence", "relapse"})
+_HISTORY = _ACTIVE | {"inactive", "remission", "resolved"}
+_NOT_TRUE = frozenset({"refuted", "entered-in-error"})
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    snomed: frozenset[str]
+    icd10: tuple[str, ...]
+    words: tuple[str, ...]
+    history: bool
+
+
+def _load_table() -> tuple[_Row, ...]:
+    with Path(__file__).with_name("comorbidities.toml").open("rb") as handle:
+        rows = tomllib.load(handle)["comorbidity"]
+    table = tuple(
+        _Row(
+            key=row["key"],
+            snomed=frozenset(row.get("snomed", [])),
+            icd10=tuple(code.replace(".", "").upper() for code in row.get("icd10", [])),
+            words=tuple(row.get("words", [])),
+            history=bool(row.get("history", False)),
+        )
+        for row in rows
+    )
+    unknown = {row.key for row in table} - COMORBIDITY_KEYS
+    if unknown:
+        raise ValueError(f"comorbidities.toml uses keys outside COMORBIDITY_KEYS: {sorted(unknown)}")
+    return table
+
+
+TABLE = _load_table()
+
+
+@dataclass(frozen=True)
+class ConditionFacts:
+    comorbidities: tuple[Comorbidity, ...]
+    phase: DiseasePhase
+    phase_source: str | None
+    cml_sources: tuple[str, ...]
+
+
+def _status(concept: CodeableConcept | None) -> str | None:
+    return next((c.code for c in concept.coding if c.code), None) if concept else None
+
+
+def _icd10(concept: CodeableConcept) -> list[str]:
+    return [c.code.replace(".", "").upper() for c in concept.coding if c.system in ICD10 and c.code]
+
+
+def _keys(concept: CodeableConcept) -> list[_Row]:
+    snomed = set(concept.codes(SNOMED))
+    icd = _icd10(concept)
+    words = concept.words()
+    return [
+        row
+        for row in TABLE
+        if row.snomed & snomed
+        or any(code.startswith(prefix) for code in icd for prefix in row.icd10)
+        or any(word in words for word in row.words)
+    ]
+
+
+def _is_cml(concept: CodeableConcept) -> bool:
+    if set(concept.codes(SNOMED)) & CML_SNOMED:
+        return True
+    if any(code.startswith(CML_ICD10_PREFIX.replace(".", "")) for code in _icd10(concept)):
+        return True
+    if any(c.code == CML_ICDO for c in concept.coding):
+        return True
+    words = concept.words()
+    return any(word in words for word in _CML_WORDS) and "atypical" not in words
+
+
+def _phase(condition: Condition) -> DiseasePhase:
+    concepts = [s.summary for s in condition.stage if s.summary is not None]
+    for concept in concepts:
+        for code in concept.codes(SNOMED):
+            if code in _PHASE_SNOMED:
+                return _PHASE_SNOMED[code]
+    words = " ".join(c.words() for c in [*concepts, condition.code] if c is not None)
+    for word, phase in _PHASE_WORDS:
+        if word in words:
+            return phase
+    return DiseasePhase.UNKNOWN
+
+
+def _onset(condition: Condition) -> date | None:
+    period = condition.onsetPeriod
+    return parse_day(condition.onsetDateTime or (period.start if period else None))
+
+
+def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionFacts:
+    comorbidities: list[Comorbidity] = []
+    phases: list[tuple[date, DiseasePhase, str]] = []
+    cml: list[str] = []
+    for condition in conditions:
+        if condition.code is None:
+            continue
+        verification = _status(condition.verificationStatus)
+        clinical = _status(condition.clinicalStatus)
+        if verification in _NOT_TRUE:
+            if verification == "entered-in-error":
+                log.exclude(condition, "verification status 'entered-in-error'")
+            continue
+        source = f"Condition/{condition.id}"
+        if _is_cml(condition.code):
+            cml.append(source)
+            phase = _phase(condition)
+            if phase is not DiseasePhase.UNKNOWN:
+                when = parse_day(condition.recordedDate) or _onset(condition) or date.min
+                phases.append((when, phase, source))
+            continue
+        display = condition.code.text or next((c.display for c in condition.code.coding if c.display), "")
+        for row in _keys(condition.code):
+            if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
+                comorbidities.append(Comorbidity(source, row.key, display or row.key, _onset(condition)))
+    order = list(DiseasePhase)
+    latest = max(phases, key=lambda p: (p[0], order.index(p[1])), default=None)
+    return ConditionFacts(
+        comorbidities=tuple(comorbidities),
+        phase=latest[1] if latest else DiseasePhase.UNKNOWN,
+        phase_source=latest[2] if latest else None,
+        cml_sources=tuple(cml),
+    )

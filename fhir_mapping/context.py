@@ -1,0 +1,144 @@
+"""Disease context besides BCR::ABL1 and mutations: blasts, karyotype, transcript type, transplant.
+
+* Blast percentage: LOINC codes in `terminology.BLAST_PERCENT` with unit `%`; the latest result wins.
+* Karyotype: an ISCN string (a Genomics Reporting "Variant ISCN" 81291-7 component, a value that looks
+  like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`.
+* Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3; b2a2 = e13a2, b3a2 = e14a2) from BCR::ABL1 or
+  transcript Observations; co-expressed types are joined with "+" in a fixed order.
+* Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
+  58390007 (allogeneic BMT), 174241000112100 (allogeneic HSCT), or "allogeneic"/"allo-SCT" text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .dates import parse_day
+from .exclusions import ExclusionLog
+from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
+from .resources import Observation, Procedure
+from .terminology import BCR_ABL1_IS, BCR_ABL1_NON_IS, BLAST_PERCENT, LOINC, SNOMED
+
+__all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
+
+_ISCN_COMPONENT = "81291-7"
+_KARYOTYPE_WORDS = ("karyotype", "cytogenetic", "chromosome analysis", "iscn")
+_TRANSCRIPT = re.compile(r"\b(e1a2|e13a2|e14a2|e13a3|e14a3|e19a2|b2a2|b3a2)\b", re.IGNORECASE)
+_ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2"}
+_TRANSCRIPT_ORDER = ("e13a2", "e14a2", "e1a2", "e13a3", "e14a3", "e19a2")
+_TRANSPLANT_ALLO = frozenset({"58390007", "174241000112100"})
+_TRANSPLANT_ANY = frozenset({"234336002"})
+_ALLO_WORDS = ("allogeneic", "allo-sct", "allo-hsct", "allo sct", "allo hsct", "allograft", "allo-bmt")
+_USABLE = frozenset({"final", "amended", "corrected", "preliminary"})
+
+
+@dataclass(frozen=True)
+class ObservationContext:
+    blast_percent: float | None = None
+    blast_source: str | None = None
+    chromosomal_abnormalities: tuple[str, ...] = ()
+    transcript_type: str | None = None
+    fusion_sources: tuple[str, ...] = ()
+
+
+def _day(observation: Observation) -> date:
+    period = observation.effectivePeriod
+    return (
+        parse_day(observation.effectiveDateTime or (period.start if period else None) or observation.issued) or date.min
+    )
+
+
+def _iscn_strings(observation: Observation) -> list[str]:
+    strings: list[str] = []
+    for component in observation.component:
+        if component.code.has(LOINC, {_ISCN_COMPONENT}):
+            concept = component.valueCodeableConcept
+            strings += [c.code for c in concept.coding if c.code] if concept else []
+            strings += [t for t in [concept.text if concept else None, component.valueString] if t]
+    value_texts = [observation.valueString or ""]
+    if observation.valueCodeableConcept is not None:
+        value_texts += [observation.valueCodeableConcept.text or ""]
+    is_karyotype = any(word in observation.code.words() for word in _KARYOTYPE_WORDS)
+    strings += [t for t in value_texts if t and (looks_like_iscn(t) or is_karyotype)]
+    return strings
+
+
+def _blast(observation: Observation, log: ExclusionLog) -> float | None:
+    quantity = observation.valueQuantity
+    if quantity is None or quantity.value is None:
+        log.exclude(observation, "blast count without a numeric value")
+        return None
+    if (quantity.code or quantity.unit or "").strip() != "%":
+        log.exclude(observation, f"blast count in '{quantity.code or quantity.unit or 'no unit'}', not %")
+        return None
+    return quantity.value
+
+
+def observation_context(observations: list[Observation], log: ExclusionLog) -> ObservationContext:
+    blasts: list[tuple[date, float, str]] = []
+    karyotypes: list[tuple[date, tuple[str, ...]]] = []
+    transcripts: set[str] = set()
+    fusion: list[str] = []
+    for observation in observations:
+        if (observation.status or "unknown") not in _USABLE:
+            continue
+        source = f"Observation/{observation.id}"
+        if observation.code.has(LOINC, set(BLAST_PERCENT)):
+            value = _blast(observation, log)
+            if value is not None:
+                blasts.append((_day(observation), value, source))
+            continue
+        iscn = _iscn_strings(observation)
+        if iscn:
+            karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s))))
+            if any(has_philadelphia(s) for s in iscn):
+                fusion.append(source)
+        bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_IS | BCR_ABL1_NON_IS)
+        if bcr_abl1 or "transcript" in observation.code.words():
+            texts = [observation.valueString or "", observation.code.text or ""]
+            if observation.valueCodeableConcept is not None:
+                texts += [observation.valueCodeableConcept.words()]
+            texts += [c.valueString or "" for c in observation.component]
+            for match in _TRANSCRIPT.finditer(" ".join(texts)):
+                name = match.group(1).lower()
+                transcripts.add(_ALIASES.get(name, name))
+    latest_blast = max(blasts, key=lambda b: b[0], default=None)
+    latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
+    return ObservationContext(
+        blast_percent=latest_blast[1] if latest_blast else None,
+        blast_source=latest_blast[2] if latest_blast else None,
+        chromosomal_abnormalities=tuple(dict.fromkeys(latest_karyotype[1])) if latest_karyotype else (),
+        transcript_type="+".join(t for t in _TRANSCRIPT_ORDER if t in transcripts) or None,
+        fusion_sources=tuple(fusion),
+    )
+
+
+def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> date | None:
+    """The date of the latest allogeneic stem-cell transplant, or None."""
+    dates: list[date] = []
+    for procedure in procedures:
+        if procedure.code is None:
+            continue
+        codes = set(procedure.code.codes(SNOMED))
+        words = procedure.code.words()
+        allogeneic = bool(codes & _TRANSPLANT_ALLO) or any(w in words for w in _ALLO_WORDS)
+        if not allogeneic and codes & _TRANSPLANT_ANY and "autologous" not in words:
+            allogeneic = True  # HSCT without a type, listed as transplant history by issue #3; "autologous" excludes
+        if not allogeneic:
+            continue
+        if procedure.status in ("entered-in-error", "not-done"):
+            if procedure.status == "entered-in-error":
+                log.exclude(procedure, "transplant procedure entered in error")
+            continue
+        period = procedure.performedPeriod
+        day = parse_day(procedure.performedDateTime or (period.start if period else None))
+        if day is None:
+            log.exclude(procedure, "allogeneic transplant without a full date")
+            continue
+        if procedure.status not in (None, "completed", "in-progress"):
+            log.exclude(procedure, f"transplant procedure with status '{procedure.status}'")
+            continue
+        dates.append(day)
+    return max(dates, default=None)

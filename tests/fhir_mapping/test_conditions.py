@@ -1,0 +1,101 @@
+"""Conditions → comorbidity keys, the CML diagnosis and its phase."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from fhir_mapping import build_snapshot
+from fhir_mapping.conditions import TABLE
+from tests.builders import PATIENT, bundle, condition
+from tki_resistance.model import COMORBIDITY_KEYS, DiseasePhase, PatientSnapshot
+
+
+def snapshot(*resources: dict[str, Any]) -> PatientSnapshot:
+    return build_snapshot(PATIENT, {"conditions": bundle(*resources)}, date(2026, 11, 22))
+
+
+def test_every_comorbidity_key_has_codes() -> None:
+    assert {row.key for row in TABLE} == COMORBIDITY_KEYS
+
+
+@pytest.mark.parametrize(
+    ("snomed", "icd10", "key"),
+    [
+        ("38341003", None, "hypertension"),
+        (None, "I10", "hypertension"),
+        (None, "I16.0", "uncontrolled-hypertension"),
+        (None, "E11.9", "diabetes"),
+        ("22298006", None, "coronary-artery-disease"),
+        (None, "I45.81", "qt-prolongation"),
+        ("60046008", None, "pleural-effusion"),
+        (None, "K85.90", "pancreatitis"),
+        (None, "N18.3", "kidney-disease"),
+    ],
+)
+def test_codes_map_to_keys(snomed: str | None, icd10: str | None, key: str) -> None:
+    [comorbidity] = snapshot(condition(snomed, "x", icd10=icd10)).comorbidities
+    assert comorbidity.key == key
+
+
+def _with_status(
+    resource: dict[str, Any], clinical: str | None = None, verification: str | None = None
+) -> dict[str, Any]:
+    if clinical:
+        resource["clinicalStatus"]["coding"][0]["code"] = clinical
+    if verification:
+        resource["verificationStatus"]["coding"][0]["code"] = verification
+    return resource
+
+
+def test_resolved_hypertension_does_not_count_but_a_past_mi_does() -> None:
+    result = snapshot(
+        _with_status(condition("38341003", "Hypertension"), clinical="resolved"),
+        _with_status(condition("22298006", "Myocardial infarction"), clinical="resolved"),
+    )
+    assert [c.key for c in result.comorbidities] == ["coronary-artery-disease"]
+
+
+def test_refuted_does_not_count_and_entered_in_error_is_reported() -> None:
+    result = snapshot(
+        _with_status(condition("73211009", "Diabetes"), verification="refuted"),
+        _with_status(condition("84114007", "Heart failure"), verification="entered-in-error"),
+    )
+    assert result.comorbidities == () and "entered-in-error" in result.exclusions[0].reason
+
+
+def _cml(
+    stage: str | None = None, *, text: str = "Chronic myeloid leukemia", recorded: str = "2025-01-01"
+) -> dict[str, Any]:
+    resource = condition("92818009", text)
+    resource["recordedDate"] = recorded
+    if stage:
+        resource["stage"] = [{"summary": {"coding": [{"system": "http://snomed.info/sct", "code": stage}]}}]
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("resource", "phase"),
+    [
+        (_cml("278177007"), DiseasePhase.CHRONIC),
+        (_cml("278179005"), DiseasePhase.ACCELERATED),
+        (_cml(text="CML in blast crisis"), DiseasePhase.BLAST),
+        (_cml(), DiseasePhase.UNKNOWN),
+    ],
+)
+def test_cml_phase(resource: dict[str, Any], phase: DiseasePhase) -> None:
+    result = snapshot(resource)
+    assert result.phase is phase
+    assert result.cml_diagnosis_sources == (f"Condition/{resource['id']}",)
+    assert (result.phase_source is not None) is (phase is not DiseasePhase.UNKNOWN)
+
+
+def test_icd10_c92_1_is_cml_and_the_latest_phase_wins() -> None:
+    older = condition(None, "CML, chronic phase", icd10="C92.10")
+    older["recordedDate"] = "2020-01-01"
+    newer = _cml("278179005", recorded="2026-01-01")
+    result = snapshot(older, newer)
+    assert result.phase is DiseasePhase.ACCELERATED and len(result.cml_diagnosis_sources) == 2
+    assert result.comorbidities == ()
