@@ -23,6 +23,7 @@ from .knowledge_schema import (
     CompoundRuleRow,
     DoseRow,
     DrugClassRow,
+    ExtrinsicCheckRow,
     InteractionRow,
     KnowledgeRow,
     MilestoneRow,
@@ -90,6 +91,10 @@ class Knowledge:
     @property
     def drug_classes(self) -> tuple[DrugClassRow, ...]:
         return self.rows("drug_classes", DrugClassRow)
+
+    @property
+    def extrinsic_checks(self) -> tuple[ExtrinsicCheckRow, ...]:
+        return self.rows("extrinsic_checks", ExtrinsicCheckRow)
 
     @property
     def interactions(self) -> tuple[InteractionRow, ...]:

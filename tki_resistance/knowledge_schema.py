@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TABLES",
-    "CompoundRuleRow",
     "ComorbidityCautionRow",
+    "CompoundRuleRow",
     "DoseRow",
     "DrugClassRow",
+    "ExtrinsicCheckRow",
     "InteractionRow",
     "KnowledgeRow",
     "MilestoneRow",
@@ -72,6 +73,12 @@ class MilestoneRow(KnowledgeRow):
 
 
 Colour = Literal["green", "yellow", "red"]
+MonitoringSituation = Literal[
+    "before-mmr", "in-mmr", "warning", "tfr-months-1-6", "tfr-months-7-12", "tfr-after-12", "after-sct"
+]
+TestingTrigger = Literal[
+    "failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"
+]
 
 
 class NccnRow(KnowledgeRow):
@@ -132,6 +139,14 @@ class DoseRow(KnowledgeRow):
     text: str
 
 
+class ExtrinsicCheckRow(KnowledgeRow):
+    """A cause of apparent resistance to rule out first: adherence, interactions, dose, interruptions."""
+
+    guideline: str
+    check: Literal["adherence", "interactions", "dose-below-standard", "interruptions"]
+    text: str
+
+
 class DrugClassRow(KnowledgeRow):
     """A class of interacting drugs with the names and RxNorm ingredient codes that identify its members."""
 
@@ -172,7 +187,7 @@ class MonitoringRow(KnowledgeRow):
     """The longest BCR::ABL1 testing interval for a situation."""
 
     guideline: str
-    situation: Literal["before-mmr", "in-mmr", "warning", "tfr-months-1-6", "tfr-months-7-12", "tfr-after-12", "after-sct"]
+    situation: MonitoringSituation
     interval_days: int = Field(gt=0)
     text: str
 
@@ -193,7 +208,7 @@ class MutationTestingRow(KnowledgeRow):
     """A trigger for BCR::ABL1 kinase-domain mutation testing."""
 
     guideline: str
-    trigger: Literal["failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"]
+    trigger: TestingTrigger
     text: str
 
 
@@ -214,6 +229,7 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "compound_rules": ("rule", CompoundRuleRow),
     "doses": ("dose", DoseRow),
     "drug_classes": ("drug_class", DrugClassRow),
+    "extrinsic_checks": ("check", ExtrinsicCheckRow),
     "interactions": ("interaction", InteractionRow),
     "comorbidity_cautions": ("caution", ComorbidityCautionRow),
     "tfr_criteria": ("criterion", TfrCriterionRow),

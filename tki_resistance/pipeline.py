@@ -4,18 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .advanced_phase import advanced_phase_findings
+from .comorbidity import comorbidity_findings
 from .data_quality import data_quality_findings
+from .dose_check import dose_check_findings
+from .extrinsic_causes import extrinsic_causes_findings
 from .findings import Finding
 from .knowledge_base import Knowledge
 from .model import PatientSnapshot
+from .monitoring import monitoring_findings
+from .mutation_testing import mutation_testing_findings
+from .mutations import avoid_tki_findings
 from .response import response_findings
+from .sct_referral import sct_referral_findings
+from .tfr import tfr_findings
 
 __all__ = ["STAGES", "assess"]
 
 Stage = Callable[[PatientSnapshot, Knowledge], list[Finding]]
 
 #: The Soverini–ELN framework, in the order a haematologist works through it.
-STAGES: tuple[Stage, ...] = (response_findings,)
+STAGES: tuple[Stage, ...] = (
+    advanced_phase_findings,
+    response_findings,
+    extrinsic_causes_findings,
+    mutation_testing_findings,
+    avoid_tki_findings,
+    dose_check_findings,
+    sct_referral_findings,
+    comorbidity_findings,
+    monitoring_findings,
+    tfr_findings,
+)
 
 
 def assess(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:

@@ -8,17 +8,25 @@ Rules (docs/methods/response.md):
 - >10% at 3 months is a warning until a repeat 1–3 months later confirms it (then failure).
 - Once MMR (≤0.1%) was reached on the current TKI, the "any time" bands apply as well (loss of MMR is a
   warning, >1% a failure); the worse of the two classifications is kept.
+- The card shows the NCCN colour of every stored NCCN version beside the ELN class, and the kinetics
+  (log reduction from baseline, halving time, a ≥1-log rise from the nadir, two consecutive results >1%).
+- Only with a recorded TFR goal: ≤0.01% (MR4) is optimal from the 12-month milestone on (ELN footnote,
+  unverified); a result in MMR but not MR4 gives an info card.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .evidence import format_percent, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity
+from .kinetics import Kinetics, confirmed_above, kinetics
 from .knowledge_base import Knowledge
 from .knowledge_schema import MilestoneRow
 from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from .nccn import nccn_bands_for
 
 __all__ = [
     "MILESTONE_WINDOW_DAYS",
@@ -144,8 +152,7 @@ def assess_milestones(
 
 
 def _format_percent(result: TranscriptResult) -> str:
-    prefix = "" if result.comparator is Comparator.EQUAL else result.comparator.value
-    return f"{prefix}{result.percent_is:g}% IS"
+    return format_percent(result)
 
 
 def _milestone_label(assessment: MilestoneAssessment) -> str:
@@ -156,14 +163,78 @@ def _milestone_label(assessment: MilestoneAssessment) -> str:
     return f"{assessment.milestone}-month milestone"
 
 
+def _nccn(
+    assessment: MilestoneAssessment, knowledge: Knowledge
+) -> tuple[list[str], list[dict[str, Any]], list[RuleRef]]:
+    """Detail lines, `extra["nccn"]` entries and rules for the NCCN colour(s) at this milestone."""
+    if assessment.milestone not in (3, 6, 12) or assessment.result.comparator is not Comparator.EQUAL:
+        return [], [], []
+    lines: list[str] = []
+    entries: list[dict[str, Any]] = []
+    rules: list[RuleRef] = []
+    for band in nccn_bands_for(assessment.result.percent_is, assessment.milestone, knowledge.nccn_bands):
+        colour = band.colour or "not confirmed"
+        entries.append({"version": band.version, "colour": band.colour, "rule": band.id})
+        lines.append(f"NCCN {band.version}: **{colour}** at {band.months} months — {band.action}")
+        rules.append(knowledge.rule(band))
+    return lines, entries, rules
+
+
+def _kinetics_lines(kin: Kinetics, result: TranscriptResult, on_drug_results: list[TranscriptResult]) -> list[str]:
+    lines: list[str] = []
+    if kin.baseline is not None and kin.log_reduction is not None:
+        where = "first result on this TKI" if kin.baseline_on_drug else "baseline before this TKI"
+        lines.append(
+            f"Kinetics: {kin.log_reduction:.1f}-log reduction from the {where} "
+            f"({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
+            + (f"; halving time {kin.halving_days:.0f} days" if kin.halving_days is not None else "")
+            + " (PDQ: >10% at 3 months still did well with a halving time <76 days)."
+        )
+    if kin.nadir is not None and kin.rise_factor is not None:
+        lines.append(
+            f"**≥1-log rise**: {kin.rise_factor:.0f}-fold above the nadir {format_percent(kin.nadir)} "
+            f"({kin.nadir.taken.isoformat()})."
+        )
+    if confirmed_above(on_drug_results, 1.0):
+        lines.append("Two consecutive results >1% (ELN 2013 'confirmed loss of MMR'; ELN 2020: >1% is failure).")
+    return lines
+
+
+def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, knowledge: Knowledge) -> Finding | None:
+    """ELN footnote, only with a recorded TFR goal: MR4 is optimal; MMR without MR4 is not optimal for TFR."""
+    rows = [r for r in knowledge.milestones if r.goal == "tfr"]
+    result = assessment.result
+    if not rows or assessment.milestone not in (12, 0) or _in_band(result.percent_is, rows[0]):
+        return None
+    months = round(assessment.months_on_drug, 1)
+    return Finding(
+        code=FindingCode.MILESTONE_WARNING,
+        severity=Severity.INFO,
+        summary=f"Not optimal for the TFR goal: BCR::ABL1 {format_percent(result)} on {exposure.drug} (MR4 ≤0.01%)",
+        rules=(knowledge.rule(rows[0]),),
+        evidence=(transcript_evidence(result),),
+        detail=(
+            "A treatment-free remission goal is recorded. ELN 2020 footnote: when aiming at TFR, the optimal "
+            "response at any time is ≤0.01% (MR4). This result is optimal for survival but not for that goal.",
+            "Consider: shared decision-making about the goal; TFR needs sustained MR4 or deeper.",
+        ),
+        response={"eln": "warning", "months": months, "bcrAbl1IS": result.percent_is},
+        override_reasons=("Goal discussed with the patient",),
+        extra={"tfrGoal": True},
+    )
+
+
 def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """`milestone-warning` / `milestone-failure` for the current TKI; nothing for an optimal response."""
     exposure = snapshot.current_tki
-    if exposure is None:
+    if exposure is None or exposure.start is None:
         return []
     assessment = assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
-    if assessment is None or assessment.category is ResponseCategory.OPTIMAL:
+    if assessment is None:
         return []
+    if assessment.category is ResponseCategory.OPTIMAL:
+        tfr = _tfr_goal_finding(exposure, assessment, knowledge) if snapshot.tfr_goal else None
+        return [tfr] if tfr is not None else []
 
     result = assessment.result
     months = round(assessment.months_on_drug, 1)
@@ -175,7 +246,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         f"at {months:g} months ({label})"
     )
     evidence = [
-        Evidence("BCR::ABL1 (IS)", _format_percent(result), result.taken.isoformat(), result.source),
+        transcript_evidence(result),
         Evidence(
             "Current TKI",
             exposure.drug + (f" {exposure.daily_dose_mg:g} mg/day" if exposure.daily_dose_mg else ""),
@@ -184,15 +255,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         ),
     ]
     if assessment.confirmed_by is not None:
-        earlier = assessment.confirmed_by
-        evidence.append(
-            Evidence(
-                "Earlier result (3 months)",
-                _format_percent(earlier),
-                earlier.taken.isoformat(),
-                earlier.source,
-            )
-        )
+        evidence.append(transcript_evidence(assessment.confirmed_by, "Earlier result (3 months)"))
     if result.preliminary:
         evidence.append(Evidence("Result status", "preliminary", result.taken.isoformat(), result.source))
 
@@ -208,7 +271,19 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         )
     if assessment.milestone == 3 and not failure:
         detail.append("Repeat qPCR within 1–3 months: >10% confirmed is failure.")
+    if assessment.loss_of_mmr:
+        detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
+    nccn_lines, nccn_entries, _ = _nccn(assessment, knowledge)
+    detail += nccn_lines
+    on_drug_results = sorted((t for t in snapshot.transcripts if t.taken >= exposure.start), key=lambda t: t.taken)
+    kin = kinetics(snapshot.transcripts, exposure.start)
+    detail += _kinetics_lines(kin, result, on_drug_results)
 
+    extra: dict[str, Any] = {"nccn": nccn_entries}
+    if kin.rise_factor is not None:
+        extra["logRise"] = round(kin.rise_factor, 1)
+    if assessment.loss_of_mmr:
+        extra["lossOfMmr"] = True
     return [
         Finding(
             code=code,
@@ -219,5 +294,6 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
             detail=tuple(detail),
             response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},
             override_reasons=("Result already discussed", "Patient in a clinical trial"),
+            extra=extra,
         )
     ]

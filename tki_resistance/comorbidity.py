@@ -1,0 +1,53 @@
+"""Comorbidities that call for caution with the current or ordered TKI (`comorbidity-caution`)."""
+
+from __future__ import annotations
+
+from .evidence import exposure_evidence
+from .findings import Evidence, Finding, FindingCode, Severity
+from .knowledge_base import Knowledge
+from .model import PatientSnapshot
+from .therapy_history import ordered_tkis
+
+__all__ = ["comorbidity_findings"]
+
+
+def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """One finding per TKI in use: every recorded comorbidity with a caution for it (warning when boxed)."""
+    findings: list[Finding] = []
+    exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
+    for exposure in exposures:
+        hits = [
+            (comorbidity, row)
+            for comorbidity in snapshot.comorbidities
+            for row in knowledge.comorbidity_cautions
+            if row.tki == exposure.drug and row.comorbidity == comorbidity.key
+        ]
+        if not hits:
+            continue
+        boxed = any(row.strength == "boxed" for _, row in hits)
+        role = "ordered" if exposure.ordered else "current"
+        names = sorted({c.display or c.key for c, _ in hits})
+        detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
+        detail += [
+            f"- **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
+            for c, row in hits
+        ]
+        detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
+        evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
+        evidence += [
+            Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
+            for c, _ in hits
+        ]
+        findings.append(
+            Finding(
+                code=FindingCode.COMORBIDITY_CAUTION,
+                severity=Severity.WARNING if boxed else Severity.INFO,
+                summary=f"{exposure.drug}: caution with {', '.join(names)}",
+                rules=tuple(knowledge.rule(row) for _, row in hits),
+                evidence=tuple(evidence),
+                detail=tuple(detail),
+                override_reasons=("Risk discussed with the patient", "Benefit outweighs the risk"),
+                extra={"tki": exposure.drug, "comorbidities": sorted({c.key for c, _ in hits})},
+            )
+        )
+    return findings

@@ -1,0 +1,156 @@
+"""Doses that do not fit the situation (`dose-check`).
+
+- T315I on asciminib below 200 mg twice daily (label).
+- Ponatinib not reduced to 15 mg once BCR::ABL1 is ≤1%, or left at 15 mg after the response was lost.
+- Asciminib at the standard dose after primary ponatinib failure (never ≤1% on ponatinib): the seed study
+  saw little benefit at 40 mg BID.
+A dose below the standard for the line is an extrinsic cause (extrinsic_causes.py), not a dose-check.
+"""
+
+from __future__ import annotations
+
+from .evidence import exposure_evidence, format_dose, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, Severity
+from .kinetics import on_drug
+from .knowledge_base import Knowledge
+from .knowledge_schema import DoseRow
+from .model import PatientSnapshot, StopReason, TkiExposure
+from .mutations import mutation_profile
+from .therapy_history import ordered_tkis
+
+__all__ = ["dose_check_findings", "primary_ponatinib_failure"]
+
+
+def _row(knowledge: Knowledge, tki: str, situation: str) -> DoseRow | None:
+    return next((r for r in knowledge.doses if r.tki == tki and r.situation == situation), None)
+
+
+def primary_ponatinib_failure(snapshot: PatientSnapshot) -> TkiExposure | None:
+    """A ponatinib exposure stopped for resistance on which BCR::ABL1 never reached ≤1%."""
+    for exposure in snapshot.tki_exposures:
+        if exposure.drug != "ponatinib" or exposure.stop_reason is not StopReason.RESISTANCE or exposure.start is None:
+            continue
+        end = exposure.end
+        results = [t for t in on_drug(snapshot.transcripts, exposure.start) if end is None or t.taken <= end]
+        if results and not any(t.percent_is <= 1.0 for t in results):
+            return exposure
+    return None
+
+
+def _finding(
+    row: DoseRow, knowledge: Knowledge, summary: str, detail: list[str], evidence: list[Evidence], severity: Severity
+) -> Finding:
+    return Finding(
+        code=FindingCode.DOSE_CHECK,
+        severity=severity,
+        summary=summary,
+        rules=(knowledge.rule(row),),
+        evidence=tuple(evidence),
+        detail=(*detail, f"Label / source: {row.text}."),
+        override_reasons=("Dose reduced deliberately for toxicity", "Patient in a clinical trial"),
+    )
+
+
+def _asciminib_t315i(exposure: TkiExposure, knowledge: Knowledge, evidence: list[Evidence]) -> Finding | None:
+    row = _row(knowledge, "asciminib", "t315i")
+    if row is None or (exposure.daily_dose_mg is not None and exposure.daily_dose_mg >= row.daily_mg):
+        return None
+    dose = format_dose(exposure)
+    return _finding(
+        row,
+        knowledge,
+        f"T315I on asciminib: {dose} is below 200 mg twice daily",
+        [
+            f"A T315I mutation is on record and the {'ordered' if exposure.ordered else 'current'} dose is {dose}.",
+            "Asciminib for T315I: 200 mg twice daily (160 mg BID as a dose reduction). Consider adjusting the dose.",
+        ],
+        evidence,
+        Severity.WARNING,
+    )
+
+
+def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    row = _row(knowledge, "ponatinib", "response-le-1pct")
+    results = on_drug(snapshot.transcripts, exposure.start) if exposure.start else []
+    if row is None or not results or exposure.daily_dose_mg is None:
+        return None
+    latest = results[-1]
+    evidence = [exposure_evidence(exposure), transcript_evidence(latest)]
+    if latest.percent_is <= 1.0 and exposure.daily_dose_mg > row.daily_mg:
+        return _finding(
+            row,
+            knowledge,
+            f"Ponatinib {exposure.daily_dose_mg:g} mg with BCR::ABL1 ≤1%: reduce to 15 mg",
+            [
+                f"BCR::ABL1 is {latest.percent_is:g}% (≤1%) on ponatinib {exposure.daily_dose_mg:g} mg/day.",
+                "Label: reduce to 15 mg once daily once ≤1% is reached (lowers arterial occlusive risk).",
+            ],
+            evidence,
+            Severity.INFO,
+        )
+    if (
+        latest.percent_is > 1.0
+        and exposure.daily_dose_mg <= row.daily_mg
+        and any(t.percent_is <= 1.0 for t in results[:-1])
+    ):
+        return _finding(
+            row,
+            knowledge,
+            f"Response lost on ponatinib {exposure.daily_dose_mg:g} mg: consider 30–45 mg",
+            [
+                f"BCR::ABL1 rose to {latest.percent_is:g}% (>1%) on ponatinib {exposure.daily_dose_mg:g} mg/day "
+                "after reaching ≤1%.",
+                "Label: if response is lost after the reduction, go back up to 30 or 45 mg.",
+            ],
+            evidence,
+            Severity.WARNING,
+        )
+    return None
+
+
+def _after_primary_ponatinib_failure(
+    snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge
+) -> Finding | None:
+    row = _row(knowledge, "asciminib", "after-primary-ponatinib-failure")
+    failed = primary_ponatinib_failure(snapshot)
+    if row is None or failed is None or exposure.daily_dose_mg is None or exposure.daily_dose_mg > row.daily_mg:
+        return None
+    return _finding(
+        row,
+        knowledge,
+        f"Asciminib {format_dose(exposure)} after primary ponatinib failure: low expected benefit",
+        [
+            f"Ponatinib failed without ever reaching ≤1% (primary resistance, stopped {failed.end}).",
+            "Dutch EAP: at 40 mg BID after primary ponatinib failure, 1 of 10 reached MR2 and none MMR.",
+            f"Consider: {row.note}",
+        ],
+        [exposure_evidence(exposure), exposure_evidence(failed, "Earlier TKI (primary failure)")],
+        Severity.WARNING,
+    )
+
+
+def dose_check_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    findings: list[Finding] = []
+    exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
+    profile = mutation_profile(snapshot, knowledge)
+    for exposure in exposures:
+        if exposure.drug == "asciminib" and profile.has("T315I"):
+            evidence = [exposure_evidence(exposure, "Ordered TKI" if exposure.ordered else "Current TKI")]
+            evidence += [
+                Evidence("KD mutation", v.name, t.taken.isoformat(), t.source)
+                for v, t in profile.variants
+                if "T315I" in v.components
+            ]
+            if (found := _asciminib_t315i(exposure, knowledge, evidence)) is not None:
+                findings.append(found)
+        elif exposure.drug == "asciminib" and (
+            found := _after_primary_ponatinib_failure(snapshot, exposure, knowledge)
+        ):
+            findings.append(found)
+        if (
+            exposure.drug == "ponatinib"
+            and not exposure.ordered
+            and (found := _ponatinib_response(snapshot, exposure, knowledge))
+        ):
+            findings.append(found)
+    return findings

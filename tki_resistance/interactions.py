@@ -1,0 +1,35 @@
+"""Which co-medications belong to which interacting drug class (by RxNorm code or by name)."""
+
+from __future__ import annotations
+
+import re
+
+from .knowledge_schema import DrugClassRow
+from .model import Comedication
+
+__all__ = ["classes_of"]
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower().replace("’", "'")))
+
+
+def _code_matches(codes: tuple[str, ...], rxnorm: list[str]) -> bool:
+    """A code `system|code` or a bare code matches when the code is one of the class's RxCUIs."""
+    for code in codes:
+        system, _, value = code.rpartition("|")
+        if value in rxnorm and (not system or "rxnorm" in system.lower()):
+            return True
+    return False
+
+
+def classes_of(medication: Comedication, rows: tuple[DrugClassRow, ...]) -> list[DrugClassRow]:
+    """Every class the co-medication belongs to: by RxNorm ingredient code, or every word of a member name."""
+    words = _words(medication.name)
+    return [
+        row
+        for row in rows
+        if _code_matches(medication.codes, row.rxnorm) or any(_words(drug) <= words for drug in row.drugs)
+    ]

@@ -1,0 +1,105 @@
+"""BCR::ABL1 kinetics on the current TKI: log reduction, halving time, ≥1-log rise, confirmed >1%.
+
+These add context to a milestone card; none of them changes an ELN class on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Comparator, TranscriptResult
+
+__all__ = [
+    "LOG_RISE_FACTOR",
+    "Kinetics",
+    "baseline_result",
+    "confirmed_above",
+    "halving_time_days",
+    "kinetics",
+    "log_rise",
+    "on_drug",
+]
+
+LOG_RISE_FACTOR = 10.0
+_BASELINE_LOOKBACK_DAYS = 92
+
+
+@dataclass(frozen=True, slots=True)
+class Kinetics:
+    """Kinetics of the latest result against the baseline and the nadir on the current TKI."""
+
+    baseline: TranscriptResult | None
+    baseline_on_drug: bool
+    log_reduction: float | None
+    halving_days: float | None
+    nadir: TranscriptResult | None
+    rise_factor: float | None
+
+
+def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
+    return sorted((t for t in transcripts if t.taken >= start), key=lambda t: t.taken)
+
+
+def baseline_result(transcripts: tuple[TranscriptResult, ...], start: date) -> tuple[TranscriptResult | None, bool]:
+    """The last result in the 3 months before `start`, else the first on the drug (flag True)."""
+    before = [t for t in transcripts if t.taken < start and (start - t.taken).days <= _BASELINE_LOOKBACK_DAYS]
+    before = [t for t in before if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    if before:
+        return max(before, key=lambda t: t.taken), False
+    after = [t for t in on_drug(transcripts, start) if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    return (after[0], True) if after else (None, True)
+
+
+def halving_time_days(first: TranscriptResult, later: TranscriptResult) -> float | None:
+    """Days for BCR::ABL1 to halve between two detectable results; None unless it fell."""
+    days = (later.taken - first.taken).days
+    if days <= 0 or later.comparator is not Comparator.EQUAL or not 0 < later.percent_is < first.percent_is:
+        return None
+    return days * math.log(2) / math.log(first.percent_is / later.percent_is)
+
+
+def log_rise(results: list[TranscriptResult]) -> tuple[TranscriptResult, float] | None:
+    """(nadir, factor) when the latest detectable result is ≥10× the lowest earlier one.
+
+    An undetectable nadir counts with its sensitivity limit: the true level was below it, so a rise
+    measured from the limit understates the true rise.
+    """
+    if len(results) < 2 or results[-1].comparator is not Comparator.EQUAL:
+        return None
+    latest = results[-1]
+    earlier = [t for t in results[:-1] if t.percent_is > 0]
+    if not earlier:
+        return None
+    nadir = min(earlier, key=lambda t: t.percent_is)
+    factor = latest.percent_is / nadir.percent_is
+    return (nadir, factor) if factor >= LOG_RISE_FACTOR else None
+
+
+def confirmed_above(results: list[TranscriptResult], threshold: float) -> bool:
+    """The last two results are both above `threshold` (ELN 2013 'confirmed' loss: two consecutive)."""
+    last_two = results[-2:]
+    return len(last_two) == 2 and all(t.comparator is Comparator.EQUAL and t.percent_is > threshold for t in last_two)
+
+
+def kinetics(transcripts: tuple[TranscriptResult, ...], start: date) -> Kinetics:
+    """Kinetics of the latest result on the drug started on `start`."""
+    results = on_drug(transcripts, start)
+    baseline, baseline_on_drug = baseline_result(transcripts, start)
+    latest = results[-1] if results else None
+    reduction = None
+    halving = None
+    if baseline is not None and latest is not None and latest is not baseline:
+        if latest.comparator is Comparator.EQUAL and latest.percent_is > 0:
+            reduction = math.log10(baseline.percent_is / latest.percent_is)
+        halving = halving_time_days(baseline, latest)
+    rise = log_rise(results)
+    return Kinetics(
+        baseline=baseline,
+        baseline_on_drug=baseline_on_drug,
+        log_reduction=reduction,
+        halving_days=halving,
+        nadir=rise[0] if rise else None,
+        rise_factor=rise[1] if rise else None,
+    )

@@ -1,0 +1,88 @@
+"""BCR::ABL1 monitoring overdue (`monitoring-due`), from `snapshot.as_of`.
+
+The interval depends on the situation: after stopping for TFR (by month since the stop), within 2 years of
+an allogeneic transplant, with an ELN warning, before MMR, or in MMR. A result counts as overdue once the
+latest one is older than the interval plus `GRACE_DAYS` for scheduling.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .evidence import exposure_evidence, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import MonitoringRow
+from .model import PatientSnapshot, StopReason, TkiExposure, months_between
+from .response import MMR_PERCENT, assess_milestones
+
+__all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
+
+GRACE_DAYS = 14
+_SCT_YEARS = 2
+
+
+def _tfr_stop(snapshot: PatientSnapshot) -> TkiExposure | None:
+    if snapshot.current_tki is not None:
+        return None
+    stops = [e for e in snapshot.tki_exposures if e.stop_reason is StopReason.TFR and e.end is not None]
+    return max(stops, key=lambda e: e.end or date.min) if stops else None
+
+
+def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[str, date | None, Evidence] | None:
+    """(situation, date monitoring started, evidence) or None when no schedule applies."""
+    stop = _tfr_stop(snapshot)
+    if stop is not None and stop.end is not None:
+        months = months_between(stop.end, snapshot.as_of)
+        situation = "tfr-months-1-6" if months <= 6 else "tfr-months-7-12" if months <= 12 else "tfr-after-12"
+        return situation, stop.end, exposure_evidence(stop, "Stopped for TFR")
+    sct = snapshot.allogeneic_transplant
+    if sct is not None and snapshot.as_of - sct <= timedelta(days=round(365.25 * _SCT_YEARS)):
+        return "after-sct", sct, Evidence("Allogeneic transplant", "allo-SCT", sct.isoformat())
+    current = snapshot.current_tki
+    if current is None or current.start is None:
+        return None
+    assessment = assess_milestones(current, snapshot.transcripts, knowledge.milestones)
+    evidence = exposure_evidence(current)
+    if assessment is not None and assessment.category is ResponseCategory.WARNING:
+        return "warning", current.start, evidence
+    on_drug = [t for t in snapshot.transcripts if t.taken >= current.start]
+    if on_drug and max(on_drug, key=lambda t: t.taken).percent_is <= MMR_PERCENT:
+        return "in-mmr", current.start, evidence
+    return "before-mmr", current.start, evidence
+
+
+def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    found = monitoring_situation(snapshot, knowledge)
+    if found is None:
+        return []
+    situation, since, context = found
+    row: MonitoringRow | None = next((r for r in knowledge.monitoring_intervals if r.situation == situation), None)
+    if row is None:
+        return []
+    relevant = [t for t in snapshot.transcripts if since is None or t.taken >= since]
+    latest = max(relevant, key=lambda t: t.taken) if relevant else None
+    reference_day = latest.taken if latest is not None else since
+    if reference_day is None:
+        return []
+    age = (snapshot.as_of - reference_day).days
+    if age <= row.interval_days + GRACE_DAYS:
+        return []
+    evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])
+    last = f"latest result {latest.taken.isoformat()} ({age} days ago)" if latest else f"no result in {age} days"
+    return [
+        Finding(
+            code=FindingCode.MONITORING_DUE,
+            severity=Severity.INFO,
+            summary=f"BCR::ABL1 monitoring overdue: {last}",
+            rules=(knowledge.rule(row),),
+            evidence=tuple(evidence),
+            detail=(
+                f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",
+                f"Interval {row.interval_days} days (+{GRACE_DAYS} days' grace); {last}, as of {snapshot.as_of}.",
+                "Consider: order a BCR::ABL1 IS qPCR.",
+            ),
+            override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
+            extra={"situation": situation, "intervalDays": row.interval_days},
+        )
+    ]

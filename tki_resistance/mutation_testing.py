@@ -1,0 +1,166 @@
+"""When BCR::ABL1 kinase-domain mutation testing is indicated and not yet done (`mutation-testing`).
+
+An episode of rising or inadequate response begins at its first trigger (failure; warning with a rising
+result; loss of MMR; progression; no MMR 3–6 months after a TFR restart) and ends when BCR::ABL1 is back
+to ≤0.1%. Within an episode a new trigger needs a further ≥1-log rise over the value at the previous
+trigger, the first result >1%, a failure or progression. Testing is indicated when no KD test (positive or
+negative) was taken on or after the latest trigger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .advanced_phase import assess_phase
+from .evidence import format_percent, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .kinetics import LOG_RISE_FACTOR, on_drug
+from .knowledge_base import Knowledge
+from .knowledge_schema import MutationTestingRow
+from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult
+from .response import MMR_PERCENT, assess_milestones
+
+__all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
+
+_RESTART_NO_MMR_DAYS = 92
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    kind: str  # a MutationTestingRow.trigger
+    taken: date | None  # None: progression without a recorded date
+    result: TranscriptResult | None
+    text: str
+    episode: int = 0  # progression: 0, joins whichever episode is latest
+
+
+def _category(exposure: TkiExposure, results: list[TranscriptResult], rows: Knowledge) -> ResponseCategory | None:
+    assessment = assess_milestones(exposure, tuple(results), rows.milestones)
+    return None if assessment is None or assessment.result is not results[-1] else assessment.category
+
+
+def _tfr_restart(snapshot: PatientSnapshot, exposure: TkiExposure) -> bool:
+    """The current TKI restarted after a stop for TFR."""
+    start = exposure.start or date.min
+    return any(
+        e.stop_reason is StopReason.TFR and e.end is not None and e.end <= start
+        for e in snapshot.tki_exposures
+        if e is not exposure
+    )
+
+
+def _transcript_triggers(
+    snapshot: PatientSnapshot, exposure: TkiExposure, start: date, knowledge: Knowledge
+) -> list[Trigger]:
+    results = on_drug(snapshot.transcripts, start)
+    restart = _tfr_restart(snapshot, exposure)
+    triggers: list[Trigger] = []
+    in_episode = False
+    reached_mmr = False
+    seen_failure = False
+    above_1 = False
+    last_value = 0.0
+    episode = 0
+    for index, result in enumerate(results):
+        value = result.percent_is
+        exact = result.comparator is Comparator.EQUAL
+        if value <= MMR_PERCENT:
+            reached_mmr = True
+            in_episode = seen_failure = above_1 = False
+            continue
+        if not exact:
+            continue
+        category = _category(exposure, results[: index + 1], knowledge)
+        previous = results[index - 1] if index else None
+        fired: list[tuple[str, str]] = []
+        if not in_episode:
+            if reached_mmr:
+                fired.append(("loss-of-mmr", f"loss of MMR ({format_percent(result)})"))
+            elif category is ResponseCategory.FAILURE:
+                fired.append(("failure", f"ELN failure ({format_percent(result)})"))
+            elif category is ResponseCategory.WARNING and previous is not None and value > previous.percent_is:
+                fired.append(("warning-rising", f"ELN warning with a rising result ({format_percent(result)})"))
+            elif restart and (result.taken - start).days >= _RESTART_NO_MMR_DAYS:
+                fired.append(("tfr-restart-no-mmr", "no MMR 3 months or more after restarting the TKI after TFR"))
+        else:
+            if category is ResponseCategory.FAILURE and not seen_failure:
+                fired.append(("failure", f"ELN failure ({format_percent(result)})"))
+            if value > 1.0 and not above_1:
+                fired.append(("above-1pct", f"first result >1% of the episode ({format_percent(result)})"))
+            if value >= LOG_RISE_FACTOR * last_value:
+                fired.append(("log-rise", f"≥1-log rise over the previous trigger ({format_percent(result)})"))
+        if fired:
+            episode += 0 if in_episode else 1
+            in_episode = True
+            last_value = value
+            seen_failure = seen_failure or any(k == "failure" for k, _ in fired) or category is ResponseCategory.FAILURE
+            above_1 = above_1 or value > 1.0
+            triggers += [Trigger(kind, result.taken, result, text, episode) for kind, text in fired]
+    return triggers
+
+
+def testing_triggers(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Trigger]:
+    """Every trigger on record, in date order (progression last when it has no date)."""
+    triggers: list[Trigger] = []
+    exposure = snapshot.current_tki
+    if exposure is not None and exposure.start is not None:
+        triggers += _transcript_triggers(snapshot, exposure, exposure.start, knowledge)
+    phase = assess_phase(snapshot, knowledge)
+    if phase is not None:
+        triggers.append(Trigger("progression", snapshot.phase_date, None, f"{phase.phase} phase"))
+    return sorted(triggers, key=lambda t: t.taken or date.max)
+
+
+def _latest_test_since(snapshot: PatientSnapshot, trigger: Trigger) -> date | None:
+    if trigger.taken is not None:
+        since = trigger.taken
+    else:  # progression without a date: a test on the current TKI (or in the last 3 months) counts
+        current = snapshot.current_tki
+        since = current.start if current and current.start else snapshot.as_of - timedelta(days=92)
+    dates = [t.taken for t in snapshot.kinase_domain_tests if t.taken >= since]
+    return max(dates) if dates else None
+
+
+def _rule_for(rows: tuple[MutationTestingRow, ...], kind: str) -> MutationTestingRow | None:
+    return next((r for r in rows if r.trigger == kind), None)
+
+
+def mutation_testing_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """`mutation-testing` (warning) with an order suggestion, or nothing when a test followed the trigger."""
+    triggers = testing_triggers(snapshot, knowledge)
+    if not triggers:
+        return []
+    latest = triggers[-1]
+    if _latest_test_since(snapshot, latest) is not None:
+        return []
+    current_episode = max(t.episode for t in triggers)
+    episode = [t for t in triggers if t.episode in (0, current_episode)]
+    rows = [r for t in episode if (r := _rule_for(knowledge.mutation_testing, t.kind)) is not None]
+    unique = list({r.id: r for r in rows}.values())
+    evidence: list[Evidence] = [transcript_evidence(t.result, f"Trigger: {t.kind}") for t in episode if t.result]
+    previous = sorted(snapshot.kinase_domain_tests, key=lambda t: t.taken)
+    if previous:
+        last = previous[-1]
+        found = ", ".join(v.name for v in last.variants) or "no mutation detected"
+        evidence.append(Evidence("Last KD test (before the trigger)", found, last.taken.isoformat(), last.source))
+    when = f" since {latest.taken.isoformat()}" if latest.taken else ""
+    detail = [
+        f"Trigger{'s' if len(episode) > 1 else ''}: " + "; ".join(t.text for t in episode) + ".",
+        f"No kinase-domain mutation test (positive or negative){when} is on record.",
+        "Guidelines: KD mutation testing is indicated; NGS is preferred (Sanger misses clones below ~20%).",
+        "Consider: order BCR::ABL1 KD mutation analysis by NGS before changing TKI.",
+    ]
+    return [
+        Finding(
+            code=FindingCode.MUTATION_TESTING,
+            severity=Severity.WARNING,
+            summary="BCR::ABL1 kinase-domain mutation testing indicated: " + latest.text,
+            rules=tuple(knowledge.rule(r) for r in unique),
+            evidence=tuple(evidence),
+            detail=tuple(detail),
+            suggest_service_request=True,
+            override_reasons=("Test already ordered", "Patient in a clinical trial", "Result pending"),
+            extra={"triggers": [t.kind for t in episode]},
+        )
+    ]

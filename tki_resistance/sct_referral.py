@@ -1,0 +1,85 @@
+"""When to evaluate for allogeneic stem cell transplant (`sct-referral`).
+
+Counted as a failed TKI: a stop for resistance, or an ELN failure on the current TKI. A switch for
+intolerance alone never counts.
+"""
+
+from __future__ import annotations
+
+from .advanced_phase import assess_phase
+from .evidence import exposure_evidence, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import SctReferralRow
+from .model import PatientSnapshot
+from .mutations import mutation_profile
+from .response import assess_milestones
+from .therapy_history import resistance_stops
+
+__all__ = ["failed_tkis", "sct_referral_findings"]
+
+
+def failed_tkis(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[list[str], list[Evidence]]:
+    """The TKIs that failed for resistance (distinct drugs), with the evidence for each."""
+    failed: dict[str, Evidence] = {
+        e.drug: exposure_evidence(e, "Stopped for resistance") for e in resistance_stops(snapshot)
+    }
+    current = snapshot.current_tki
+    if current is not None and current.start is not None and current.drug not in failed:
+        assessment = assess_milestones(current, snapshot.transcripts, knowledge.milestones)
+        if assessment is not None and assessment.category is ResponseCategory.FAILURE:
+            failed[current.drug] = transcript_evidence(assessment.result, f"ELN failure on {current.drug}")
+    return sorted(failed), list(failed.values())
+
+
+def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    rows = {row.situation: row for row in knowledge.sct_referral}
+    met: list[tuple[SctReferralRow, str]] = []
+    evidence: list[Evidence] = []
+    drugs, failed_evidence = failed_tkis(snapshot, knowledge)
+    if len(drugs) >= 2 and "two-tkis-failed" in rows:
+        met.append((rows["two-tkis-failed"], f"{len(drugs)} TKIs failed for resistance: {', '.join(drugs)}"))
+        evidence += failed_evidence
+    profile = mutation_profile(snapshot, knowledge)
+    for variant, test in profile.variants:
+        if (
+            variant.is_compound
+            and ("T315I" in variant.components or not profile.remaining)
+            and "compound-resistant" in rows
+        ):
+            met.append(
+                (rows["compound-resistant"], f"compound mutation {variant.name} resistant to the available TKIs")
+            )
+            evidence.append(Evidence("KD mutation", variant.name, test.taken.isoformat(), test.source))
+            break
+    phase = assess_phase(snapshot, knowledge)
+    if phase is not None and "advanced-phase" in rows:
+        met.append((rows["advanced-phase"], f"{phase.phase} phase"))
+        evidence += phase.evidence
+    if profile.has("T315I") and "ponatinib" in drugs and "t315i-ponatinib-resistant" in rows:
+        met.append((rows["t315i-ponatinib-resistant"], "T315I with resistance to ponatinib"))
+        if "ponatinib" not in drugs:
+            evidence += failed_evidence
+    if not met:
+        return []
+    detail = ["Allogeneic stem cell transplant evaluation is indicated:"]
+    detail += [f"- {reason} — {row.guideline}: {row.text}" for row, reason in met]
+    detail.append(
+        "Intolerance alone is not counted as a failure. Consider: transplant centre referral; clinical trial."
+    )
+    return [
+        Finding(
+            code=FindingCode.SCT_REFERRAL,
+            severity=Severity.CRITICAL if phase is not None else Severity.WARNING,
+            summary="Allo-SCT evaluation indicated: " + "; ".join(reason for _, reason in met),
+            rules=tuple(knowledge.rule(row) for row, _ in met),
+            evidence=tuple(evidence),
+            detail=tuple(detail),
+            override_reasons=(
+                "Transplant already evaluated",
+                "Not a transplant candidate",
+                "Patient in a clinical trial",
+            ),
+            extra={"situations": [row.situation for row, _ in met], "failedTkis": drugs},
+        )
+    ]

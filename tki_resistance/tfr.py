@@ -1,0 +1,161 @@
+"""Treatment-free remission: ELN 2020 criteria from the record (`tfr-eligible`).
+
+The card appears when every ELN 2020 mandatory and minimal criterion the record can show is met; it
+names the criteria that could not be checked (patient motivation, laboratory quality, monitoring
+agreement, and any the record lacks, e.g. the transcript type).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .evidence import exposure_evidence, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import TfrCriterionRow
+from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
+from .response import assess_milestones
+from .response_levels import is_at_least, molecular_level
+from .therapy_history import SECOND_GENERATION, prior_exposures
+
+__all__ = ["CriterionResult", "deep_response_since", "evaluate_tfr", "tfr_findings"]
+
+_DAYS_PER_YEAR = 365.25
+_TYPICAL = frozenset({"e13a2", "e14a2"})
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    row: TfrCriterionRow
+    met: bool | None  # None: could not be checked from the record
+    why: str
+
+
+def deep_response_since(snapshot: PatientSnapshot, knowledge: Knowledge, level: str) -> TranscriptResult | None:
+    """The first result of the unbroken run of results at `level` or deeper that ends with the latest one."""
+    results = sorted(snapshot.transcripts, key=lambda t: t.taken)
+    run_start: TranscriptResult | None = None
+    for result in results:
+        if is_at_least(molecular_level(result, knowledge.response_levels), level):
+            run_start = run_start or result
+        else:
+            run_start = None
+    return run_start
+
+
+def _years(start: date, end: date) -> float:
+    return (end - start).days / _DAYS_PER_YEAR
+
+
+def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> CriterionResult:
+    current = snapshot.current_tki
+    latest = max(snapshot.transcripts, key=lambda t: t.taken) if snapshot.transcripts else None
+    key = row.criterion
+    if key == "manual":
+        return CriterionResult(row, None, "cannot be read from the record")
+    if key == "chronic-phase":
+        if snapshot.phase is DiseasePhase.CHRONIC:
+            return CriterionResult(row, True, "chronic phase recorded")
+        if snapshot.phase is DiseasePhase.UNKNOWN:
+            return CriterionResult(row, None, "phase not recorded")
+        return CriterionResult(row, False, f"{snapshot.phase.value} phase recorded")
+    if key == "first-line-or-intolerance":
+        prior = prior_exposures(snapshot)
+        drugs = {e.drug for e in prior}
+        if not prior:
+            return CriterionResult(row, True, "first-line TKI")
+        if any(e.stop_reason is StopReason.RESISTANCE for e in prior):
+            return CriterionResult(row, False, "an earlier TKI was stopped for resistance")
+        if len(drugs) == 1 and all(e.stop_reason is StopReason.INTOLERANCE for e in prior):
+            return CriterionResult(row, True, "second line after intolerance only")
+        if len(drugs) > 1:
+            return CriterionResult(row, False, f"{len(drugs) + 1} lines of therapy")
+        return CriterionResult(row, None, "the reason the earlier TKI was stopped is not recorded")
+    if key == "typical-transcript":
+        if snapshot.transcript_type is None:
+            return CriterionResult(row, None, "transcript type not recorded")
+        ok = snapshot.transcript_type in _TYPICAL
+        return CriterionResult(row, ok, f"transcript {snapshot.transcript_type}")
+    if key == "tki-duration":
+        starts = [e.start for e in snapshot.tki_exposures if e.start is not None and not e.ordered]
+        if not starts:
+            return CriterionResult(row, None, "TKI start not recorded")
+        years = _years(min(starts), snapshot.as_of)
+        needed = 4.0 if current is not None and current.drug in SECOND_GENERATION else row.years or 5.0
+        return CriterionResult(row, years > needed, f"{years:.1f} years on TKI (needs >{needed:g})")
+    if key == "dmr-duration":
+        since = deep_response_since(snapshot, knowledge, "MR4")
+        if since is None or latest is None:
+            return CriterionResult(row, False, "latest result not MR4 or deeper")
+        years = _years(since.taken, latest.taken)
+        return CriterionResult(
+            row, years > (row.years or 2.0), f"MR4 or deeper for {years:.1f} years since {since.taken}"
+        )
+    if key == "no-prior-failure":
+        if any(e.stop_reason is StopReason.RESISTANCE for e in snapshot.tki_exposures):
+            return CriterionResult(row, False, "a TKI was stopped for resistance")
+        if current is not None and current.start is not None:
+            on_drug = sorted((t for t in snapshot.transcripts if t.taken >= current.start), key=lambda t: t.taken)
+            for index in range(len(on_drug)):
+                assessment = assess_milestones(current, tuple(on_drug[: index + 1]), knowledge.milestones)
+                if assessment is not None and assessment.category is ResponseCategory.FAILURE:
+                    return CriterionResult(row, False, f"ELN failure on {assessment.result.taken}")
+        return CriterionResult(row, True, "no failure on record")
+    if key == "optimal-dmr":
+        mr4 = deep_response_since(snapshot, knowledge, "MR4")
+        mr45 = deep_response_since(snapshot, knowledge, "MR4.5")
+        if latest is None:
+            return CriterionResult(row, False, "no results")
+        ok = (mr4 is not None and _years(mr4.taken, latest.taken) > 3) or (
+            mr45 is not None and _years(mr45.taken, latest.taken) > 2
+        )
+        return CriterionResult(
+            row, ok, "MR4 >3 years or MR4.5 >2 years" if ok else "not yet the optimal depth/duration"
+        )
+    return CriterionResult(row, None, f"criterion {key!r} not evaluated")
+
+
+def evaluate_tfr(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[CriterionResult]:
+    return [_check(row, snapshot, knowledge) for row in knowledge.tfr_criteria if row.guideline == "ELN 2020"]
+
+
+def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    current = snapshot.current_tki
+    if current is None or not snapshot.transcripts:
+        return []
+    results = evaluate_tfr(snapshot, knowledge)
+    required = [r for r in results if r.row.tier in ("mandatory", "minimal")]
+    if any(r.met is False for r in required):
+        return []
+    unchecked = [r for r in required if r.met is None]
+    optimal = [r for r in results if r.row.tier == "optimal" and r.met]
+    detail = ["ELN 2020 minimal criteria for stopping the TKI met in the record:"]
+    detail += [f"- ✔ {r.row.text} ({r.why})" for r in required if r.met]
+    if unchecked:
+        detail.append("Could not be checked from the record:")
+        detail += [f"- ? {r.row.text} ({r.why})" for r in unchecked]
+    if optimal:
+        detail.append("ELN 2020 optimal criteria also met: stopping is recommended for consideration.")
+    detail.append(
+        "If stopped: monitor monthly for 6 months, every 2 months for months 7–12, then every 3 months; "
+        "restart the TKI within 4 weeks of a loss of MMR."
+    )
+    since = deep_response_since(snapshot, knowledge, "MR4")
+    evidence: list[Evidence] = [exposure_evidence(current)]
+    if since is not None:
+        evidence.append(transcript_evidence(since, "First result of the current MR4 run"))
+    evidence.append(transcript_evidence(max(snapshot.transcripts, key=lambda t: t.taken), "Latest BCR::ABL1 (IS)"))
+    return [
+        Finding(
+            code=FindingCode.TFR_ELIGIBLE,
+            severity=Severity.INFO,
+            summary="Meets ELN 2020 minimal criteria to discuss treatment-free remission"
+            + (f" ({len(unchecked)} not checkable)" if unchecked else ""),
+            rules=tuple(knowledge.rule(r.row) for r in results if r.met or r.met is None),
+            evidence=tuple(evidence),
+            detail=tuple(detail),
+            override_reasons=("TFR already discussed", "Patient prefers to continue"),
+            extra={"unchecked": [r.row.id for r in unchecked], "optimal": bool(optimal)},
+        )
+    ]
