@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
+	CMLCDS_MODE=development $(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance tests $(wildcard bench)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,12 +12,32 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """JSON logging is installed before the app is built, so the start-up warning (auth off) is a JSON line."""
     import uvicorn
 
     from .app import create_app
+    from .logs import install_json_logging
+    from .settings import get_settings
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    settings = get_settings()
+    if not settings.authentication and not _loopback(args.host):
+        print(
+            f"cml-cds: authentication is off; refusing to listen on {args.host} (only 127.0.0.1/::1)", file=sys.stderr
+        )
+        return 2
+    install_json_logging(settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=None)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return bool(ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False
 
 
 def _write(text: str, output: str | None) -> None:
@@ -70,14 +91,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
-    except Exception as exc:  # a start-up failure (e.g. a malformed knowledge table) in one clear line
+    except Exception as exc:  # a start-up failure (bad configuration, malformed knowledge table) in one clear line
+        from pydantic import ValidationError
+
         from tki_resistance.knowledge_base import KnowledgeError
 
         if isinstance(exc, KnowledgeError):
             print(f"cml-cds: knowledge base invalid: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, ValidationError | ValueError):
+            print(f"cml-cds: configuration refused: {_config_message(exc)}", file=sys.stderr)
+            return 2
         raise
     return status
+
+
+def _config_message(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
 
 
 if __name__ == "__main__":
