@@ -147,6 +147,10 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
     )
     if disagreements:
         detail.append("Guidelines disagree: " + "; ".join(disagreements) + " (the service avoids the union).")
+    option_rows = {row.id: row for _, row in profile.options}
+    for row in option_rows.values():
+        status = "" if row.verified else " (as recalled, unverified)"
+        detail.append(f"{row.guideline}{status} options for {', '.join(row.mutations)}: {', '.join(row.tkis)}.")
     for variant, compound in profile.compound_rows:
         detail.append(f"Compound {variant.name}: {compound.options}")
     remaining = profile.remaining
@@ -181,6 +185,6 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
             avoid=profile.avoided,
             mutations=mutations,
             override_reasons=("Patient in a clinical trial", "Mutation no longer detected"),
-            extra={"remaining": list(remaining), "conflicts": conflicts},
+            extra={"remaining": list(remaining), "conflicts": conflicts, "optionRules": sorted(option_rows)},
         )
     ]

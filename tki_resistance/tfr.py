@@ -137,6 +137,8 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
         detail += [f"- ? {r.row.text} ({r.why})" for r in unchecked]
     if optimal:
         detail.append("ELN 2020 optimal criteria also met: stopping is recommended for consideration.")
+    comparison = [row for row in knowledge.tfr_criteria if row.guideline != "ELN 2020"]
+    detail += [f"For comparison, {row.guideline}: {row.text}" for row in comparison]
     detail.append(
         "If stopped: monitor monthly for 6 months, every 2 months for months 7–12, then every 3 months; "
         "restart the TKI within 4 weeks of a loss of MMR."
@@ -156,6 +158,10 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
             evidence=tuple(evidence),
             detail=tuple(detail),
             override_reasons=("TFR already discussed", "Patient prefers to continue"),
-            extra={"unchecked": [r.row.id for r in unchecked], "optimal": bool(optimal)},
+            extra={
+                "unchecked": [r.row.id for r in unchecked],
+                "optimal": bool(optimal),
+                "comparison": [row.id for row in comparison],
+            },
         )
     ]

@@ -1,0 +1,114 @@
+"""avoid-tki: every mutation and compound rule fires for its mutation and not for another."""
+
+from __future__ import annotations
+
+import pytest
+
+from tki_resistance.findings import FindingCode, Severity
+from tki_resistance.mutations import avoid_tki_findings
+
+from .scenarios import KNOWLEDGE, DiseasePhase, day, kd_test, on, snapshot
+
+RULES = [r for r in KNOWLEDGE.mutation_rules if r.mutations]
+
+
+def _finding(*names: str, drug: str = "imatinib", **kw: object):  # type: ignore[no-untyped-def]
+    snap = snapshot(tki_exposures=(on(drug),), kinase_domain_tests=(kd_test(day(12), *names),), **kw)
+    findings = avoid_tki_findings(snap, KNOWLEDGE)
+    return findings[0] if findings else None
+
+
+def _fired(finding: object, row_id: str) -> bool:
+    if finding is None:
+        return False
+    ids = {r.id for r in finding.rules} | set(finding.extra.get("optionRules", []))  # type: ignore[attr-defined]
+    return row_id in ids
+
+
+@pytest.mark.parametrize("row", RULES, ids=lambda r: r.id)
+def test_mutation_rule_fires_for_its_mutation(row) -> None:  # type: ignore[no-untyped-def]
+    mutation = "T315I" if row.mutations == ["*"] else row.mutations[0]
+    assert _fired(_finding(mutation), row.id)
+
+
+@pytest.mark.parametrize("row", RULES, ids=lambda r: r.id)
+def test_mutation_rule_does_not_fire_for_another_mutation(row) -> None:  # type: ignore[no-untyped-def]
+    if row.mutations == ["*"]:
+        assert _finding() is None  # a negative test: nothing to avoid
+    else:
+        assert not _fired(_finding("Q252H"), row.id)
+
+
+@pytest.mark.parametrize("row", [r for r in KNOWLEDGE.mutation_rules if r.transcripts], ids=lambda r: r.id)
+def test_transcript_rule_fires_only_for_its_transcript(row) -> None:  # type: ignore[no-untyped-def]
+    fired = avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE)
+    assert fired and row.id in {r.id for r in fired[0].rules} and "asciminib" in fired[0].avoid
+    assert avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type="e13a2"), KNOWLEDGE) == []
+
+
+@pytest.mark.parametrize("row", KNOWLEDGE.compound_rules, ids=lambda r: r.id)
+def test_compound_rule_fires_for_a_compound_and_not_for_separate_variants(row) -> None:  # type: ignore[no-untyped-def]
+    compound = "T315I/E255V" if "T315I" in row.requires else "Y253H/F317L"
+    assert _fired(_finding(compound), row.id)
+    assert not _fired(_finding(*compound.split("/")), row.id)
+
+
+def test_t315i_avoids_all_atp_site_2g_tkis_and_leaves_ponatinib_and_asciminib_with_doses() -> None:
+    finding = _finding("T315I", drug="ponatinib")
+    assert finding is not None
+    assert finding.avoid == ("bosutinib", "dasatinib", "imatinib", "nilotinib")
+    assert finding.mutations == ("T315I",)
+    assert finding.severity is Severity.INFO
+    text = "\n".join(finding.detail)
+    assert "200 mg twice daily" in text and "15 mg at ≤1%" in text
+
+
+def test_current_tki_to_avoid_is_critical() -> None:
+    finding = _finding("T315I", drug="nilotinib")
+    assert finding is not None and finding.severity is Severity.CRITICAL
+    assert finding.extra["conflicts"] == ["nilotinib"]
+
+
+def test_ordered_tki_to_avoid_is_critical() -> None:
+    ordered = on("dasatinib", ordered=True)
+    snap = snapshot(tki_exposures=(on("imatinib"), ordered), kinase_domain_tests=(kd_test(day(12), "F317L"),))
+    [finding] = avoid_tki_findings(snap, KNOWLEDGE)
+    assert finding.severity is Severity.CRITICAL and "dasatinib" in finding.avoid
+
+
+def test_progressed_disease_makes_avoid_tki_critical() -> None:
+    finding = _finding("Y253H", drug="dasatinib", phase=DiseasePhase.BLAST)
+    assert finding is not None and finding.severity is Severity.CRITICAL
+
+
+def test_compound_mutation_avoids_the_union_of_components() -> None:
+    finding = _finding("Y253H/F317L")
+    assert finding is not None
+    assert {"nilotinib", "dasatinib", "bosutinib", "imatinib"} <= set(finding.avoid)
+    assert finding.mutations == ("Y253H/F317L",)
+
+
+def test_t315i_compound_avoids_asciminib_but_not_ponatinib() -> None:
+    finding = _finding("T315I/E255V")
+    assert finding is not None
+    assert "asciminib" in finding.avoid and "ponatinib" not in finding.avoid
+
+
+def test_f317l_shows_the_eln_nccn_disagreement_on_bosutinib() -> None:
+    finding = _finding("F317L")
+    assert finding is not None and "bosutinib" in finding.avoid
+    assert any("Guidelines disagree" in line and "bosutinib" in line for line in finding.detail)
+
+
+def test_low_level_variant_counts_and_shows_its_allele_fraction() -> None:
+    from tki_resistance.model import KinaseDomainTest, Variant
+
+    test = KinaseDomainTest("Observation/kd", day(12), (Variant("T315I", ("T315I",), 0.05),))
+    [finding] = avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(test,)), KNOWLEDGE)
+    assert "nilotinib" in finding.avoid
+    assert any("5%" in e.value and "low-level" in e.value for e in finding.evidence)
+
+
+def test_no_mutation_detected_gives_no_avoid_card() -> None:
+    assert _finding() is None
+    assert FindingCode.AVOID_TKI.value == "avoid-tki"
