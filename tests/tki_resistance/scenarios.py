@@ -27,12 +27,16 @@ def day(months: float, start: date = START) -> date:
     return start + timedelta(days=round(months * 365.25 / 12))
 
 
-def result(months: float, value: float, start: date = START, comparator: Comparator = Comparator.EQUAL) -> TranscriptResult:
+def result(
+    months: float, value: float, start: date = START, comparator: Comparator = Comparator.EQUAL
+) -> TranscriptResult:
     return TranscriptResult(f"Observation/r{months}-{value}", day(months, start), value, comparator)
 
 
 def on(drug: str, *, start: date = START, mg: float | None = None, per_day: int = 1, **kw: object) -> TkiExposure:
-    return TkiExposure(f"MedicationStatement/{drug}-{start}", drug, start, daily_dose_mg=mg, doses_per_day=per_day, **kw)  # type: ignore[arg-type]
+    return TkiExposure(
+        f"MedicationStatement/{drug}-{start}", drug, start, daily_dose_mg=mg, doses_per_day=per_day, **kw
+    )  # type: ignore[arg-type]
 
 
 def stopped(drug: str, start: date, end: date, reason: StopReason) -> TkiExposure:

@@ -1,0 +1,45 @@
+"""comorbidity-caution: every caution row fires for its comorbidity and TKI and not without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tki_resistance.comorbidity import comorbidity_findings
+from tki_resistance.findings import Severity
+
+from .scenarios import KNOWLEDGE, comorbid, on, rule_ids, snapshot
+
+
+@pytest.mark.parametrize("row", KNOWLEDGE.comorbidity_cautions, ids=lambda r: r.id)
+def test_caution_fires_for_its_comorbidity_on_its_tki(row) -> None:  # type: ignore[no-untyped-def]
+    findings = comorbidity_findings(
+        snapshot(tki_exposures=(on(row.tki),), comorbidities=(comorbid(row.comorbidity),)), KNOWLEDGE
+    )
+    assert row.id in rule_ids(findings)
+    assert findings[0].severity is (Severity.WARNING if row.strength == "boxed" else findings[0].severity)
+
+
+@pytest.mark.parametrize("row", KNOWLEDGE.comorbidity_cautions, ids=lambda r: r.id)
+def test_caution_does_not_fire_without_the_comorbidity(row) -> None:  # type: ignore[no-untyped-def]
+    other = "gi-disease" if row.comorbidity != "gi-disease" else "smoking"
+    findings = comorbidity_findings(snapshot(tki_exposures=(on(row.tki),), comorbidities=(comorbid(other),)), KNOWLEDGE)
+    assert row.id not in rule_ids(findings)
+
+
+def test_boxed_warning_is_a_warning_and_a_plain_caution_is_info() -> None:
+    [boxed] = comorbidity_findings(
+        snapshot(tki_exposures=(on("ponatinib"),), comorbidities=(comorbid("hypertension"),)), KNOWLEDGE
+    )
+    assert boxed.severity is Severity.WARNING
+    [plain] = comorbidity_findings(
+        snapshot(tki_exposures=(on("dasatinib"),), comorbidities=(comorbid("lung-disease"),)), KNOWLEDGE
+    )
+    assert plain.severity is Severity.INFO
+
+
+def test_ordered_tki_is_checked() -> None:
+    snap = snapshot(
+        tki_exposures=(on("imatinib"), on("ponatinib", ordered=True)), comorbidities=(comorbid("heart-failure"),)
+    )
+    [finding] = comorbidity_findings(snap, KNOWLEDGE)
+    assert finding.extra["tki"] == "ponatinib" and "ordered" in finding.detail[0]
