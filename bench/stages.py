@@ -1,0 +1,77 @@
+"""In-process cost of one hook call, stage by stage, on the service's own functions.
+
+parse  = HookRequest.model_validate_json (what the route does with the body)
+map    = fhir_mapping.build_snapshot (FHIR → patient model)
+assess = tki_resistance.assess (the algorithm)
+render = cds_hooks.cards.render_cards + CdsResponse serialisation (what goes on the wire)
+
+Why in-process: over HTTP these costs hide behind the framework and the network stack; here each one
+is timed alone, and divided by the number of results to see whether cost per result stays flat.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cds_hooks.cards import render_cards
+from cds_hooks.models import CdsResponse, HookRequest
+from fhir_mapping import build_snapshot
+from tki_resistance import assess
+from tki_resistance.knowledge_base import default_knowledge
+
+from .patients import hook_request_bytes
+
+__all__ = ["StageTimes", "time_stages"]
+
+STAGES = ("parse", "map", "assess", "render")
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    results: int
+    body_bytes: int
+    repeats: int
+    seconds: dict[str, float]  # stage → median seconds per call
+    cards: int
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def per_result_us(self) -> float:
+        return self.total / self.results * 1e6
+
+
+def _once(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
+    today = datetime.now(UTC).date()
+    t0 = time.perf_counter()
+    request = HookRequest.model_validate_json(body)
+    t1 = time.perf_counter()
+    patient_id = str(request.context["patientId"])
+    snapshot = build_snapshot(patient_id, request.prefetch or {}, today)
+    t2 = time.perf_counter()
+    findings = assess(snapshot, knowledge)  # type: ignore[arg-type]
+    t3 = time.perf_counter()
+    cards = render_cards(findings, patient_id, request.hookInstance)
+    CdsResponse(cards=cards).model_dump_json(exclude_none=True)
+    t4 = time.perf_counter()
+    return {"parse": t1 - t0, "map": t2 - t1, "assess": t3 - t2, "render": t4 - t3}, len(cards)
+
+
+def time_stages(results: int, budget_seconds: float, max_repeats: int) -> StageTimes:
+    """Median of repeated calls, as many as fit in `budget_seconds` (at least one, at most `max_repeats`)."""
+    knowledge = default_knowledge()
+    body = hook_request_bytes(results)
+    _once(hook_request_bytes(10), knowledge)  # warm-up (imports, caches) without paying a large call twice
+    runs: list[dict[str, float]] = []
+    cards = 0
+    deadline = time.perf_counter() + budget_seconds
+    while len(runs) < max_repeats and (not runs or time.perf_counter() < deadline):
+        timing, cards = _once(body, knowledge)
+        runs.append(timing)
+    medians = {stage: statistics.median(run[stage] for run in runs) for stage in STAGES}
+    return StageTimes(results=results, body_bytes=len(body), repeats=len(runs), seconds=medians, cards=cards)
