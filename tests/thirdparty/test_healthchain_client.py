@@ -118,11 +118,6 @@ def test_discovery_and_prefetch_calls_conform_to_healthchain(
 
 
 @pytest.mark.fhir_server
-@pytest.mark.xfail(
-    reason="the fhirServer fallback reader is being implemented in parallel (create_app has no default "
-    "FhirReader yet, so a call without prefetch answers 412)",
-    strict=False,
-)
 def test_fhir_server_only_call_reads_the_real_fhir_server(
     healthchain_python: Path, service: RunningService, tmp_path: Path
 ) -> None:
