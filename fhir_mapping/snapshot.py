@@ -49,17 +49,28 @@ READ_TYPES = frozenset(
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 
 
-def iter_resources(prefetch: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every resource in the prefetch values: a Bundle's entries, or a single resource."""
-    for value in prefetch.values():
+def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[dict[str, Any]]:
+    """Every resource in the prefetch values: a Bundle's entries, or a single resource.
+
+    A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
+    reported (when a log is given), never skipped in silence.
+    """
+    for key, value in prefetch.items():
         if not isinstance(value, dict):
             continue
-        if value.get("resourceType") == "Bundle":
-            for entry in value.get("entry") or []:
-                if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                    yield entry["resource"]
-        else:
+        if value.get("resourceType") != "Bundle":
             yield value
+            continue
+        entries = value.get("entry", [])
+        if not isinstance(entries, list):
+            if log is not None:
+                log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
+            continue
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                yield entry["resource"]
+            elif log is not None:
+                log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
 
 
 def _about_patient(subject: Reference | None, patient_id: str) -> bool:
@@ -132,7 +143,7 @@ def build_snapshot(
 ) -> PatientSnapshot:
     """Map everything usable into the model; everything unusable into `exclusions`."""
     log = ExclusionLog()
-    resources = _checked(iter_resources(prefetch), patient_id, log)
+    resources = _checked(iter_resources(prefetch, log), patient_id, log)
     medications = medication_index(resources)
     by_type = _validated(resources, log)
     observations: list[Observation] = by_type["Observation"]

@@ -19,7 +19,7 @@ from .kinetics import LOG_RISE_FACTOR, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MutationTestingRow
 from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult
-from .response import MMR_PERCENT, assess_milestones
+from .response import MMR_PERCENT, assess_history
 
 __all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
 
@@ -35,9 +35,14 @@ class Trigger:
     episode: int = 0  # progression: 0, joins whichever episode is latest
 
 
-def _category(exposure: TkiExposure, results: list[TranscriptResult], rows: Knowledge) -> ResponseCategory | None:
-    assessment = assess_milestones(exposure, tuple(results), rows.milestones)
-    return None if assessment is None or assessment.result is not results[-1] else assessment.category
+def _categories(
+    exposure: TkiExposure, snapshot: PatientSnapshot, knowledge: Knowledge
+) -> list[ResponseCategory | None]:
+    """Per result on the exposure (date order): its ELN category when it was the latest result, else None."""
+    return [
+        None if assessment is None or assessment.result is not result else assessment.category
+        for result, assessment in assess_history(exposure, snapshot.transcripts, knowledge.milestones)
+    ]
 
 
 def _tfr_restart(snapshot: PatientSnapshot, exposure: TkiExposure) -> bool:
@@ -54,6 +59,7 @@ def _transcript_triggers(
     snapshot: PatientSnapshot, exposure: TkiExposure, start: date, knowledge: Knowledge
 ) -> list[Trigger]:
     results = on_drug(snapshot.transcripts, start)
+    categories = _categories(exposure, snapshot, knowledge)
     restart = _tfr_restart(snapshot, exposure)
     triggers: list[Trigger] = []
     in_episode = False
@@ -71,7 +77,7 @@ def _transcript_triggers(
             continue
         if not exact:
             continue
-        category = _category(exposure, results[: index + 1], knowledge)
+        category = categories[index]
         previous = results[index - 1] if index else None
         fired: list[tuple[str, str]] = []
         if not in_episode:

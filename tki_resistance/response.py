@@ -16,13 +16,15 @@ Rules (docs/methods/response.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from .evidence import format_percent, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity
 from .kinetics import Kinetics, confirmed_above, kinetics
+from .kinetics import on_drug as results_on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MilestoneRow
 from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult, months_between
@@ -31,6 +33,7 @@ from .nccn import nccn_bands_for
 __all__ = [
     "MILESTONE_WINDOW_DAYS",
     "MilestoneAssessment",
+    "assess_history",
     "assess_milestones",
     "classify_value",
     "milestone_in_force",
@@ -58,6 +61,7 @@ class MilestoneAssessment:
     loss_of_mmr: bool = False
 
 
+@cache
 def _milestone_date(start: date, months: int) -> date:
     return start + timedelta(days=round(months * 365.25 / 12))
 
@@ -67,8 +71,10 @@ def milestone_in_force(start: date, taken: date) -> int | None:
     window = timedelta(days=MILESTONE_WINDOW_DAYS)
     if taken > _milestone_date(start, 12) + window:
         return 0
-    reached = [m for m in _MILESTONES if taken >= _milestone_date(start, m) - window]
-    return reached[-1] if reached else None
+    for months in reversed(_MILESTONES):
+        if taken >= _milestone_date(start, months) - window:
+            return months
+    return None
 
 
 def _in_band(value: float, row: MilestoneRow) -> bool:
@@ -93,13 +99,17 @@ def _usable(result: TranscriptResult, months: int, rows: tuple[MilestoneRow, ...
 
 
 def _confirmation(
-    results: list[TranscriptResult], latest: TranscriptResult, start: date, rows: tuple[MilestoneRow, ...]
+    on_drug: list[TranscriptResult], index: int, start: date, rows: tuple[MilestoneRow, ...]
 ) -> tuple[MilestoneRow, TranscriptResult] | None:
-    """The 3-month failure row and the earlier >10% result it confirms, when the rule applies."""
+    """The 3-month failure row and the earlier >10% result that `on_drug[index]` confirms, if any.
+
+    Looks back only 1–3 months, so the cost per result is bounded by the results in that window.
+    """
+    latest = on_drug[index]
     confirm_rows = [r for r in rows if r.months == 3 and r.requires_confirmation]
     if not confirm_rows or not _in_band(latest.percent_is, confirm_rows[0]):
         return None
-    for earlier in reversed(results):
+    for earlier in reversed(on_drug[:index]):
         gap = (latest.taken - earlier.taken).days
         if gap < _CONFIRMATION_MIN_DAYS:
             continue
@@ -110,6 +120,61 @@ def _confirmation(
     return None
 
 
+def _assess_latest(
+    on_drug: list[TranscriptResult],
+    index: int,
+    milestone: int,
+    start: date,
+    first_mmr: date | None,
+    rows: tuple[MilestoneRow, ...],
+) -> MilestoneAssessment:
+    """Classify `on_drug[index]` as the latest usable result; `first_mmr` is the first day at ≤0.1%."""
+    latest = on_drug[index]
+    months = months_between(start, latest.taken)
+    row = classify_value(latest.percent_is, milestone, rows)
+    assessment = MilestoneAssessment(milestone, ResponseCategory(row.response), row, latest, months)
+
+    confirmed = _confirmation(on_drug, index, start, rows)
+    if confirmed is not None:
+        confirm_row, earlier = confirmed
+        assessment = MilestoneAssessment(3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier)
+
+    lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
+    if lost_mmr and milestone != 0:
+        any_time = classify_value(latest.percent_is, 0, rows)
+        category = ResponseCategory(any_time.response)
+        if _RANK[category] > _RANK[assessment.category]:
+            return MilestoneAssessment(0, category, any_time, latest, months, loss_of_mmr=True)
+    if lost_mmr:
+        return replace(assessment, loss_of_mmr=True)
+    return assessment
+
+
+def assess_history(
+    exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
+) -> list[tuple[TranscriptResult, MilestoneAssessment | None]]:
+    """For every result on `exposure`, in date order, the assessment as if it were the latest result.
+
+    One pass over the results (the confirmation look-back is bounded to 3 months), so that stages which
+    need the whole history (mutation-testing triggers, "no prior failure" for TFR) stay linear.
+    """
+    if exposure.start is None:
+        return []
+    start = exposure.start
+    on_drug = results_on_drug(transcripts, start)
+    history: list[tuple[TranscriptResult, MilestoneAssessment | None]] = []
+    current: MilestoneAssessment | None = None
+    first_mmr: date | None = None
+    for index, result in enumerate(on_drug):
+        milestone = milestone_in_force(start, result.taken)
+        if milestone is not None and _usable(result, milestone, rows):
+            current = _assess_latest(on_drug, index, milestone, start, first_mmr, rows)
+        history.append((result, current))
+        if result.percent_is <= MMR_PERCENT and first_mmr is None:
+            first_mmr = result.taken
+    return history
+
+
 def assess_milestones(
     exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
 ) -> MilestoneAssessment | None:
@@ -117,38 +182,14 @@ def assess_milestones(
     if exposure.start is None:
         return None
     start = exposure.start
-    on_drug = sorted((t for t in transcripts if t.taken >= start), key=lambda t: t.taken)
-    candidates = [t for t in on_drug if (m := milestone_in_force(start, t.taken)) is not None and _usable(t, m, rows)]
-    if not candidates:
-        return None
-    latest = candidates[-1]
-    milestone = milestone_in_force(start, latest.taken) or 0  # never None: `candidates` are in force
-    months = months_between(start, latest.taken)
-    row = classify_value(latest.percent_is, milestone, rows)
-    assessment = MilestoneAssessment(milestone, ResponseCategory(row.response), row, latest, months)
-
-    confirmed = _confirmation(on_drug[: on_drug.index(latest)], latest, start, rows)
-    if confirmed is not None:
-        confirm_row, earlier = confirmed
-        assessment = MilestoneAssessment(3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier)
-
-    reached_mmr = any(t.percent_is <= MMR_PERCENT for t in on_drug if t.taken < latest.taken)
-    if reached_mmr and latest.percent_is > MMR_PERCENT and milestone != 0:
-        any_time = classify_value(latest.percent_is, 0, rows)
-        category = ResponseCategory(any_time.response)
-        if _RANK[category] > _RANK[assessment.category]:
-            assessment = MilestoneAssessment(0, category, any_time, latest, months, loss_of_mmr=True)
-    elif reached_mmr and latest.percent_is > MMR_PERCENT:
-        assessment = MilestoneAssessment(
-            assessment.milestone,
-            assessment.category,
-            assessment.row,
-            latest,
-            months,
-            assessment.confirmed_by,
-            loss_of_mmr=True,
-        )
-    return assessment
+    on_drug = results_on_drug(transcripts, start)
+    for index in range(len(on_drug) - 1, -1, -1):
+        latest = on_drug[index]
+        milestone = milestone_in_force(start, latest.taken)
+        if milestone is not None and _usable(latest, milestone, rows):
+            first_mmr = next((t.taken for t in on_drug if t.percent_is <= MMR_PERCENT), None)
+            return _assess_latest(on_drug, index, milestone, start, first_mmr, rows)
+    return None
 
 
 def _format_percent(result: TranscriptResult) -> str:

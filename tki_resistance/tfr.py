@@ -15,7 +15,7 @@ from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import TfrCriterionRow
 from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
-from .response import assess_milestones
+from .response import assess_history
 from .response_levels import is_at_least, molecular_level
 from .therapy_history import SECOND_GENERATION, prior_exposures
 
@@ -36,11 +36,10 @@ def deep_response_since(snapshot: PatientSnapshot, knowledge: Knowledge, level: 
     """The first result of the unbroken run of results at `level` or deeper that ends with the latest one."""
     results = sorted(snapshot.transcripts, key=lambda t: t.taken)
     run_start: TranscriptResult | None = None
-    for result in results:
-        if is_at_least(molecular_level(result, knowledge.response_levels), level):
-            run_start = run_start or result
-        else:
-            run_start = None
+    for result in reversed(results):  # only the run that ends with the latest result matters
+        if not is_at_least(molecular_level(result, knowledge.response_levels), level):
+            break
+        run_start = result
     return run_start
 
 
@@ -95,10 +94,8 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
     if key == "no-prior-failure":
         if any(e.stop_reason is StopReason.RESISTANCE for e in snapshot.tki_exposures):
             return CriterionResult(row, False, "a TKI was stopped for resistance")
-        if current is not None and current.start is not None:
-            on_drug = sorted((t for t in snapshot.transcripts if t.taken >= current.start), key=lambda t: t.taken)
-            for index in range(len(on_drug)):
-                assessment = assess_milestones(current, tuple(on_drug[: index + 1]), knowledge.milestones)
+        if current is not None:
+            for _, assessment in assess_history(current, snapshot.transcripts, knowledge.milestones):
                 if assessment is not None and assessment.category is ResponseCategory.FAILURE:
                     return CriterionResult(row, False, f"ELN failure on {assessment.result.taken}")
         return CriterionResult(row, True, "no failure on record")

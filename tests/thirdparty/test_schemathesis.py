@@ -172,11 +172,6 @@ def test_generated_requests_never_5xx_and_match_the_document(schema: Any, servic
     _assert_clean(tally, MIN_REQUESTS)
 
 
-@pytest.mark.xfail(
-    reason="known bug, reported: fhir_mapping/snapshot.py iter_resources() iterates Bundle.entry without checking "
-    "it is a list, so a prefetch Bundle with a non-list `entry` (e.g. 2.5) answers 500",
-    strict=False,
-)
 def test_hostile_fhir_prefetch_never_5xx(schema: Any, service: RunningService) -> None:
     """A valid patient-view envelope around generated hostile FHIR (see fhir_fuzz.py) reaches the mapping."""
     tally = Tally()

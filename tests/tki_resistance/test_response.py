@@ -9,7 +9,7 @@ import pytest
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, default_knowledge
 from tki_resistance.findings import FindingCode
 from tki_resistance.model import Comparator
-from tki_resistance.response import assess_milestones, milestone_in_force, response_findings
+from tki_resistance.response import assess_history, assess_milestones, milestone_in_force, response_findings
 
 START = date(2025, 1, 1)
 KNOWLEDGE = default_knowledge()
@@ -103,3 +103,16 @@ def test_finding_names_the_value_date_drug_and_rule() -> None:
 def test_optimal_gives_no_finding() -> None:
     snapshot = PatientSnapshot("p", START, transcripts=(at(12, 0.05),), tki_exposures=(IMATINIB,))
     assert response_findings(snapshot, KNOWLEDGE) == []
+
+
+def test_history_in_one_pass_equals_assessing_every_prefix() -> None:
+    """`assess_history` is the linear form of calling `assess_milestones` on each prefix of the results."""
+    values = [60.0, 15.0, 12.0, 11.0, 4.0, 0.9, 0.08, 0.05, 0.3, 0.02, 2.0, 1.5, 0.0032, 0.4]
+    results = tuple(
+        at(1 + i * 1.4, v, Comparator.LESS_THAN if v == 0.0032 else Comparator.EQUAL) for i, v in enumerate(values)
+    )
+    history = assess_history(IMATINIB, results, KNOWLEDGE.milestones)
+    assert [r for r, _ in history] == sorted(results, key=lambda r: r.taken)
+    for index, (_, assessment) in enumerate(history):
+        assert assessment == assess_milestones(IMATINIB, results[: index + 1], KNOWLEDGE.milestones)
+    assert {a.category.value for _, a in history if a is not None} == {"optimal", "warning", "failure"}
