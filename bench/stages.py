@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cds_hooks.cards import render_cards
+from cds_hooks.gc_pause import cyclic_gc_paused
 from cds_hooks.models import CdsResponse, HookRequest
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
@@ -47,6 +48,12 @@ class StageTimes:
 
 
 def _once(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
+    """One call, with the cyclic GC paused as the service pauses it (cds_hooks/gc_pause.py)."""
+    with cyclic_gc_paused():
+        return _stages(body, knowledge)
+
+
+def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
     today = datetime.now(UTC).date()
     t0 = time.perf_counter()
     request = HookRequest.model_validate_json(body)

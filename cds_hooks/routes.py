@@ -16,6 +16,7 @@ from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
 from .body import read_body
 from .errors import BadRequest, NotFound
+from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
 from .models import (
     CdsResponse,
@@ -59,7 +60,8 @@ def _service(service_id: str) -> CdsService:
 
 def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     try:
-        return model.model_validate_json(body)
+        with cyclic_gc_paused():
+            return model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":

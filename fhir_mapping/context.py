@@ -51,6 +51,8 @@ def _day(observation: Observation) -> date:
 
 
 def _iscn_strings(observation: Observation) -> list[str]:
+    if not observation.component and observation.valueString is None and observation.valueCodeableConcept is None:
+        return []  # a plain quantity (e.g. every BCR::ABL1 IS result) carries no karyotype
     strings: list[str] = []
     for component in observation.component:
         if component.code.has(LOINC, {_ISCN_COMPONENT}):
@@ -81,6 +83,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     karyotypes: list[tuple[date, tuple[str, ...]]] = []
     transcripts: set[str] = set()
     fusion: list[str] = []
+    seen_texts: set[str] = set()
     for observation in observations:
         if (observation.status or "unknown") not in _USABLE:
             continue
@@ -101,9 +104,12 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             if observation.valueCodeableConcept is not None:
                 texts += [observation.valueCodeableConcept.words()]
             texts += [c.valueString or "" for c in observation.component]
-            for match in _TRANSCRIPT.finditer(" ".join(texts)):
-                name = match.group(1).lower()
-                transcripts.add(_ALIASES.get(name, name))
+            text = " ".join(texts)
+            if text not in seen_texts:  # thousands of results usually share one code text
+                seen_texts.add(text)
+                for match in _TRANSCRIPT.finditer(text):
+                    name = match.group(1).lower()
+                    transcripts.add(_ALIASES.get(name, name))
     latest_blast = max(blasts, key=lambda b: b[0], default=None)
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
     return ObservationContext(

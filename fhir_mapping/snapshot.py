@@ -29,7 +29,6 @@ from .resources import (
     Observation,
     Patient,
     Procedure,
-    Reference,
 )
 
 __all__ = ["build_snapshot", "iter_resources"]
@@ -73,8 +72,10 @@ def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None)
                 log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
 
 
-def _about_patient(subject: Reference | None, patient_id: str) -> bool:
-    reference = (subject.reference if subject else None) or ""
+def _about_patient(reference: str | None, patient_id: str) -> bool:
+    """`Patient/id`, or an absolute URL ending in it; the raw string, read before any model is built."""
+    if not reference:
+        return False
     return reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
 
 
@@ -104,8 +105,8 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
             continue
         if kind not in _SUBJECT_LESS:
             subject = raw.get("subject")
-            reference = Reference.model_validate(subject) if isinstance(subject, dict) else None
-            if not _about_patient(reference, patient_id):
+            reference = subject.get("reference") if isinstance(subject, dict) else None
+            if not _about_patient(reference if isinstance(reference, str) else None, patient_id):
                 log.exclude(raw, "subject is not the patient in context")
                 continue
         kept.append(raw)

@@ -113,18 +113,41 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
     return CriterionResult(row, None, f"criterion {key!r} not evaluated")
 
 
+_REQUIRED_TIERS = ("mandatory", "minimal")
+#: Criteria that read the whole result history go last, so a patient who fails a cheap criterion
+#: (phase, line of therapy, years on TKI) never pays for them.
+_COSTLY = frozenset({"dmr-duration", "no-prior-failure", "optimal-dmr"})
+
+
+def _eln_rows(knowledge: Knowledge) -> list[TfrCriterionRow]:
+    rows = [row for row in knowledge.tfr_criteria if row.guideline == "ELN 2020"]
+    return sorted(rows, key=lambda row: (row.tier not in _REQUIRED_TIERS, row.criterion in _COSTLY))
+
+
 def evaluate_tfr(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[CriterionResult]:
-    return [_check(row, snapshot, knowledge) for row in knowledge.tfr_criteria if row.guideline == "ELN 2020"]
+    """Every ELN 2020 criterion, checked against the record (for the card and for review)."""
+    return [_check(row, snapshot, knowledge) for row in _eln_rows(knowledge)]
+
+
+def _evaluate_until_unmet(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[CriterionResult] | None:
+    """Like `evaluate_tfr`, but None as soon as a required criterion is not met."""
+    results: list[CriterionResult] = []
+    for row in _eln_rows(knowledge):
+        result = _check(row, snapshot, knowledge)
+        if result.met is False and row.tier in _REQUIRED_TIERS:
+            return None
+        results.append(result)
+    return results
 
 
 def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     current = snapshot.current_tki
     if current is None or not snapshot.transcripts:
         return []
-    results = evaluate_tfr(snapshot, knowledge)
-    required = [r for r in results if r.row.tier in ("mandatory", "minimal")]
-    if any(r.met is False for r in required):
+    results = _evaluate_until_unmet(snapshot, knowledge)
+    if results is None:
         return []
+    required = [r for r in results if r.row.tier in _REQUIRED_TIERS]
     unchecked = [r for r in required if r.met is None]
     optimal = [r for r in results if r.row.tier == "optimal" and r.met]
     detail = ["ELN 2020 minimal criteria for stopping the TKI met in the record:"]

@@ -12,6 +12,7 @@ from tki_resistance import assess
 
 from ..cards import render_cards
 from ..errors import BadRequest, PreconditionFailed
+from ..gc_pause import cyclic_gc_paused
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
 from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
 from .base import CallContext, CdsService
@@ -112,9 +113,10 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
         raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
     prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
-    snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
-    findings = assess(snapshot, call_context.knowledge)
-    cards = render_cards(findings, context.patientId, request.hookInstance)
+    with cyclic_gc_paused():  # synchronous from here on: no await inside
+        snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+        findings = assess(snapshot, call_context.knowledge)
+        cards = render_cards(findings, context.patientId, request.hookInstance)
     return CdsResponse(
         cards=cards,
         extension={
