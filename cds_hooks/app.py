@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -72,7 +73,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def _verifier(settings: Settings, fetcher: JwksFetcher | None) -> TokenVerifier | None:
+def _verifier(settings: Settings, fetcher: JwksFetcher | None, replay: JtiStore) -> TokenVerifier | None:
     """The JWT verifier when authentication is on; None (and a loud warning) when it is off."""
     if not settings.authentication:
         logger.warning(
@@ -85,7 +86,7 @@ def _verifier(settings: Settings, fetcher: JwksFetcher | None) -> TokenVerifier 
         cache_seconds=settings.jwks_cache_seconds,
         min_refresh_seconds=settings.jwks_min_refresh_seconds,
     )
-    return TokenVerifier(settings, keys, JtiStore(settings.database_path))
+    return TokenVerifier(settings, keys, replay)
 
 
 def _pseudonym_secret(settings: Settings) -> bytes:
@@ -108,23 +109,33 @@ def create_app(
     `jwks_fetcher` replaces the httpx JWK Set download (tests); settings were validated when built.
     """
     settings = settings or get_settings()
+    audit = AuditStore(settings.database_path)
+    feedback = FeedbackStore(settings.database_path)
+    replay = JtiStore(settings.database_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        for store in (audit, feedback, replay):
+            store.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cml-cds",
         version=service_version(),
         summary="CDS Hooks 2.0 service: TKI response and resistance in chronic myeloid leukaemia",
         docs_url=None,
         redoc_url=None,
     )
-    audit = AuditStore(settings.database_path)
     app.state.runtime = Runtime(
         settings=settings,
         knowledge=knowledge or default_knowledge(),
-        feedback=FeedbackStore(settings.database_path),
+        feedback=feedback,
         today=today,
         fhir_reader=fhir_reader or HttpFhirReader(settings),
         version=service_version(),
         audit=audit,
-        verifier=_verifier(settings, jwks_fetcher),
+        verifier=_verifier(settings, jwks_fetcher, replay),
         pseudonym_secret=_pseudonym_secret(settings),
     )
     app.add_middleware(AuditMiddleware, store=audit)

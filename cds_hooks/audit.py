@@ -11,8 +11,6 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .database import Database
 
 __all__ = ["AuditDraft", "AuditMiddleware", "AuditRecord", "AuditStore"]
 
@@ -67,22 +67,13 @@ class AuditRecord:
 class AuditStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+        self._database = Database(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=10)
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def close(self) -> None:
+        self._database.close()
 
     def add(self, record: AuditRecord) -> None:
-        with self._connect() as connection:
+        with self._database.transaction() as connection:
             connection.execute(
                 "INSERT INTO audit (recorded_at, hook_instance, service_id, issuer, patient_pseudonym,"
                 " finding_codes, knowledge_version, latency_ms, status_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -100,9 +91,10 @@ class AuditStore:
             )
 
     def all(self) -> list[dict[str, Any]]:
-        with self._connect() as connection:
-            connection.row_factory = sqlite3.Row
-            rows = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
+        with self._database.transaction() as connection:
+            cursor = connection.cursor()
+            cursor.row_factory = sqlite3.Row  # on this cursor only: the connection is shared with add()
+            rows = cursor.execute("SELECT * FROM audit ORDER BY id").fetchall()
         return [dict(row) | {"finding_codes": json.loads(row["finding_codes"])} for row in rows]
 
 

@@ -7,13 +7,11 @@ write. The same feedback item sent twice is stored once (a UNIQUE key on what id
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .database import Database
 from .models import Feedback
 
 __all__ = ["FeedbackStore", "StoredFeedback"]
@@ -38,25 +36,16 @@ StoredFeedback = dict[str, Any]
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+        self._database = Database(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=10)
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def close(self) -> None:
+        self._database.close()
 
     def add(self, service_id: str, items: list[Feedback]) -> tuple[int, int]:
         """Store the items in one transaction; returns (stored, already present)."""
         received = datetime.now(UTC).isoformat()
         stored = 0
-        with self._connect() as connection:
+        with self._database.transaction() as connection:
             for item in items:
                 cursor = connection.execute(
                     "INSERT OR IGNORE INTO feedback (service_id, card, outcome, outcome_timestamp,"
@@ -82,7 +71,7 @@ class FeedbackStore:
         if service_id is not None:
             query += " WHERE service_id = ?"
             params = (service_id,)
-        with self._connect() as connection:
+        with self._database.transaction() as connection:
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
         return [
             {

@@ -7,10 +7,9 @@ exactly one INSERT succeeds. Rows are kept until the token's own expiry; a JWT c
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from ..database import Database
 
 __all__ = ["JtiStore"]
 
@@ -28,23 +27,14 @@ CREATE INDEX IF NOT EXISTS seen_jti_expiry ON seen_jti (expires_at);
 class JtiStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+        self._database = Database(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=10)
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def close(self) -> None:
+        self._database.close()
 
     def first_use(self, iss: str, jti: str, expires_at: float, now: float) -> bool:
         """Record the jti; False when it was already seen and has not expired (a replay)."""
-        with self._connect() as connection:
+        with self._database.transaction() as connection:
             connection.execute("DELETE FROM seen_jti WHERE expires_at < ?", (now,))
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO seen_jti (iss, jti, expires_at) VALUES (?, ?, ?)", (iss, jti, expires_at)
