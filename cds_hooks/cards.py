@@ -24,9 +24,10 @@ _SUMMARY_MAX = 139
 
 
 def _rule_line(rule: RuleRef) -> str:
-    status = "verified" if rule.verified else "**UNVERIFIED** (from memory of the literature; not checked)"
+    status = "verified" if rule.verified else "**UNVERIFIED**: not yet checked against its source"
+    label = status if rule.guideline == "unverified" else f"{rule.guideline}, {status}"
     text = f" — {rule.text}" if rule.text else ""
-    return f"- `{rule.id}` ({rule.guideline}, {status}): {rule.source}{text}"
+    return f"- `{rule.id}` ({label}): {rule.source}{text}"
 
 
 def _detail(finding: Finding) -> str:

@@ -5,10 +5,23 @@ from __future__ import annotations
 from .evidence import exposure_evidence
 from .findings import Evidence, Finding, FindingCode, Severity
 from .knowledge_base import Knowledge
-from .model import PatientSnapshot
+from .knowledge_schema import ComorbidityCautionRow
+from .model import Comorbidity, PatientSnapshot
 from .therapy_history import ordered_tkis
 
-__all__ = ["comorbidity_findings"]
+__all__ = ["cautions_for", "comorbidity_findings"]
+
+
+def cautions_for(
+    tki: str, snapshot: PatientSnapshot, knowledge: Knowledge
+) -> list[tuple[Comorbidity, ComorbidityCautionRow]]:
+    """Every recorded comorbidity with a caution row for `tki` (also used for the options that remain)."""
+    return [
+        (comorbidity, row)
+        for comorbidity in snapshot.comorbidities
+        for row in knowledge.comorbidity_cautions
+        if row.tki == tki and row.comorbidity == comorbidity.key
+    ]
 
 
 def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
@@ -16,12 +29,7 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
     findings: list[Finding] = []
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
     for exposure in exposures:
-        hits = [
-            (comorbidity, row)
-            for comorbidity in snapshot.comorbidities
-            for row in knowledge.comorbidity_cautions
-            if row.tki == exposure.drug and row.comorbidity == comorbidity.key
-        ]
+        hits = cautions_for(exposure.drug, snapshot, knowledge)
         if not hits:
             continue
         boxed = any(row.strength == "boxed" for _, row in hits)

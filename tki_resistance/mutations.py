@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .comorbidity import cautions_for
 from .evidence import variant_evidence
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
@@ -162,6 +163,15 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         )
     else:
         detail.append("No TKI remains: allo-SCT evaluation; clinical trial.")
+    option_cautions = [(tki, hit) for tki in remaining for hit in cautions_for(tki, snapshot, knowledge)]
+    if option_cautions:
+        detail.append(
+            "Comorbidity cautions for the remaining options (Soverini 2026: choose by mutation and comorbidity):"
+        )
+        detail += [
+            f"- {tki}: **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
+            for tki, (c, row) in option_cautions
+        ]
 
     evidence = [variant_evidence(v, t) for v, t in profile.variants]
     if snapshot.transcript_type and any("transcript" in m for items in profile.avoid.values() for m, _ in items):
@@ -173,6 +183,11 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
     rows: list[KnowledgeRow] = [row for tki in profile.avoided for _, row in profile.avoid[tki]]
     rows += [row for items in profile.cautions.values() for _, row in items]
     rows += [row for _, row in profile.compound_rows]
+    rows += [row for _, (_, row) in option_cautions]
+    evidence += [
+        Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
+        for c in dict.fromkeys(c for _, (c, _) in option_cautions)
+    ]
     mutations = tuple(sorted({v.name for v, _ in profile.variants}))
     return [
         Finding(
@@ -185,6 +200,11 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
             avoid=profile.avoided,
             mutations=mutations,
             override_reasons=("Patient in a clinical trial", "Mutation no longer detected"),
-            extra={"remaining": list(remaining), "conflicts": conflicts, "optionRules": sorted(option_rows)},
+            extra={
+                "remaining": list(remaining),
+                "conflicts": conflicts,
+                "optionRules": sorted(option_rows),
+                "optionCautions": sorted({f"{tki}:{row.comorbidity}" for tki, (_, row) in option_cautions}),
+            },
         )
     ]

@@ -33,3 +33,9 @@ def test_evidence_and_override_reasons_render() -> None:
     card = render_card(finding, "p", "h", 0)
     assert "T315I (2026-01-02)" in card.detail and "`Observation/1`" in card.detail
     assert card.overrideReasons and card.overrideReasons[0].display == "Test already ordered"
+
+
+def test_each_rule_line_says_whether_it_is_verified() -> None:
+    detail = render_card(_finding(VERIFIED, UNVERIFIED), "p", "h", 0).detail or ""
+    assert "- `r.ok` (ELN 2020, verified): P1: ELN" in detail
+    assert "- `r.memory` (**UNVERIFIED**: not yet checked against its source): M: memory" in detail

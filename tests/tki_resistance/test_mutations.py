@@ -112,3 +112,32 @@ def test_low_level_variant_counts_and_shows_its_allele_fraction() -> None:
 def test_no_mutation_detected_gives_no_avoid_card() -> None:
     assert _finding() is None
     assert FindingCode.AVOID_TKI.value == "avoid-tki"
+
+
+def test_remaining_options_carry_the_comorbidity_cautions_of_the_record() -> None:
+    """T315I leaves ponatinib; a recorded hypertension must show its caution beside that option."""
+    from datetime import date
+
+    from tki_resistance import Comorbidity, KinaseDomainTest, PatientSnapshot, TkiExposure, Variant, default_knowledge
+    from tki_resistance.mutations import avoid_tki_findings
+
+    knowledge = default_knowledge()
+    test = KinaseDomainTest("Observation/v", date(2026, 1, 5), (Variant("T315I", ("T315I",)),))
+    base = PatientSnapshot(
+        "p",
+        date(2026, 2, 1),
+        kinase_domain_tests=(test,),
+        tki_exposures=(TkiExposure("MedicationStatement/1", "nilotinib", date(2025, 1, 1)),),
+    )
+    hypertensive = PatientSnapshot(
+        **{
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            "comorbidities": (Comorbidity("Condition/h", "hypertension", "Hypertension"),),
+        }
+    )
+    [plain] = avoid_tki_findings(base, knowledge)
+    [flagged] = avoid_tki_findings(hypertensive, knowledge)
+    assert plain.extra["optionCautions"] == []
+    assert "ponatinib:hypertension" in flagged.extra["optionCautions"]
+    assert any("ponatinib: **Hypertension**" in line for line in flagged.detail)
+    assert any(e.reference == "Condition/h" for e in flagged.evidence)
