@@ -58,11 +58,19 @@ def test_eligible_patient_gets_one_info_card_listing_unchecked_criteria() -> Non
     assert finding.extra["comparison"] == ["tfr.nccn2020.summary"] and finding.extra["optimal"]
 
 
-@pytest.mark.parametrize("criterion", sorted(NOT_MET))
+@pytest.mark.parametrize("criterion", sorted(set(NOT_MET) - {"optimal-dmr"}))
 def test_a_failed_minimal_criterion_gives_no_card(criterion: str) -> None:
-    if criterion == "optimal-dmr":
-        pytest.skip("the optimal tier is not required for the card")
     assert tfr_findings(NOT_MET[criterion](_eligible()), KNOWLEDGE) == []
+
+
+def test_missing_the_optimal_tier_still_gives_the_card_without_the_recommendation() -> None:
+    """The optimal tier only upgrades "stop allowed" to "stop recommended for consideration"."""
+    short_run = (*(result(m, 0.05) for m in range(36, 45, 3)), *(result(m, 0.005) for m in range(45, 75, 3)))
+    patient = replace(_eligible(), transcripts=(result(3, 5.0), result(12, 0.05), *short_run))  # MR4 for 2.3 y
+    [finding] = tfr_findings(patient, KNOWLEDGE)
+    assert finding.extra["optimal"] is False
+    assert finding.extra["optimal"] != tfr_findings(_eligible(), KNOWLEDGE)[0].extra["optimal"]
+    assert not any("optimal criteria also met" in line for line in finding.detail)
 
 
 def test_unknown_transcript_type_is_listed_as_not_checkable() -> None:
