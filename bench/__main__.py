@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .fallback import FallbackTimes, time_fallback
 from .load import LoadResult, run_load
 from .patients import hook_request_bytes
 from .server import running
@@ -109,6 +110,16 @@ def _targets(stages: list[StageTimes], runs: list[LoadResult]) -> list[str]:
     ]
 
 
+def _fallback_table(fallback: FallbackTimes) -> list[str]:
+    return [
+        "| results | calls | full prefetch ms/call | no prefetch (read from FHIR server) ms/call | cost of reading "
+        "| same cards |",
+        "|---:|---:|---:|---:|---:|---|",
+        f"| {fallback.results} | {fallback.calls} | {fallback.prefetch_ms:.1f} | {fallback.fallback_ms:.1f} "
+        f"| {fallback.fallback_ms - fallback.prefetch_ms:.1f} ms | {'yes' if fallback.same_cards else '**no**'} |",
+    ]
+
+
 def main() -> int:
     logging.disable(logging.WARNING)  # the service's start-up notices would interleave with the table
     quick = os.environ.get("BENCH_QUICK") == "1"
@@ -117,6 +128,7 @@ def main() -> int:
     started = datetime.now(UTC)
     stages = [time_stages(n, stage_budget, max_repeats=1 if n >= 10_000 else 200) for n in SIZES]
     runs = _http(http_seconds)
+    fallback = time_fallback(HTTP_RESULTS, calls=5 if quick else 20)
     report = [
         f"# cml-cds benchmark ({'quick' if quick else 'full'}), {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -130,6 +142,11 @@ def main() -> int:
         f"## HTTP on 127.0.0.1, {HTTP_RESULTS}-result patient; floor = bare FastAPI parsing the body, fixed card",
         "",
         *_http_table(runs),
+        "",
+        f"## Prefetch fallback, {HTTP_RESULTS}-result patient: cml-cds serve reading a real FHIR server "
+        "(sekmet-fhir, bearer auth) on 127.0.0.1, median wall time",
+        "",
+        *_fallback_table(fallback),
         "",
         "## Targets (reported, not asserted)",
         "",
@@ -146,6 +163,7 @@ def main() -> int:
         "machine": machine,
         "stages": [asdict(t) | {"total": t.total, "per_result_us": t.per_result_us} for t in stages],
         "http": [asdict(r) | {"rps": r.rps, "cpu_ms_per_call": r.cpu_ms_per_call} for r in runs],
+        "fallback": asdict(fallback),
     }
     (RESULTS_DIR / "latest.json").write_text(json.dumps(data, indent=2))
     return 0

@@ -47,7 +47,11 @@ class CodeableConcept(FhirModel):
     text: str | None = None
 
     def has(self, system: str, codes: frozenset[str] | set[str]) -> bool:
-        return any(c.system == system and c.code in codes for c in self.coding)
+        # a plain loop: called for every resource on every code check, where a generator's set-up dominated
+        for coding in self.coding:
+            if coding.code in codes and coding.system == system:
+                return True
+        return False
 
     def codes(self, system: str) -> list[str]:
         return [c.code for c in self.coding if c.system == system and c.code]
