@@ -47,8 +47,9 @@ class CodeableConcept(FhirModel):
     text: str | None = None
 
     def has(self, system: str, codes: frozenset[str] | set[str]) -> bool:
-        # a plain loop: called for every resource on every code check, where a generator's set-up dominated
-        for coding in self.coding:
+        # a plain loop, not any(): called for every resource on every code check, where a generator's
+        # set-up cost more than the comparison (bench/: −12% mapping time at 60 results)
+        for coding in self.coding:  # noqa: SIM110
             if coding.code in codes and coding.system == system:
                 return True
         return False
