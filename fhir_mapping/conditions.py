@@ -50,6 +50,7 @@ class _Row:
     icd10: tuple[str, ...]
     words: tuple[str, ...]
     history: bool
+    verified: bool  # False for rows whose source is tagged [M] (codes from memory)
 
 
 def _load_table() -> tuple[_Row, ...]:
@@ -62,6 +63,7 @@ def _load_table() -> tuple[_Row, ...]:
             icd10=tuple(code.replace(".", "").upper() for code in row.get("icd10", [])),
             words=tuple(row.get("words", [])),
             history=bool(row.get("history", False)),
+            verified=not str(row.get("source", "[M]")).startswith("[M]"),
         )
         for row in rows
     )
@@ -156,7 +158,9 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
         display = condition.code.text or next((c.display for c in condition.code.coding if c.display), "")
         for row in _keys(condition.code):
             if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
-                comorbidities.append(Comorbidity(source, row.key, display or row.key, _onset(condition)))
+                comorbidities.append(
+                    Comorbidity(source, row.key, display or row.key, _onset(condition), code_verified=row.verified)
+                )
     order = list(DiseasePhase)
     latest = max(phases, key=lambda p: (p[0], order.index(p[1])), default=None)
     return ConditionFacts(

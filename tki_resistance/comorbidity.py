@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from .evidence import exposure_evidence
-from .findings import Evidence, Finding, FindingCode, Severity
+from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import ComorbidityCautionRow
 from .model import Comorbidity, PatientSnapshot
 from .therapy_history import ordered_tkis
 
-__all__ = ["cautions_for", "comorbidity_findings"]
+__all__ = ["UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+
+#: Cited on a card whose comorbidity was recognised through a code mapping that is not yet verified.
+UNVERIFIED_CODES = RuleRef(
+    id="mapping.comorbidity-codes",
+    guideline="unverified",
+    source="fhir_mapping/comorbidities.toml: SNOMED CT / ICD-10-CM codes from memory, not checked against a "
+    "terminology server",
+    verified=False,
+    text="Check that the recorded condition is the comorbidity named.",
+)
 
 
 def cautions_for(
@@ -22,6 +32,15 @@ def cautions_for(
         for row in knowledge.comorbidity_cautions
         if row.tki == tki and row.comorbidity == comorbidity.key
     ]
+
+
+def comorbidity_rules(
+    hits: list[tuple[Comorbidity, ComorbidityCautionRow]], knowledge: Knowledge
+) -> tuple[RuleRef, ...]:
+    """The caution rows behind `hits`, plus the unverified code mapping when any comorbidity rests on it."""
+    rows = {row.id: row for _, row in hits}  # two records of one comorbidity cite its row once
+    rules = tuple(knowledge.rule(row) for row in rows.values())
+    return (*rules, UNVERIFIED_CODES) if any(not c.code_verified for c, _ in hits) else rules
 
 
 def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
@@ -51,7 +70,7 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
                 code=FindingCode.COMORBIDITY_CAUTION,
                 severity=Severity.WARNING if boxed else Severity.INFO,
                 summary=f"{exposure.drug}: caution with {', '.join(names)}",
-                rules=tuple(knowledge.rule(row) for _, row in hits),
+                rules=comorbidity_rules(hits, knowledge),
                 evidence=tuple(evidence),
                 detail=tuple(detail),
                 override_reasons=("Risk discussed with the patient", "Benefit outweighs the risk"),

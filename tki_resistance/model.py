@@ -168,6 +168,7 @@ class Comorbidity:
     key: str
     display: str
     onset: date | None = None
+    code_verified: bool = True  # False: the code → key mapping is from memory, not checked (said on the card)
 
 
 @dataclass(frozen=True, slots=True)

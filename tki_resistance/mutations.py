@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .comorbidity import cautions_for
+from .comorbidity import cautions_for, comorbidity_rules
 from .evidence import variant_evidence
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
@@ -183,7 +183,6 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
     rows: list[KnowledgeRow] = [row for tki in profile.avoided for _, row in profile.avoid[tki]]
     rows += [row for items in profile.cautions.values() for _, row in items]
     rows += [row for _, row in profile.compound_rows]
-    rows += [row for _, (_, row) in option_cautions]
     evidence += [
         Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
         for c in dict.fromkeys(c for _, (c, _) in option_cautions)
@@ -194,7 +193,7 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
             code=FindingCode.AVOID_TKI,
             severity=severity,
             summary=f"{', '.join(mutations) or snapshot.transcript_type}: avoid {', '.join(profile.avoided)}",
-            rules=_unique_rules(knowledge, rows),
+            rules=_unique_rules(knowledge, rows) + comorbidity_rules([hit for _, hit in option_cautions], knowledge),
             evidence=tuple(evidence),
             detail=tuple(detail),
             avoid=profile.avoided,

@@ -99,3 +99,17 @@ def test_icd10_c92_1_is_cml_and_the_latest_phase_wins() -> None:
     result = snapshot(older, newer)
     assert result.phase is DiseasePhase.ACCELERATED and len(result.cml_diagnosis_sources) == 2
     assert result.comorbidities == ()
+
+
+def test_comorbidity_codes_from_memory_are_flagged_unverified() -> None:
+    """Every row of comorbidities.toml is [M] today: the model must say so, for the card to say so."""
+    from datetime import date as _date
+
+    from fhir_mapping import build_snapshot
+    from tests.builders import PATIENT, bundle, condition
+
+    snapshot = build_snapshot(
+        PATIENT, {"conditions": bundle(condition("38341003", "Hypertension"))}, _date(2026, 11, 22)
+    )
+    [comorbidity] = snapshot.comorbidities
+    assert comorbidity.key == "hypertension" and comorbidity.code_verified is False

@@ -43,3 +43,27 @@ def test_ordered_tki_is_checked() -> None:
     )
     [finding] = comorbidity_findings(snap, KNOWLEDGE)
     assert finding.extra["tki"] == "ponatinib" and "ordered" in finding.detail[0]
+
+
+def test_a_comorbidity_recognised_by_an_unverified_code_mapping_makes_the_card_unverified() -> None:
+    from dataclasses import replace
+
+    from tki_resistance.comorbidity import UNVERIFIED_CODES
+
+    checked = comorbid("hypertension")
+    from_memory = replace(checked, code_verified=False)
+    [verified] = comorbidity_findings(snapshot(tki_exposures=(on("ponatinib"),), comorbidities=(checked,)), KNOWLEDGE)
+    [unverified] = comorbidity_findings(
+        snapshot(tki_exposures=(on("ponatinib"),), comorbidities=(from_memory,)), KNOWLEDGE
+    )
+    assert UNVERIFIED_CODES.id not in rule_ids([verified])
+    assert UNVERIFIED_CODES.id in rule_ids([unverified]) and not unverified.verified
+
+
+def test_two_records_of_one_comorbidity_cite_its_row_once() -> None:
+    [finding] = comorbidity_findings(
+        snapshot(tki_exposures=(on("ponatinib"),), comorbidities=(comorbid("hypertension"), comorbid("hypertension"))),
+        KNOWLEDGE,
+    )
+    ids = [rule.id for rule in finding.rules]
+    assert len(ids) == len(set(ids))
