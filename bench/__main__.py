@@ -126,7 +126,7 @@ def main() -> int:
     stage_budget, http_seconds = (0.5, 3.0) if quick else (3.0, 8.0)
     machine = _machine()
     started = datetime.now(UTC)
-    stages = [time_stages(n, stage_budget, max_repeats=1 if n >= 10_000 else 200) for n in SIZES]
+    stages = [time_stages(n, stage_budget, max_repeats=3 if n >= 10_000 else 200) for n in SIZES]
     runs = _http(http_seconds)
     fallback = time_fallback(HTTP_RESULTS, calls=5 if quick else 20)
     report = [

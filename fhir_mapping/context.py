@@ -19,11 +19,12 @@ from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
-from .terminology import BCR_ABL1_IS, BCR_ABL1_NON_IS, BLAST_PERCENT, LOINC, SNOMED
+from .terminology import BCR_ABL1_ANY, BLAST_PERCENT, LOINC, SNOMED
 
 __all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
 
 _ISCN_COMPONENT = "81291-7"
+_BLAST_CODES = frozenset(BLAST_PERCENT)
 _KARYOTYPE_WORDS = ("karyotype", "cytogenetic", "chromosome analysis", "iscn")
 _TRANSCRIPT = re.compile(r"\b(e1a2|e13a2|e14a2|e13a3|e14a3|e19a2|b2a2|b3a2)\b", re.IGNORECASE)
 _ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2"}
@@ -88,7 +89,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
         if (observation.status or "unknown") not in _USABLE:
             continue
         source = f"Observation/{observation.id}"
-        if observation.code.has(LOINC, set(BLAST_PERCENT)):
+        if observation.code.has(LOINC, _BLAST_CODES):
             value = _blast(observation, log)
             if value is not None:
                 blasts.append((_day(observation), value, source))
@@ -98,7 +99,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s))))
             if any(has_philadelphia(s) for s in iscn):
                 fusion.append(source)
-        bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_IS | BCR_ABL1_NON_IS)
+        bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_ANY)
         if bcr_abl1 or "transcript" in observation.code.words():
             texts = [observation.valueString or "", observation.code.text or ""]
             if observation.valueCodeableConcept is not None:

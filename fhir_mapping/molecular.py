@@ -23,7 +23,7 @@ from tki_resistance.model import Comparator, TranscriptResult
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
-from .terminology import BCR_ABL1_IS, BCR_ABL1_NON_IS, LOINC, SNOMED
+from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, LOINC, SNOMED
 
 __all__ = ["control_copies", "is_bcr_abl1", "is_undetected", "map_transcript"]
 
@@ -41,7 +41,7 @@ _COPY_COUNT = re.compile(r"^\s*([0-9][0-9,\s]*)\s*(copies)?\s*$", re.IGNORECASE)
 
 
 def is_bcr_abl1(observation: Observation) -> bool:
-    return observation.code.has(LOINC, BCR_ABL1_IS | BCR_ABL1_NON_IS)
+    return observation.code.has(LOINC, BCR_ABL1_ANY)
 
 
 def _effective_day(observation: Observation) -> str | None:

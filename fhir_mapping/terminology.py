@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "ATC",
+    "BCR_ABL1_ANY",
     "BCR_ABL1_IS",
     "BCR_ABL1_NON_IS",
     "BLAST_PERCENT",
@@ -42,6 +43,8 @@ ICD10 = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid
 BCR_ABL1_IS = frozenset({"69380-4"})
 #: BCR::ABL1 codes that are not International Scale values: recognised, excluded from milestone logic.
 BCR_ABL1_NON_IS = frozenset({"46434-7", "21822-2", "21823-0", "42714-6", "21821-4", "21795-0", "69381-2", "69382-0"})
+#: Every BCR::ABL1 quantification code, IS or not (built once: checked for every Observation).
+BCR_ABL1_ANY = BCR_ABL1_IS | BCR_ABL1_NON_IS
 
 #: Blast percentage. 26446-5 "Blasts/100 leukocytes in Blood" (several public LOINC tables);
 #: 26464-8 "Blasts/100 cells in Bone marrow" (one public source: verify).
