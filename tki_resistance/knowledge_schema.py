@@ -74,7 +74,14 @@ class MilestoneRow(KnowledgeRow):
 
 Colour = Literal["green", "yellow", "red"]
 MonitoringSituation = Literal[
-    "before-mmr", "in-mmr", "warning", "tfr-months-1-6", "tfr-months-7-12", "tfr-after-12", "after-sct"
+    "before-mmr",
+    "in-mmr",
+    "log-rise-in-mmr",
+    "warning",
+    "tfr-months-1-6",
+    "tfr-months-7-12",
+    "tfr-after-12",
+    "after-sct",
 ]
 TestingTrigger = Literal[
     "failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"
@@ -190,6 +197,9 @@ class MonitoringRow(KnowledgeRow):
     situation: MonitoringSituation
     interval_days: int = Field(gt=0)
     text: str
+    remind_at_once: bool = Field(
+        default=False, description="the situation itself calls for a repeat: shown at once, with the due date"
+    )
 
 
 class PhaseRow(KnowledgeRow):

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 
 from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
-from .model import PatientSnapshot, StopReason, TkiExposure, months_between
+from .model import PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
 from .response import MMR_PERCENT, assess_milestones
 
 __all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
@@ -46,10 +47,32 @@ def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tup
     evidence = exposure_evidence(current)
     if assessment is not None and assessment.category is ResponseCategory.WARNING:
         return "warning", current.start, evidence
-    on_drug = [t for t in snapshot.transcripts if t.taken >= current.start]
-    if on_drug and max(on_drug, key=lambda t: t.taken).percent_is <= MMR_PERCENT:
-        return "in-mmr", current.start, evidence
+    results = on_drug(snapshot.transcripts, current.start)
+    if results and results[-1].percent_is <= MMR_PERCENT:
+        return ("log-rise-in-mmr" if log_rise(results) else "in-mmr"), current.start, evidence
     return "before-mmr", current.start, evidence
+
+
+def _repeat_reminder(
+    row: MonitoringRow,
+    situation: str,
+    context: Evidence,
+    latest: TranscriptResult | None,
+    due: date,
+    knowledge: Knowledge,
+) -> Finding:
+    """A situation that itself calls for an early repeat: said now, with the date it is due by."""
+    evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])
+    return Finding(
+        code=FindingCode.MONITORING_DUE,
+        severity=Severity.INFO,
+        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {situation.replace('-', ' ')}",
+        rules=(knowledge.rule(row),),
+        evidence=tuple(evidence),
+        detail=(f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",),
+        override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
+        extra={"situation": situation, "intervalDays": row.interval_days, "dueBy": due.isoformat()},
+    )
 
 
 def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
@@ -66,6 +89,9 @@ def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
     if reference_day is None:
         return []
     age = (snapshot.as_of - reference_day).days
+    due = reference_day + timedelta(days=row.interval_days)
+    if row.remind_at_once and age <= row.interval_days + GRACE_DAYS:
+        return [_repeat_reminder(row, situation, context, latest, due, knowledge)]
     if age <= row.interval_days + GRACE_DAYS:
         return []
     evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])

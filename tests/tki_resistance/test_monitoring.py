@@ -22,6 +22,10 @@ def _situation(name: str, age_days: int) -> PatientSnapshot:
         latest = type(latest)("Observation/l", as_of - timedelta(days=age_days), 0.005)
         return PatientSnapshot("p", as_of, transcripts=(latest,), tki_exposures=(stop,))
     as_of = day(30)
+    if name == "log-rise-in-mmr":
+        nadir = type(result(0, 1))("Observation/n", as_of - timedelta(days=age_days + 120), 0.002)
+        rise = type(result(0, 1))("Observation/l", as_of - timedelta(days=age_days), 0.05)  # 25×, still ≤0.1%
+        return PatientSnapshot("p", as_of, transcripts=(nadir, rise), tki_exposures=(on("imatinib"),))
     value = {"before-mmr": 5.0, "in-mmr": 0.05, "warning": 0.5, "after-sct": 0.05}[name]
     taken = as_of - timedelta(days=age_days)
     latest = type(result(0, 1))("Observation/l", taken, value)
@@ -44,6 +48,25 @@ def test_interval_fires_when_overdue(row) -> None:  # type: ignore[no-untyped-de
     assert row.id in rule_ids(findings)
 
 
-@pytest.mark.parametrize("row", KNOWLEDGE.monitoring_intervals, ids=lambda r: r.id)
+@pytest.mark.parametrize("row", [r for r in KNOWLEDGE.monitoring_intervals if not r.remind_at_once], ids=lambda r: r.id)
 def test_interval_does_not_fire_when_recent(row) -> None:  # type: ignore[no-untyped-def]
     assert monitoring_findings(_situation(row.situation, row.interval_days), KNOWLEDGE) == []
+
+
+def test_a_log_rise_within_mmr_asks_for_a_repeat_at_once_with_its_due_date() -> None:
+    [finding] = monitoring_findings(_situation("log-rise-in-mmr", 3), KNOWLEDGE)
+    assert rule_ids([finding]) == {"monitoring.log-rise-in-mmr"} and not finding.verified
+    latest = max(_situation("log-rise-in-mmr", 3).transcripts, key=lambda t: t.taken)
+    assert finding.extra["dueBy"] == (latest.taken + timedelta(days=92)).isoformat()
+
+
+def test_a_rise_below_one_log_within_mmr_is_the_ordinary_in_mmr_schedule() -> None:
+    snapshot = _situation("log-rise-in-mmr", 3)
+    nadir, rise = sorted(snapshot.transcripts, key=lambda t: t.taken)
+    milder = PatientSnapshot(
+        "p",
+        snapshot.as_of,
+        transcripts=(type(nadir)(nadir.source, nadir.taken, 0.02), rise),
+        tki_exposures=snapshot.tki_exposures,
+    )
+    assert monitoring_findings(milder, KNOWLEDGE) == []
