@@ -226,7 +226,9 @@ class SctReferralRow(KnowledgeRow):
     """A situation in which allogeneic stem cell transplant evaluation is indicated."""
 
     guideline: str
-    situation: Literal["two-tkis-failed", "compound-resistant", "advanced-phase", "t315i-ponatinib-resistant"]
+    situation: Literal[
+        "two-tkis-failed", "compound-resistant", "advanced-phase", "t315i-ponatinib-resistant", "intolerant-all-options"
+    ]
     text: str
 
 

@@ -1,7 +1,8 @@
 """When to evaluate for allogeneic stem cell transplant (`sct-referral`).
 
 Counted as a failed TKI: a stop for resistance, or an ELN failure on the current TKI. A switch for
-intolerance alone never counts.
+intolerance alone never counts as a failure; intolerance of every TKI the mutations leave is its own
+indication (PDQ).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import SctReferralRow
-from .model import PatientSnapshot
+from .model import TKIS, PatientSnapshot
 from .mutations import mutation_profile
 from .response import assess_milestones
-from .therapy_history import resistance_stops
+from .therapy_history import intolerance_stops, resistance_stops
 
 __all__ = ["failed_tkis", "sct_referral_findings"]
 
@@ -58,8 +59,13 @@ def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> li
         evidence += phase.evidence
     if profile.has("T315I") and "ponatinib" in drugs and "t315i-ponatinib-resistant" in rows:
         met.append((rows["t315i-ponatinib-resistant"], "T315I with resistance to ponatinib"))
-        if "ponatinib" not in drugs:
+        if len(drugs) < 2:  # otherwise the ≥2-TKI rule above has added the failures already
             evidence += failed_evidence
+    intolerant = {e.drug: e for e in intolerance_stops(snapshot)}
+    options = [tki for tki in TKIS if tki not in profile.avoid]
+    if len(options) >= 2 and set(options) <= set(intolerant) and "intolerant-all-options" in rows:
+        met.append((rows["intolerant-all-options"], f"intolerant of every remaining TKI: {', '.join(options)}"))
+        evidence += [exposure_evidence(intolerant[tki], "Stopped for intolerance") for tki in options]
     if not met:
         return []
     detail = ["Allogeneic stem cell transplant evaluation is indicated:"]

@@ -14,6 +14,7 @@ from .model import PatientSnapshot, StopReason, TkiExposure
 __all__ = [
     "SECOND_GENERATION",
     "current_line",
+    "intolerance_stops",
     "ordered_tkis",
     "prior_exposures",
     "resistance_stops",
@@ -47,6 +48,15 @@ def resistance_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
     seen: dict[str, TkiExposure] = {}
     for exposure in _taken(snapshot):
         if exposure.stop_reason is StopReason.RESISTANCE and not exposure.active:
+            seen.setdefault(exposure.drug, exposure)
+    return list(seen.values())
+
+
+def intolerance_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
+    """Exposures stopped for intolerance, one per drug."""
+    seen: dict[str, TkiExposure] = {}
+    for exposure in _taken(snapshot):
+        if exposure.stop_reason is StopReason.INTOLERANCE and not exposure.active:
             seen.setdefault(exposure.drug, exposure)
     return list(seen.values())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tki_resistance.findings import Severity
+from tki_resistance.model import TkiExposure
 from tki_resistance.sct_referral import sct_referral_findings
 
 from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
@@ -60,3 +61,29 @@ def test_t315i_with_ponatinib_resistance_fires_and_without_resistance_does_not()
     assert "sct.pdq.t315i-ponatinib" in _ids(tki_exposures=resistant, kinase_domain_tests=tests)
     intolerant = (stopped("ponatinib", day(-12), day(-1), StopReason.INTOLERANCE), on("asciminib", mg=400, per_day=2))
     assert _ids(tki_exposures=intolerant, kinase_domain_tests=tests) == set()
+
+
+def _intolerant_of(*drugs: str) -> tuple[TkiExposure, ...]:
+    return tuple(stopped(d, day(-60 + 10 * i), day(-51 + 10 * i), StopReason.INTOLERANCE) for i, d in enumerate(drugs))
+
+
+def test_intolerance_of_every_tki_the_mutations_leave_fires() -> None:
+    """T315I leaves ponatinib and asciminib; both stopped for intolerance → no option left."""
+    tests = (kd_test(day(-70), "T315I"),)
+    findings = sct_referral_findings(
+        snapshot(tki_exposures=_intolerant_of("ponatinib", "asciminib"), kinase_domain_tests=tests), KNOWLEDGE
+    )
+    assert "sct.pdq.intolerant-all-options" in rule_ids(findings)
+    stops = [e for e in findings[0].evidence if e.label == "Stopped for intolerance"]
+    assert sorted((e.reference or "").split("-")[0] for e in stops) == [
+        "MedicationStatement/asciminib",
+        "MedicationStatement/ponatinib",
+    ]
+
+
+def test_an_option_never_tried_means_not_all_options_are_exhausted() -> None:
+    tests = (kd_test(day(-70), "T315I"),)
+    assert "sct.pdq.intolerant-all-options" not in _ids(
+        tki_exposures=_intolerant_of("ponatinib"), kinase_domain_tests=tests
+    )
+    assert "sct.pdq.intolerant-all-options" not in _ids(tki_exposures=_intolerant_of("imatinib", "dasatinib"))
