@@ -221,7 +221,9 @@ def _nccn(
     return lines, entries, rules
 
 
-def _kinetics_lines(kin: Kinetics, result: TranscriptResult, on_drug_results: list[TranscriptResult]) -> list[str]:
+def _kinetics_lines(
+    kin: Kinetics, result: TranscriptResult, on_drug_results: list[TranscriptResult], lost_mmr: bool
+) -> list[str]:
     lines: list[str] = []
     if kin.baseline is not None and kin.log_reduction is not None:
         where = "first result on this TKI" if kin.baseline_on_drug else "baseline before this TKI"
@@ -236,8 +238,10 @@ def _kinetics_lines(kin: Kinetics, result: TranscriptResult, on_drug_results: li
             f"**≥1-log rise**: {kin.rise_factor:.0f}-fold above the nadir {format_percent(kin.nadir)} "
             f"({kin.nadir.taken.isoformat()})."
         )
-    if confirmed_above(on_drug_results, 1.0):
-        lines.append("Two consecutive results >1% (ELN 2013 'confirmed loss of MMR'; ELN 2020: >1% is failure).")
+    if lost_mmr and confirmed_above(on_drug_results, 1.0):  # a "loss" needs MMR reached first
+        lines.append(
+            "Two consecutive results >1% after MMR (ELN 2013 'confirmed loss of MMR'; ELN 2020: >1% is failure)."
+        )
     return lines
 
 
@@ -318,7 +322,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
     detail += nccn_lines
     on_drug_results = sorted((t for t in snapshot.transcripts if t.taken >= exposure.start), key=lambda t: t.taken)
     kin = kinetics(snapshot.transcripts, exposure.start)
-    detail += _kinetics_lines(kin, result, on_drug_results)
+    detail += _kinetics_lines(kin, result, on_drug_results, assessment.loss_of_mmr)
 
     extra: dict[str, Any] = {"nccn": nccn_entries}
     if kin.rise_factor is not None:

@@ -116,3 +116,20 @@ def test_history_in_one_pass_equals_assessing_every_prefix() -> None:
     for index, (_, assessment) in enumerate(history):
         assert assessment == assess_milestones(IMATINIB, results[: index + 1], KNOWLEDGE.milestones)
     assert {a.category.value for _, a in history if a is not None} == {"optimal", "warning", "failure"}
+
+
+def test_two_results_above_1pct_are_called_a_loss_of_mmr_only_after_mmr() -> None:
+    """Primary failure (never in MMR) must not be described as 'confirmed loss of MMR'."""
+    never = PatientSnapshot(
+        "p", START + timedelta(days=500), transcripts=(at(12, 5.0), at(14, 4.0)), tki_exposures=(IMATINIB,)
+    )
+    lost = PatientSnapshot(
+        "p",
+        START + timedelta(days=600),
+        transcripts=(at(12, 0.05), at(15, 3.0), at(17, 4.0)),
+        tki_exposures=(IMATINIB,),
+    )
+    [primary] = response_findings(never, KNOWLEDGE)
+    [secondary] = response_findings(lost, KNOWLEDGE)
+    assert not any("loss of MMR'" in line for line in primary.detail)
+    assert any("confirmed loss of MMR" in line for line in secondary.detail)
