@@ -19,6 +19,7 @@ __all__ = [
     "prior_exposures",
     "resistance_stops",
     "same_drug_gaps",
+    "stops_for",
 ]
 
 SECOND_GENERATION = frozenset({"dasatinib", "nilotinib", "bosutinib"})
@@ -43,22 +44,21 @@ def current_line(snapshot: PatientSnapshot) -> int:
     return len({e.drug for e in prior_exposures(snapshot)}) + 1
 
 
-def resistance_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
-    """Exposures stopped for resistance, one per drug."""
+def stops_for(snapshot: PatientSnapshot, reason: StopReason) -> list[TkiExposure]:
+    """Exposures stopped for `reason`, one per drug (the first such stop)."""
     seen: dict[str, TkiExposure] = {}
     for exposure in _taken(snapshot):
-        if exposure.stop_reason is StopReason.RESISTANCE and not exposure.active:
+        if exposure.stop_reason is reason and not exposure.active:
             seen.setdefault(exposure.drug, exposure)
     return list(seen.values())
+
+
+def resistance_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
+    return stops_for(snapshot, StopReason.RESISTANCE)
 
 
 def intolerance_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
-    """Exposures stopped for intolerance, one per drug."""
-    seen: dict[str, TkiExposure] = {}
-    for exposure in _taken(snapshot):
-        if exposure.stop_reason is StopReason.INTOLERANCE and not exposure.active:
-            seen.setdefault(exposure.drug, exposure)
-    return list(seen.values())
+    return stops_for(snapshot, StopReason.INTOLERANCE)
 
 
 def ordered_tkis(snapshot: PatientSnapshot) -> list[TkiExposure]:
