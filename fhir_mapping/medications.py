@@ -83,6 +83,16 @@ def stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
     return StopReason.OTHER
 
 
+def _resolved_concept(
+    resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication], log: ExclusionLog
+) -> CodeableConcept | None:
+    """The medication's concept; None, logged as an exclusion, when neither code nor reference resolves."""
+    concept = _concept(resource, medications)
+    if concept is None:
+        log.exclude(resource, "medication not resolvable (no code and no resolvable reference)")
+    return concept
+
+
 def _concept(
     resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication]
 ) -> CodeableConcept | None:
@@ -123,9 +133,8 @@ def map_medication_statement(
     if status in _UNUSABLE:
         log.exclude(statement, f"status '{status}'")
         return None
-    concept = _concept(statement, medications)
+    concept = _resolved_concept(statement, medications, log)
     if concept is None:
-        log.exclude(statement, "medication not resolvable (no code and no resolvable reference)")
         return None
     source = f"MedicationStatement/{statement.id}"
     drug = recognise_tki(concept)
@@ -170,9 +179,8 @@ def map_medication_request(
     if intent not in _ORDER_INTENTS:
         log.exclude(request, f"intent '{intent}': not an order or plan")
         return None
-    concept = _concept(request, medications)
+    concept = _resolved_concept(request, medications, log)
     if concept is None:
-        log.exclude(request, "medication not resolvable (no code and no resolvable reference)")
         return None
     source = f"MedicationRequest/{request.id}"
     open_order = status in _REQUEST_OPEN

@@ -320,7 +320,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
     nccn_lines, nccn_entries, _ = _nccn(assessment, knowledge)
     detail += nccn_lines
-    on_drug_results = sorted((t for t in snapshot.transcripts if t.taken >= exposure.start), key=lambda t: t.taken)
+    on_drug_results = results_on_drug(snapshot.transcripts, exposure.start)
     kin = kinetics(snapshot.transcripts, exposure.start)
     detail += _kinetics_lines(kin, result, on_drug_results, assessment.loss_of_mmr)
 
