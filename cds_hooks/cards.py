@@ -6,11 +6,12 @@ point the finding used, so a clinician can check the reasoning without leaving t
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from fhir_mapping.outbound import kd_mutation_service_request
-from tki_resistance.findings import Finding, FindingCode, RuleRef
+from tki_resistance.findings import SUMMARY_MAX, Evidence, Finding, FindingCode, RuleRef
 
 from .models import Action, Card, Coding, Source, Suggestion
 
@@ -19,39 +20,78 @@ __all__ = ["FINDING_EXTENSION", "TOPIC_SYSTEM", "render_card", "render_cards"]
 FINDING_EXTENSION = "org.cmlcds.finding"
 TOPIC_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/finding"
 OVERRIDE_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/override-reason"
+_log = logging.getLogger(__name__)
 _CARD_NAMESPACE = uuid.UUID("6f1b5d1e-8a0f-4c55-9a59-0c1f7b9d2c31")
-_SUMMARY_MAX = 139
+#: Data points printed in the detail; every one is in the extension's `data` as well.
+_DATA_SHOWN = 6
 
 
-def _rule_line(rule: RuleRef) -> str:
-    status = "verified" if rule.verified else "**UNVERIFIED**: not yet checked against its source"
-    label = status if rule.guideline == "unverified" else f"{rule.guideline}, {status}"
-    text = f" — {rule.text}" if rule.text else ""
-    return f"- `{rule.id}` ({label}): {rule.source}{text}"
+def _source_label(rule: RuleRef) -> str:
+    """The citation of a rule's source: its sources.toml label (guideline, version, year)."""
+    return rule.label or rule.source.split(": ", 1)[0]
+
+
+def _sources(rules: tuple[RuleRef, ...]) -> list[tuple[str, str, bool]]:
+    """Each source once, in the order the rules cite them: (label, url, every row from it verified)."""
+    seen: dict[str, tuple[str, bool]] = {}
+    for rule in rules:
+        label = _source_label(rule)
+        url, verified = seen.get(label, (rule.url, True))
+        seen[label] = (url or rule.url, verified and rule.verified)
+    return [(label, url, verified) for label, (url, verified) in seen.items()]
+
+
+def _citation(label: str, verified: bool) -> str:
+    """The label alone: the links are the card's `source.url` and `ruleDetails[].url` in the extension."""
+    return label if verified else label + " — unverified"
+
+
+def _banner(finding: Finding) -> list[str]:
+    unverified = [label for label, _, ok in _sources(finding.rules) if not ok]
+    if not unverified:
+        return []
+    return [
+        "> **Unverified rule**: part of this card rests on rows not checked against their primary source "
+        f"({'; '.join(unverified)}). Use clinical judgement.",
+        "",
+    ]
+
+
+def _data_line(item: Evidence) -> str:
+    when = f" ({item.date})" if item.date else ""
+    ref = f" — `{item.reference}`" if item.reference else ""
+    return f"- {item.label}: {item.value}{when}{ref}"
 
 
 def _detail(finding: Finding) -> str:
-    lines: list[str] = []
-    if not finding.verified:
-        lines += [
-            "> **Unverified rule.** At least one rule behind this card is not yet verified against "
-            "its published source. Use clinical judgement.",
-            "",
-        ]
+    """Why, the data used, what to do, then the sources once: the shape every card has."""
+    lines = _banner(finding)
     for paragraph in finding.detail:
-        lines += [paragraph, ""]
+        lines += [paragraph, ""] if not paragraph.startswith("- ") else [paragraph]
     if finding.evidence:
         lines += ["", "**Data used**", ""]
-        for item in finding.evidence:
-            when = f" ({item.date})" if item.date else ""
-            ref = f" — `{item.reference}`" if item.reference else ""
-            lines.append(f"- {item.label}: {item.value}{when}{ref}")
-    lines += ["", "**Rule**", ""] + [_rule_line(rule) for rule in finding.rules]
-    return "\n".join(lines).strip()
+        lines += [_data_line(item) for item in finding.evidence[:_DATA_SHOWN]]
+        hidden = len(finding.evidence) - _DATA_SHOWN
+        if hidden > 0:
+            lines.append(f"- {hidden} more data points: in the card's extension (`data`)")
+    if finding.action:
+        lines += ["", f"**What to do**: {finding.action}"]
+    sources = _sources(finding.rules)
+    if sources:
+        lines += ["", "*Sources*: " + "; ".join(_citation(label, ok) for label, _, ok in sources) + "."]
+    return "\n".join(lines).strip().replace("\n\n\n", "\n\n")
 
 
 def _summary(text: str) -> str:
-    return text if len(text) <= _SUMMARY_MAX else text[: _SUMMARY_MAX - 1].rstrip() + "…"
+    """Stages build summaries that fit (`tki_resistance.findings.fit`). Only text from the record (a very
+    long drug or condition name) can still overflow: then the summary ends at the last clause that fits,
+    never with "…" (the detail and the extension carry the rest)."""
+    if len(text) <= SUMMARY_MAX:
+        return text
+    _log.warning("summary over %d characters shortened at a clause boundary", SUMMARY_MAX)
+    head = text[:SUMMARY_MAX]
+    cut = max(head.rfind("; "), head.rfind(", "), head.rfind(" ("), head.rfind(": "))
+    return head[:cut] if cut > 40 else head[: head.rfind(" ")]
 
 
 def _extension(finding: Finding) -> dict[str, Any]:
@@ -60,6 +100,19 @@ def _extension(finding: Finding) -> dict[str, Any]:
         "guideline": finding.guideline,
         "rules": [rule.id for rule in finding.rules],
         "verified": finding.verified,
+        "ruleDetails": [
+            {"id": r.id, "guideline": r.guideline, "source": r.source, "verified": r.verified, "text": r.text}
+            | ({"url": r.url} if r.url else {})
+            for r in finding.rules
+        ],
+        "data": [
+            {
+                k: v
+                for k, v in (("label", e.label), ("value", e.value), ("date", e.date), ("reference", e.reference))
+                if v
+            }
+            for e in finding.evidence
+        ],
     }
     if finding.code is FindingCode.AVOID_TKI:
         data["avoid"] = sorted(finding.avoid)
@@ -91,7 +144,7 @@ def render_card(finding: Finding, patient_id: str, hook_instance: str, index: in
     """One card; its uuid is derived from the hook instance, so a retried call gives the same uuids."""
     card_id = str(uuid.uuid5(_CARD_NAMESPACE, f"{hook_instance}:{index}:{finding.code.value}"))
     first = finding.rules[0] if finding.rules else None
-    label = f"cml-cds · {finding.guideline}"
+    label = _source_label(first) if first else "cml-cds"
     suggestions = _suggestions(finding, patient_id, card_id)
     return Card(
         uuid=card_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .findings import Evidence, Finding, FindingCode, Severity
+from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import PhaseRow
 from .model import DiseasePhase, PatientSnapshot
@@ -67,15 +67,17 @@ def advanced_phase_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> 
     ]
     if snapshot.blast_percent is not None and 20 <= snapshot.blast_percent < 30:
         detail.append(f"Blasts {snapshot.blast_percent:g}%: blast phase by WHO 2016/ICC 2022 (≥20%), AP by ELN.")
-    detail.append(
-        "Consider: KD mutation testing by NGS, TKI choice by mutation status, allo-SCT evaluation "
-        "(TKI induction first in AP; in BP at presentation allo-SCT is preferred for certain patients)."
-    )
+    datum = "; ".join(f"{e.label.lower()} {e.value}" + (f" ({e.date})" if e.date else "") for e in assessment.evidence)
     return [
         Finding(
             code=FindingCode.ADVANCED_PHASE,
             severity=Severity.CRITICAL,
-            summary=f"CML in {assessment.phase} phase ({', '.join(schemes)})",
+            summary=fit(
+                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT: {datum} ({', '.join(schemes)})",
+                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT ({', '.join(schemes)})",
+            ),
+            action="KD mutation testing by NGS, TKI chosen by mutation status, allo-SCT evaluation (TKI induction "
+            "first in AP; in BP at presentation allo-SCT is preferred for certain patients).",
             rules=tuple(knowledge.rule(row) for row in assessment.rows),
             evidence=assessment.evidence,
             detail=tuple(detail),

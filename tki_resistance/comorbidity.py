@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .evidence import exposure_evidence
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
+from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import ComorbidityCautionRow
 from .model import Comorbidity, PatientSnapshot
@@ -59,7 +59,6 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
             f"- **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
             for c, row in hits
         ]
-        detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
         evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
         evidence += [
             Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
@@ -69,7 +68,14 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
             Finding(
                 code=FindingCode.COMORBIDITY_CAUTION,
                 severity=Severity.WARNING if boxed else Severity.INFO,
-                summary=f"{exposure.drug}: caution with {', '.join(names)}",
+                summary=fit(
+                    f"Weigh {exposure.drug} against recorded {', '.join(names)}"
+                    + (" (boxed warning)" if boxed else ""),
+                    f"Weigh {exposure.drug} against {len(names)} recorded comorbidities"
+                    + (" (boxed warning)" if boxed else ""),
+                ),
+                action="Control the risk factor and monitor as the label advises, or choose a TKI without this "
+                "caution.",
                 rules=comorbidity_rules(hits, knowledge),
                 evidence=tuple(evidence),
                 detail=tuple(detail),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
+from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from .model import PatientSnapshot
 
 __all__ = ["data_quality_findings"]
@@ -32,10 +32,15 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
             Finding(
                 code=FindingCode.DATA_EXCLUDED,
                 severity=Severity.INFO,
-                summary=f"{count} record{'s' if count > 1 else ''} excluded from the assessment",
+                summary=fit(
+                    f"Check {count} record{'s' if count > 1 else ''} not used: "
+                    + "; ".join(dict.fromkeys(e.reason for e in snapshot.exclusions)),
+                    f"Check {count} record{'s' if count > 1 else ''} not used in the assessment",
+                ),
+                action="Check them in the chart and correct the record where it is wrong.",
                 rules=(_SAFETY_RULE,),
                 evidence=tuple(Evidence("Excluded", e.reason, None, e.reference) for e in snapshot.exclusions),
-                detail=("These records could not be interpreted safely and were not used. Check them in the chart.",),
+                detail=("These records could not be interpreted safely and were not used.",),
             )
         )
     if snapshot.unavailable:
@@ -43,7 +48,10 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
             Finding(
                 code=FindingCode.NOT_ASSESSABLE,
                 severity=Severity.INFO,
-                summary="Some checks not done: " + ", ".join(snapshot.unavailable) + " not provided",
+                summary=fit(
+                    "Some checks not done: " + ", ".join(snapshot.unavailable) + " not provided",
+                    f"Some checks not done: {len(snapshot.unavailable)} kinds of data not provided",
+                ),
                 rules=(_NOT_ASSESSABLE_RULE,),
                 detail=(
                     "The EHR provided neither these data nor access to its FHIR server: "
@@ -58,7 +66,7 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
             Finding(
                 code=FindingCode.NOT_ASSESSABLE,
                 severity=Severity.INFO,
-                summary=f"Response to TKI not assessable: {reason}",
+                summary=fit(f"Response to TKI not assessable: {reason}", "Response to TKI not assessable"),
                 rules=(_NOT_ASSESSABLE_RULE,),
                 detail=(
                     reason[0].upper() + reason[1:] + ".",

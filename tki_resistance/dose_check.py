@@ -9,8 +9,8 @@ A dose below the standard for the line is an extrinsic cause (extrinsic_causes.p
 
 from __future__ import annotations
 
-from .evidence import exposure_evidence, format_dose, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, Severity
+from .evidence import exposure_evidence, format_dose, format_percent, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .kinetics import on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import DoseRow
@@ -38,7 +38,13 @@ def primary_ponatinib_failure(snapshot: PatientSnapshot) -> TkiExposure | None:
 
 
 def _finding(
-    row: DoseRow, knowledge: Knowledge, summary: str, detail: list[str], evidence: list[Evidence], severity: Severity
+    row: DoseRow,
+    knowledge: Knowledge,
+    summary: str,
+    detail: list[str],
+    evidence: list[Evidence],
+    severity: Severity,
+    action: str = "",
 ) -> Finding:
     return Finding(
         code=FindingCode.DOSE_CHECK,
@@ -48,6 +54,7 @@ def _finding(
         evidence=tuple(evidence),
         detail=(*detail, f"Label / source: {row.text}."),
         override_reasons=("Dose reduced deliberately for toxicity", "Patient in a clinical trial"),
+        action=action,
     )
 
 
@@ -59,13 +66,13 @@ def _asciminib_t315i(exposure: TkiExposure, knowledge: Knowledge, evidence: list
     return _finding(
         row,
         knowledge,
-        f"T315I on asciminib: {dose} is below 200 mg twice daily",
+        fit(f"Raise asciminib to 200 mg twice daily for T315I (now {dose})", "Raise asciminib to 200 mg BID for T315I"),
         [
             f"A T315I mutation is on record and the {'ordered' if exposure.ordered else 'current'} dose is {dose}.",
-            "Asciminib for T315I: 200 mg twice daily (160 mg BID as a dose reduction). Consider adjusting the dose.",
         ],
         evidence,
         Severity.WARNING,
+        "Asciminib for T315I: 200 mg twice daily (160 mg BID as a dose reduction); adjust the dose.",
     )
 
 
@@ -80,13 +87,14 @@ def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowle
         return _finding(
             row,
             knowledge,
-            f"Ponatinib {exposure.daily_dose_mg:g} mg with BCR::ABL1 ≤1%: reduce to 15 mg",
+            f"Reduce ponatinib {exposure.daily_dose_mg:g} mg to 15 mg daily: BCR::ABL1 {format_percent(latest)} "
+            f"({latest.taken.isoformat()}) is ≤1%",
             [
                 f"BCR::ABL1 is {latest.percent_is:g}% (≤1%) on ponatinib {exposure.daily_dose_mg:g} mg/day.",
-                "Label: reduce to 15 mg once daily once ≤1% is reached (lowers arterial occlusive risk).",
             ],
             evidence,
             Severity.INFO,
+            "Reduce to 15 mg once daily now that ≤1% is reached (label: lowers the arterial occlusive risk).",
         )
     if (
         latest.percent_is > 1.0
@@ -96,14 +104,15 @@ def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowle
         return _finding(
             row,
             knowledge,
-            f"Response lost on ponatinib {exposure.daily_dose_mg:g} mg: consider 30–45 mg",
+            f"Raise ponatinib {exposure.daily_dose_mg:g} mg back to 30–45 mg: BCR::ABL1 {format_percent(latest)} "
+            f"({latest.taken.isoformat()}) after ≤1%",
             [
                 f"BCR::ABL1 rose to {latest.percent_is:g}% (>1%) on ponatinib {exposure.daily_dose_mg:g} mg/day "
                 "after reaching ≤1%.",
-                "Label: if response is lost after the reduction, go back up to 30 or 45 mg.",
             ],
             evidence,
             Severity.WARNING,
+            "Label: if the response is lost after the reduction, go back up to 30 or 45 mg daily.",
         )
     return None
 
@@ -118,14 +127,17 @@ def _after_primary_ponatinib_failure(
     return _finding(
         row,
         knowledge,
-        f"Asciminib {format_dose(exposure)} after primary ponatinib failure: low expected benefit",
+        fit(
+            f"Reconsider {format_dose(exposure)} after primary ponatinib failure: low expected benefit",
+            "Reconsider asciminib after primary ponatinib failure: low expected benefit",
+        ),
         [
             f"Ponatinib failed without ever reaching ≤1% (primary resistance, stopped {failed.end}).",
             "Dutch EAP: at 40 mg BID after primary ponatinib failure, 1 of 10 reached MR2 and none MMR.",
-            f"Consider: {row.note}",
         ],
         [exposure_evidence(exposure), exposure_evidence(failed, "Earlier TKI (primary failure)")],
         Severity.WARNING,
+        row.note,
     )
 
 

@@ -8,18 +8,23 @@ label action is "avoid" gives a card: it needs action whatever the response.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .advanced_phase import is_advanced
 from .evidence import exposure_evidence, format_dose
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .interactions import classes_of
 from .kinetics import kinetics
 from .knowledge_base import Knowledge
-from .knowledge_schema import DoseRow, InteractionRow, KnowledgeRow
-from .model import PatientSnapshot, TkiExposure
+from .knowledge_schema import DoseRow, DrugClassRow, InteractionRow, KnowledgeRow
+from .model import Comedication, PatientSnapshot, TkiExposure
 from .response import assess_milestones
 from .therapy_history import current_line, same_drug_gaps
 
-__all__ = ["extrinsic_causes_findings", "response_problem", "standard_dose"]
+__all__ = ["CONCRETE_CAUSES", "extrinsic_causes_findings", "extrinsic_summary", "response_problem", "standard_dose"]
+
+#: Causes the record itself shows; without one the card is only "ask about adherence" (consolidation.py).
+CONCRETE_CAUSES = frozenset({"interaction", "dose-below-standard", "interruption"})
 
 
 def response_problem(snapshot: PatientSnapshot, knowledge: Knowledge) -> str | None:
@@ -48,14 +53,36 @@ def standard_dose(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: K
 
 def _interactions(
     snapshot: PatientSnapshot, drug: str, knowledge: Knowledge
-) -> list[tuple[str, InteractionRow, list[KnowledgeRow]]]:
+) -> list[tuple[Comedication, InteractionRow, DrugClassRow]]:
     found = []
     for medication in snapshot.comedications:
         for drug_class in classes_of(medication, knowledge.drug_classes):
             for row in knowledge.interactions:
                 if row.tki == drug and row.drug_class == drug_class.drug_class:
-                    found.append((medication.name, row, [row, drug_class]))
+                    found.append((medication, row, drug_class))
     return found
+
+
+def extrinsic_summary(drug: str, causes: list[dict[str, Any]], problem: str | None) -> str:
+    """The card's summary from its causes (also used by consolidation after it moves a cause away)."""
+    phrases = [c["phrase"] for c in causes if c["kind"] in CONCRETE_CAUSES]
+    why = f" ({problem})" if problem else ""
+    if not phrases:
+        return fit(
+            f"Ask about adherence to {drug} before calling resistance{why}",
+            f"Ask about adherence to {drug}{why}",
+        )
+    if problem is None:
+        return fit(f"Review with {drug}: " + "; ".join(phrases), f"Review {len(phrases)} co-medications with {drug}")
+    return fit(
+        f"Rule out before calling resistance on {drug}: " + "; ".join(phrases) + why,
+        f"Rule out on {drug}: " + "; ".join(phrases),
+        f"Rule out {len(phrases)} extrinsic causes on {drug}{why}",
+    )
+
+
+def _fasting(drug: str) -> str:
+    return "; taken fasting as the label asks" if drug in ("nilotinib", "asciminib") else ""
 
 
 def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
@@ -67,63 +94,100 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
     if problem is None and not any(row.action == "avoid" for _, row, _ in interactions):
         return []
     checks = {row.check: row for row in knowledge.extrinsic_checks}
-    rules: list[KnowledgeRow] = []
-    detail: list[str] = []
+    rows: dict[str, KnowledgeRow] = {}
+    causes: list[dict[str, Any]] = []
     evidence: list[Evidence] = [exposure_evidence(exposure)]
-    found_something = False
-    if problem is not None:
-        detail.append(f"Before calling resistance ({problem}), rule out extrinsic causes (Soverini 2026):")
-    for name, row, rows in interactions:
-        found_something = True
-        rules += rows
-        medication = next(m for m in snapshot.comedications if m.name == name)
-        evidence.append(Evidence("Co-medication", name, None, medication.source))
-        detail.append(
-            f"- **{name}** ({row.drug_class.replace('-', ' ')}) with {exposure.drug}: {row.action} — {row.text}"
+
+    def cause(kind: str, phrase: str, text: str, cause_rows: list[KnowledgeRow], reference: str | None) -> None:
+        rows.update({r.id: r for r in cause_rows})
+        entry = {"kind": kind, "phrase": phrase, "text": text, "rules": [r.id for r in cause_rows]}
+        causes.append(entry | ({"reference": reference} if reference else {}))
+
+    general = [checks["interactions"]] if interactions and "interactions" in checks else []
+    general += [checks["adherence"]] if problem is not None and "adherence" in checks else []
+    rows.update({r.id: r for r in general})
+    for medication, row, drug_class in interactions:
+        evidence.append(Evidence("Co-medication", medication.name, None, medication.source))
+        cause(
+            "interaction",
+            f"{medication.name} ({drug_class.label}: {row.action})",
+            f"- **{medication.name}** ({drug_class.label}) with {exposure.drug}: {row.action} — {row.text}",
+            [row, drug_class],
+            medication.source,
         )
     if problem is not None:
         standard = standard_dose(snapshot, exposure, knowledge)
         if standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg:
-            found_something = True
-            rules += [checks["dose-below-standard"], standard] if "dose-below-standard" in checks else [standard]
-            detail.append(
+            cause(
+                "dose-below-standard",
+                f"{format_dose(exposure)} below the standard {standard.daily_mg:g} mg/day",
                 f"- **Dose below standard**: {format_dose(exposure)}; standard for this line and phase: "
-                f"{standard.text}. If reduced for toxicity, weigh that against the response."
+                f"{standard.text}. If reduced for toxicity, weigh that against the response.",
+                ([checks["dose-below-standard"]] if "dose-below-standard" in checks else []) + [standard],
+                exposure.source,
             )
         elif exposure.daily_dose_mg is None:
-            detail.append("- Dose not recorded: check it against the standard dose.")
+            cause(
+                "dose-not-recorded",
+                "dose not recorded",
+                "- Dose not recorded: check it against the standard.",
+                [],
+                None,
+            )
         for earlier, later in same_drug_gaps(snapshot):
-            found_something = True
             stopped, restarted = earlier.end or later.start, later.start or earlier.end
             days = (restarted - stopped).days if stopped and restarted else 0
-            rules += [checks["interruptions"]] if "interruptions" in checks else []
             evidence.append(Evidence("Gap in treatment", f"{days} days", str(stopped), later.source))
-            detail.append(
-                f"- **Interruption**: {exposure.drug} stopped {stopped}, restarted {restarted} ({days} days)."
+            cause(
+                "interruption",
+                f"{days}-day gap in {exposure.drug} ({stopped} to {restarted})",
+                f"- **Interruption**: {exposure.drug} stopped {stopped}, restarted {restarted} ({days} days).",
+                [checks["interruptions"]] if "interruptions" in checks else [],
+                later.source,
             )
-        if "adherence" in checks:
-            rules.insert(0, checks["adherence"])
-        detail.append(
-            "- **Adherence**: the record cannot show it — ask the patient "
-            "(missed doses; fasting rules for nilotinib and asciminib)."
+        cause(
+            "adherence",
+            "adherence",
+            f"- **Adherence**: the record cannot show it — ask about missed doses{_fasting(exposure.drug)}.",
+            [],
+            None,
         )
-    if interactions and "interactions" in checks:
-        rules.insert(0, checks["interactions"])
+    concrete = [c for c in causes if c["kind"] in CONCRETE_CAUSES]
+    detail: list[str] = []
+    if problem is not None:
+        detail.append(f"Before calling resistance ({problem}), rule out causes outside the leukaemia (Soverini 2026):")
+    detail += [c["text"] for c in causes]
     if not interactions and problem is not None:
-        detail.append("- No interacting co-medication found among the recorded medications.")
-    unique = list({r.id: r for r in rules}.values())
-    severity = Severity.WARNING if found_something else Severity.INFO
-    what = "interacting co-medication" if interactions else "adherence, dose and interactions"
-    summary = f"Rule out extrinsic causes on {exposure.drug}: {what}" + (f" ({problem})" if problem else "")
+        detail.append("- No interacting co-medication among the recorded medications.")
+    actions = {
+        "interaction": "stop or replace the interacting medicine, or follow the label's advice",
+        "dose-below-standard": "restore the standard dose unless it was reduced for toxicity",
+        "interruption": "ask why treatment was interrupted",
+        "adherence": "ask about adherence",
+    }
+    action = "; ".join(dict.fromkeys(actions[c["kind"]] for c in causes if c["kind"] in actions))
+    brief = (
+        f"Before calling resistance: ask about adherence to {exposure.drug} (missed doses{_fasting(exposure.drug)}); "
+        "the record shows no interacting co-medication, dose below standard or gap in treatment."
+        + (" Dose not recorded: check it against the standard." if exposure.daily_dose_mg is None else "")
+    )
     return [
         Finding(
             code=FindingCode.EXTRINSIC_CAUSES,
-            severity=severity,
-            summary=summary,
-            rules=tuple(knowledge.rule(r) for r in unique),
+            severity=Severity.WARNING if concrete else Severity.INFO,
+            summary=extrinsic_summary(exposure.drug, causes, problem),
+            rules=tuple(knowledge.rule(r) for r in rows.values()),
             evidence=tuple(evidence),
             detail=tuple(detail),
             override_reasons=("Already checked with the patient", "Dose reduced deliberately for toxicity"),
-            extra={"interactions": sorted({row.id for _, row, _ in interactions})},
+            extra={
+                "interactions": sorted({row.id for _, row, _ in interactions}),
+                "causes": causes,
+                "drug": exposure.drug,
+                "problem": problem,
+                "generalRules": [r.id for r in general],
+            },
+            action=action[0].upper() + action[1:] + "." if action else "",
+            brief=brief,
         )
     ]

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Evidence", "Finding", "FindingCode", "ResponseCategory", "RuleRef", "Severity"]
+__all__ = ["SUMMARY_MAX", "Evidence", "Finding", "FindingCode", "ResponseCategory", "RuleRef", "Severity", "fit"]
+
+#: The longest card summary CDS Hooks allows (<140 characters); summaries are built to fit, never cut.
+SUMMARY_MAX = 139
 
 
 class FindingCode(StrEnum):
@@ -55,6 +58,7 @@ class RuleRef:
     verified: bool
     text: str
     url: str = ""
+    label: str = ""  # how a card cites the source: guideline, version and year (sources.toml `label`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class Finding:
     suggest_service_request: bool = False
     override_reasons: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    action: str = ""  # what to do, one or two sentences: the card's "What to do" line
+    brief: str = ""  # this finding in one line, for when consolidation folds it into another card
 
     @property
     def guideline(self) -> str:
@@ -93,3 +99,14 @@ class Finding:
     def verified(self) -> bool:
         """A finding is verified only when every rule behind it is."""
         return all(rule.verified for rule in self.rules)
+
+
+def fit(*candidates: str) -> str:
+    """The first candidate summary that fits `SUMMARY_MAX`; the last one is the stage's shortest form.
+
+    Stages pass the full sentence first and shorter forms after it, so that a summary is never cut.
+    """
+    for candidate in candidates:
+        if len(candidate) <= SUMMARY_MAX:
+            return candidate
+    return candidates[-1]

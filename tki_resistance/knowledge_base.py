@@ -135,6 +135,7 @@ class Knowledge:
             verified=row.verified,
             text=text or row.note,
             url=source.url,
+            label=source.label,
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "TABLES",
@@ -41,7 +41,10 @@ class KnowledgeRow(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-_]*$", description="stable rule id")
     source: str = Field(description="key of sources.toml")
-    verified: bool = Field(description="checked against the source (false: from memory, unverified)")
+    verified: bool = Field(
+        description="checked against its primary source (false: from memory, or known only through a secondary "
+        "document such as a payer policy)"
+    )
     note: str = ""
 
 
@@ -53,7 +56,19 @@ class SourceRow(BaseModel):
     key: str
     citation: str
     guideline: str = Field(description="how a card names it, e.g. 'ELN 2020', 'NCCN 2025', 'label'")
+    label: str = Field(min_length=3, description="how a card cites it: guideline or authors, version and year")
+    year: int | None = Field(default=None, ge=1990, le=2100, description="year of the version cited")
     url: str = ""
+
+    @model_validator(mode="after")
+    def _label_names_the_year(self) -> SourceRow:
+        """A card's citation must carry the version's year, or say plainly that there is none."""
+        if self.year is not None and str(self.year) not in self.label:
+            raise ValueError(f"label {self.label!r} does not name the year {self.year}")
+        undated = "undated" in self.label or self.guideline in ("unverified", "cml-cds")
+        if self.year is None and not undated:
+            raise ValueError(f"source {self.key!r} has no year: give `year` or say 'undated' in the label")
+        return self
 
 
 class MilestoneRow(KnowledgeRow):
@@ -158,6 +173,7 @@ class DrugClassRow(KnowledgeRow):
     """A class of interacting drugs with the names and RxNorm ingredient codes that identify its members."""
 
     drug_class: str
+    label: str = Field(min_length=3, description="how a card names the class, e.g. 'proton-pump inhibitor'")
     drugs: list[str] = Field(min_length=1, description="lowercase generic names")
     rxnorm: list[str] = Field(default_factory=list, description="RxNorm ingredient RxCUIs")
 

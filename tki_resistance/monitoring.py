@@ -9,17 +9,34 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .evidence import exposure_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .evidence import exposure_evidence, format_percent, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
 from .model import PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
 from .response import MMR_PERCENT, assess_milestones
 
-__all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
+__all__ = ["GRACE_DAYS", "SITUATION_LABELS", "monitoring_findings", "monitoring_situation", "situation_label"]
 
 GRACE_DAYS = 14
+#: How a card names each situation of monitoring_intervals.toml.
+SITUATION_LABELS = {
+    "before-mmr": "before MMR",
+    "in-mmr": "in MMR",
+    "log-rise-in-mmr": "≥1-log rise within MMR",
+    "warning": "ELN warning",
+    "tfr-months-1-6": "months 1–6 after stopping for TFR",
+    "tfr-months-7-12": "months 7–12 after stopping for TFR",
+    "tfr-after-12": "over 12 months after stopping for TFR",
+    "after-sct": "within 2 years of allo-SCT",
+}
+
+
+def situation_label(situation: str) -> str:
+    return SITUATION_LABELS.get(situation, situation.replace("-", " "))
+
+
 _SCT_YEARS = 2
 
 
@@ -66,10 +83,15 @@ def _repeat_reminder(
     return Finding(
         code=FindingCode.MONITORING_DUE,
         severity=Severity.INFO,
-        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {situation.replace('-', ' ')}",
+        summary=fit(
+            f"Repeat BCR::ABL1 qPCR by {due.isoformat()}: {situation_label(situation)}"
+            + (f", latest {format_percent(latest)} ({latest.taken.isoformat()})" if latest else ""),
+            f"Repeat BCR::ABL1 qPCR by {due.isoformat()}: {situation_label(situation)}",
+        ),
         rules=(knowledge.rule(row),),
         evidence=tuple(evidence),
-        detail=(f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",),
+        detail=(f"Situation: **{situation_label(situation)}**. {row.guideline}: {row.text}.",),
+        action=f"Repeat the BCR::ABL1 IS qPCR by {due.isoformat()}.",
         override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
         extra={"situation": situation, "intervalDays": row.interval_days, "dueBy": due.isoformat()},
     )
@@ -96,17 +118,21 @@ def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
         return []
     evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])
     last = f"latest result {latest.taken.isoformat()} ({age} days ago)" if latest else f"no result in {age} days"
+    label = situation_label(situation)
     return [
         Finding(
             code=FindingCode.MONITORING_DUE,
             severity=Severity.INFO,
-            summary=f"BCR::ABL1 monitoring overdue: {last}",
+            summary=fit(
+                f"Order BCR::ABL1 IS qPCR, overdue: {last}; every {row.interval_days} days {label}",
+                f"Order BCR::ABL1 IS qPCR, overdue: {last}",
+            ),
+            action="Order a BCR::ABL1 IS qPCR.",
             rules=(knowledge.rule(row),),
             evidence=tuple(evidence),
             detail=(
-                f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",
+                f"Situation: **{label}**. {row.guideline}: {row.text}.",
                 f"Interval {row.interval_days} days (+{GRACE_DAYS} days' grace); {last}, as of {snapshot.as_of}.",
-                "Consider: order a BCR::ABL1 IS qPCR.",
             ),
             override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
             extra={"situation": situation, "intervalDays": row.interval_days},

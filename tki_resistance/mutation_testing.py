@@ -14,11 +14,11 @@ from datetime import date, timedelta
 
 from .advanced_phase import assess_phase
 from .evidence import format_percent, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .kinetics import LOG_RISE_FACTOR, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MutationTestingRow
-from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult
+from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
 from .response import MMR_PERCENT, assess_history
 
 __all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
@@ -128,6 +128,32 @@ def _latest_test_since(snapshot: PatientSnapshot, trigger: Trigger) -> date | No
     return max(dates) if dates else None
 
 
+_WHY = {
+    "failure": "ELN failure",
+    "warning-rising": "ELN warning, rising",
+    "loss-of-mmr": "loss of MMR",
+    "log-rise": "≥1-log rise",
+    "above-1pct": "above 1% in the episode",
+    "tfr-restart-no-mmr": "no MMR ≥3 months after the TFR restart",
+}
+
+
+def _summary(snapshot: PatientSnapshot, trigger: Trigger) -> str:
+    """ "Order …: <value> at <months> on <drug> (<why>)", the action first and the datum that decides it."""
+    action = "Order BCR::ABL1 kinase-domain mutation testing (NGS)"
+    if trigger.result is None:
+        return fit(
+            f"{action}: {trigger.text} ({snapshot.phase_date or 'date not recorded'})", f"{action}: {trigger.text}"
+        )
+    current = snapshot.current_tki
+    on = ""
+    if current is not None and current.start is not None:
+        on = f" at {round(months_between(current.start, trigger.result.taken), 1):g} months on {current.drug}"
+    value = format_percent(trigger.result)
+    why = _WHY.get(trigger.kind, trigger.kind)
+    return fit(f"{action}: {value}{on} ({why})", f"{action}: {value} ({why})")
+
+
 def _rule_for(rows: tuple[MutationTestingRow, ...], kind: str) -> MutationTestingRow | None:
     return next((r for r in rows if r.trigger == kind), None)
 
@@ -153,20 +179,20 @@ def mutation_testing_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
     when = f" since {latest.taken.isoformat()}" if latest.taken else ""
     detail = [
         f"Trigger{'s' if len(episode) > 1 else ''}: " + "; ".join(t.text for t in episode) + ".",
-        f"No kinase-domain mutation test (positive or negative){when} is on record.",
-        "Guidelines: KD mutation testing is indicated; NGS is preferred (Sanger misses clones below ~20%).",
-        "Consider: order BCR::ABL1 KD mutation analysis by NGS before changing TKI.",
+        f"No kinase-domain mutation test (positive or negative){when} is on record. NGS is preferred: Sanger "
+        "misses clones below ~20%.",
     ]
     return [
         Finding(
             code=FindingCode.MUTATION_TESTING,
             severity=Severity.WARNING,
-            summary="BCR::ABL1 kinase-domain mutation testing indicated: " + latest.text,
+            summary=_summary(snapshot, latest),
             rules=tuple(knowledge.rule(r) for r in unique),
             evidence=tuple(evidence),
             detail=tuple(detail),
             suggest_service_request=True,
             override_reasons=("Test already ordered", "Patient in a clinical trial", "Result pending"),
             extra={"triggers": [t.kind for t in episode]},
+            action="Order BCR::ABL1 kinase-domain mutation analysis by NGS before choosing the next TKI.",
         )
     ]

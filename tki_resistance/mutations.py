@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .comorbidity import cautions_for, comorbidity_rules
 from .evidence import variant_evidence
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
+from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow
 from .model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
@@ -108,6 +108,32 @@ def _unique_rules(knowledge: Knowledge, rows: list[KnowledgeRow]) -> tuple[RuleR
     return tuple(knowledge.rule(row) for row in seen.values())
 
 
+def _summary_and_action(
+    profile: MutationProfile, mutations: tuple[str, ...], conflicts: list[str], in_use: dict[str, str]
+) -> tuple[str, str]:
+    """ "Switch from nilotinib: T315I (2026-11-10) — avoid …; options …", shortened until it fits."""
+    dates = [test.taken for _, test in profile.variants]
+    found = ", ".join(mutations) + (f" ({max(dates).isoformat()})" if dates else "")
+    avoid = ", ".join(profile.avoided)
+    left = ", ".join(profile.remaining) or "none (allo-SCT, trial)"
+    heads = [("Switch from " if in_use[t] == "current" else "Do not start ") + t for t in conflicts]
+    if heads:
+        head = " and ".join(heads)
+        summary = fit(
+            f"{head}: {found} — avoid {avoid}; options {left}",
+            f"{head}: {found} — options {left}",
+            f"{head}: {', '.join(mutations)}",
+        )
+        action = f"Stop {', '.join(conflicts)}; choose among {left} by mutation and comorbidity (Soverini 2026)."
+        return summary, action
+    summary = fit(
+        f"Avoid {avoid}: {found}; options {left}",
+        f"Avoid {avoid}: {found}",
+        f"Avoid {len(profile.avoided)} TKIs: {', '.join(mutations)}",
+    )
+    return summary, f"When changing TKI, choose among {left}; not {avoid}."
+
+
 def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """One `avoid-tki` finding listing the TKIs to avoid, why, and what remains."""
     profile = mutation_profile(snapshot, knowledge)
@@ -128,7 +154,7 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         detail.append(
             "**" + "; ".join(f"The {in_use[t]} TKI {t} is among the TKIs to avoid" for t in conflicts) + ".**"
         )
-    detail.append("TKIs to avoid (Soverini 2026: use mutations to exclude ineffective TKIs):")
+    detail.append("Mutations exclude ineffective TKIs (Soverini 2026); to avoid:")
     for tki in profile.avoided:
         reasons: dict[str, set[str]] = defaultdict(set)
         for mutation, row in profile.avoid[tki]:
@@ -148,16 +174,15 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
     )
     if disagreements:
         detail.append("Guidelines disagree: " + "; ".join(disagreements) + " (the service avoids the union).")
-    option_rows = {row.id: row for _, row in profile.options}
-    for row in option_rows.values():
-        status = "" if row.verified else " (as recalled, unverified)"
-        detail.append(f"{row.guideline}{status} options for {', '.join(row.mutations)}: {', '.join(row.tkis)}.")
+    option_rows = {row.id: row for _, row in profile.options}  # their wording: extension `optionRules`
+    compounds: dict[str, list[str]] = defaultdict(list)
     for variant, compound in profile.compound_rows:
-        detail.append(f"Compound {variant.name}: {compound.options}")
+        compounds[variant.name].append(compound.options)
+    detail += [f"Compound {name}: " + " · ".join(options) for name, options in compounds.items()]
     remaining = profile.remaining
     if remaining:
         detail.append(
-            "Remaining options: "
+            "Options that remain: "
             + "; ".join(f"{t} ({note})" if (note := _dose_note(t, profile, knowledge)) else t for t in remaining)
             + "; allo-SCT; clinical trial."
         )
@@ -188,11 +213,13 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         for c in dict.fromkeys(c for _, (c, _) in option_cautions)
     ]
     mutations = tuple(sorted({v.name for v, _ in profile.variants}))
+    summary, action = _summary_and_action(profile, mutations or (snapshot.transcript_type or "",), conflicts, in_use)
     return [
         Finding(
             code=FindingCode.AVOID_TKI,
             severity=severity,
-            summary=f"{', '.join(mutations) or snapshot.transcript_type}: avoid {', '.join(profile.avoided)}",
+            summary=summary,
+            action=action,
             rules=_unique_rules(knowledge, rows) + comorbidity_rules([hit for _, hit in option_cautions], knowledge),
             evidence=tuple(evidence),
             detail=tuple(detail),

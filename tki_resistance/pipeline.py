@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .advanced_phase import advanced_phase_findings
 from .comorbidity import comorbidity_findings
+from .consolidation import consolidate
 from .data_quality import data_quality_findings
 from .dose_check import dose_check_findings
 from .extrinsic_causes import extrinsic_causes_findings
@@ -19,7 +20,7 @@ from .response import response_findings
 from .sct_referral import sct_referral_findings
 from .tfr import tfr_findings
 
-__all__ = ["STAGES", "assess"]
+__all__ = ["STAGES", "assess", "assess_stages"]
 
 Stage = Callable[[PatientSnapshot, Knowledge], list[Finding]]
 
@@ -38,10 +39,15 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def assess(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
-    """Run every stage; the findings come back in stage order, data-quality findings last."""
+def assess_stages(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """Every stage's findings, in stage order, data-quality findings last: before consolidation."""
     findings: list[Finding] = []
     for stage in STAGES:
         findings.extend(stage(snapshot, knowledge))
     findings.extend(data_quality_findings(snapshot))
     return findings
+
+
+def assess(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """The findings a clinician reads: one per thing to do, critical first (consolidation.py)."""
+    return consolidate(assess_stages(snapshot, knowledge))

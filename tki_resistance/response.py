@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from .evidence import format_percent, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity
+from .evidence import exposure_evidence, format_percent, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity, fit
 from .kinetics import Kinetics, confirmed_above, kinetics
 from .kinetics import on_drug as results_on_drug
 from .knowledge_base import Knowledge
@@ -204,6 +204,26 @@ def _milestone_label(assessment: MilestoneAssessment) -> str:
     return f"{assessment.milestone}-month milestone"
 
 
+def _summary(drug: str, assessment: MilestoneAssessment, months: float, label: str) -> str:
+    """The action first, then the value, the time on the drug and the ELN class it rests on."""
+    value = f"BCR::ABL1 {format_percent(assessment.result)} at {months:g} months"
+    if assessment.category is ResponseCategory.FAILURE:
+        return fit(
+            f"Change TKI: ELN 2020 failure on {drug}, {value} ({label})",
+            f"Change TKI: ELN 2020 failure on {drug}, {value}",
+        )
+    if assessment.loss_of_mmr:
+        return fit(f"Review {drug}: loss of MMR, {value} (ELN 2020 warning)", f"Review {drug}: loss of MMR")
+    if assessment.milestone == 3:
+        return fit(
+            f"Repeat BCR::ABL1 in 1–3 months: {value} on {drug} (ELN 2020 warning)", f"Repeat BCR::ABL1: {value}"
+        )
+    return fit(
+        f"Consider changing {drug}, monitor more often: {value} (ELN 2020 warning)",
+        f"Consider changing {drug}: {value}",
+    )
+
+
 def _nccn(
     assessment: MilestoneAssessment, knowledge: Knowledge
 ) -> tuple[list[str], list[dict[str, Any]], list[RuleRef]]:
@@ -227,11 +247,19 @@ def _kinetics_lines(
     lines: list[str] = []
     if kin.baseline is not None and kin.log_reduction is not None:
         where = "first result on this TKI" if kin.baseline_on_drug else "baseline before this TKI"
+        change = (
+            f"{kin.log_reduction:.1f}-log reduction from"
+            if kin.log_reduction >= 0
+            else f"{10**-kin.log_reduction:.1f}-fold higher than"
+        )
         lines.append(
-            f"Kinetics: {kin.log_reduction:.1f}-log reduction from the {where} "
-            f"({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
-            + (f"; halving time {kin.halving_days:.0f} days" if kin.halving_days is not None else "")
-            + " (PDQ: >10% at 3 months still did well with a halving time <76 days)."
+            f"Kinetics: {change} the {where} ({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
+            + (
+                f"; halving time {kin.halving_days:.0f} days (PDQ: >10% at 3 months still did well below 76 days)"
+                if kin.halving_days is not None
+                else ""
+            )
+            + "."
         )
     if kin.nadir is not None and kin.rise_factor is not None:
         lines.append(
@@ -255,14 +283,17 @@ def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, kn
     return Finding(
         code=FindingCode.MILESTONE_WARNING,
         severity=Severity.INFO,
-        summary=f"Not optimal for the TFR goal: BCR::ABL1 {format_percent(result)} on {exposure.drug} (MR4 ≤0.01%)",
+        summary=fit(
+            f"Discuss the TFR goal: BCR::ABL1 {format_percent(result)} on {exposure.drug} is not MR4 (≤0.01%)",
+            f"Discuss the TFR goal: BCR::ABL1 {format_percent(result)} is not MR4",
+        ),
         rules=(knowledge.rule(rows[0]),),
         evidence=(transcript_evidence(result),),
         detail=(
             "A treatment-free remission goal is recorded. ELN 2020 footnote: when aiming at TFR, the optimal "
             "response at any time is ≤0.01% (MR4). This result is optimal for survival but not for that goal.",
-            "Consider: shared decision-making about the goal; TFR needs sustained MR4 or deeper.",
         ),
+        action="Shared decision-making about the goal: TFR needs sustained MR4 or deeper.",
         response={"eln": "warning", "months": months, "bcrAbl1IS": result.percent_is},
         override_reasons=("Goal discussed with the patient",),
         extra={"tfrGoal": True},
@@ -286,36 +317,24 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
     failure = assessment.category is ResponseCategory.FAILURE
     code = FindingCode.MILESTONE_FAILURE if failure else FindingCode.MILESTONE_WARNING
     label = _milestone_label(assessment)
-    summary = (
-        f"ELN 2020 {assessment.category.value} on {exposure.drug}: BCR::ABL1 {_format_percent(result)} "
-        f"at {months:g} months ({label})"
-    )
-    evidence = [
-        transcript_evidence(result),
-        Evidence(
-            "Current TKI",
-            exposure.drug + (f" {exposure.daily_dose_mg:g} mg/day" if exposure.daily_dose_mg else ""),
-            exposure.start.isoformat() if exposure.start else None,
-            exposure.source,
-        ),
-    ]
+    summary = _summary(exposure.drug, assessment, months, label)
+    evidence = [transcript_evidence(result), exposure_evidence(exposure)]
     if assessment.confirmed_by is not None:
         evidence.append(transcript_evidence(assessment.confirmed_by, "Earlier result (3 months)"))
     if result.preliminary:
         evidence.append(Evidence("Result status", "preliminary", result.taken.isoformat(), result.source))
 
     detail = [
-        f"Milestone applied: **{label}** (a result counts from {MILESTONE_WINDOW_DAYS // 7} weeks before "
-        "a milestone; the latest result is judged against the latest milestone reached).",
+        f"ELN 2020 **{assessment.category.value}**, milestone applied: **{label}** (a result counts from "
+        f"{MILESTONE_WINDOW_DAYS // 7} weeks before a milestone; the latest result is judged by the latest "
+        "milestone reached).",
     ]
     if failure:
-        detail.append("ELN 2020: failure → change treatment (after excluding non-adherence and interactions).")
+        action = "Change treatment (ELN 2020), once non-adherence and interactions are excluded."
     else:
-        detail.append(
-            "ELN 2020: warning → careful consideration of continuing or changing treatment; monitor more frequently."
-        )
+        action = "Weigh continuing against changing the TKI (ELN 2020 warning) and monitor more often."
     if assessment.milestone == 3 and not failure:
-        detail.append("Repeat qPCR within 1–3 months: >10% confirmed is failure.")
+        action += " Repeat qPCR within 1–3 months: >10% confirmed is failure."
     if assessment.loss_of_mmr:
         detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
     nccn_lines, nccn_entries, _ = _nccn(assessment, knowledge)
@@ -340,5 +359,6 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
             response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},
             override_reasons=("Result already discussed", "Patient in a clinical trial"),
             extra=extra,
+            action=action,
         )
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .advanced_phase import assess_phase
 from .evidence import exposure_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import SctReferralRow
 from .model import TKIS, PatientSnapshot
@@ -70,14 +70,18 @@ def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> li
         return []
     detail = ["Allogeneic stem cell transplant evaluation is indicated:"]
     detail += [f"- {reason} — {row.guideline}: {row.text}" for row, reason in met]
-    detail.append(
-        "Intolerance alone is not counted as a failure. Consider: transplant centre referral; clinical trial."
-    )
+    detail.append("Intolerance alone is not counted as a failure.")
+    reasons = [reason for _, reason in met]
     return [
         Finding(
             code=FindingCode.SCT_REFERRAL,
             severity=Severity.CRITICAL if phase is not None else Severity.WARNING,
-            summary="Allo-SCT evaluation indicated: " + "; ".join(reason for _, reason in met),
+            summary=fit(
+                "Refer for allo-SCT evaluation: " + "; ".join(reasons),
+                f"Refer for allo-SCT evaluation: {reasons[0]}"
+                + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""),
+                f"Refer for allo-SCT evaluation ({len(reasons)} indications)",
+            ),
             rules=tuple(knowledge.rule(row) for row, _ in met),
             evidence=tuple(evidence),
             detail=tuple(detail),
@@ -87,5 +91,7 @@ def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> li
                 "Patient in a clinical trial",
             ),
             extra={"situations": [row.situation for row, _ in met], "failedTkis": drugs},
+            action="Refer to a transplant centre for allo-SCT evaluation; consider a clinical trial.",
+            brief="Allo-SCT evaluation is indicated: " + "; ".join(f"{r} ({row.guideline})" for row, r in met) + ".",
         )
     ]

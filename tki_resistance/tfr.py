@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .evidence import exposure_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import TfrCriterionRow
 from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
@@ -145,6 +145,15 @@ def _evaluate_until_unmet(snapshot: PatientSnapshot, knowledge: Knowledge) -> li
     return results
 
 
+def _summary(drug: str, since: TranscriptResult | None, latest: TranscriptResult | None, unchecked: int) -> str:
+    years = f", MR4 for {_years(since.taken, latest.taken):.1f} years" if since and latest else ""
+    check = f" ({unchecked} to check with the patient)" if unchecked else ""
+    return fit(
+        f"Discuss stopping {drug} (TFR): ELN 2020 minimal criteria met{years}{check}",
+        f"Discuss stopping {drug} (TFR): ELN 2020 minimal criteria met",
+    )
+
+
 def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     current = snapshot.current_tki
     if current is None or not snapshot.transcripts:
@@ -155,19 +164,15 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
     required = [r for r in results if r.row.tier in _REQUIRED_TIERS]
     unchecked = [r for r in required if r.met is None]
     optimal = [r for r in results if r.row.tier == "optimal" and r.met]
-    detail = ["ELN 2020 minimal criteria for stopping the TKI met in the record:"]
-    detail += [f"- ✔ {r.row.text} ({r.why})" for r in required if r.met]
+    detail = ["ELN 2020 minimal criteria for stopping the TKI met in the record: "]
+    detail[0] += "; ".join(r.why for r in required if r.met) + "."
     if unchecked:
         detail.append("Could not be checked from the record:")
-        detail += [f"- ? {r.row.text} ({r.why})" for r in unchecked]
+        detail += [f"- {r.row.text} ({r.why})" for r in unchecked]
     if optimal:
         detail.append("ELN 2020 optimal criteria also met: stopping is recommended for consideration.")
     comparison = [row for row in knowledge.tfr_criteria if row.guideline != "ELN 2020"]
-    detail += [f"For comparison, {row.guideline}: {row.text}" for row in comparison]
-    detail.append(
-        "If stopped: monitor monthly for 6 months, every 2 months for months 7–12, then every 3 months; "
-        "restart the TKI within 4 weeks of a loss of MMR."
-    )
+    detail += [f"For comparison, {row.guideline}: {row.text.removeprefix(row.guideline + ': ')}" for row in comparison]
     since = deep_response_since(snapshot, knowledge, "MR4")
     evidence: list[Evidence] = [exposure_evidence(current)]
     if since is not None:
@@ -179,8 +184,9 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
         Finding(
             code=FindingCode.TFR_ELIGIBLE,
             severity=Severity.INFO,
-            summary="Meets ELN 2020 minimal criteria to discuss treatment-free remission"
-            + (f" ({len(unchecked)} not checkable)" if unchecked else ""),
+            summary=_summary(current.drug, since, latest, len(unchecked)),
+            action="Discuss TFR with the patient. If stopped: qPCR monthly for 6 months, every 2 months for months "
+            "7–12, then every 3 months; restart the TKI within 4 weeks of a loss of MMR.",
             rules=tuple(knowledge.rule(r.row) for r in results if r.met or r.met is None),
             evidence=tuple(evidence),
             detail=tuple(detail),
@@ -189,6 +195,7 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
                 "unchecked": [r.row.id for r in unchecked],
                 "optimal": bool(optimal),
                 "comparison": [row.id for row in comparison],
+                "criteria": [{"rule": r.row.id, "met": r.met, "why": r.why} for r in results],
             },
         )
     ]

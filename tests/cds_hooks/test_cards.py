@@ -1,12 +1,12 @@
-"""Rendering: unverified rules make the card say so; critical only for conflicts; override reasons present."""
+"""Rendering: unverified rules make the card say so; the detail's fixed shape; sources once; override reasons."""
 
 from __future__ import annotations
 
 from cds_hooks.cards import render_card
 from tki_resistance.findings import Evidence, Finding, FindingCode, RuleRef, Severity
 
-VERIFIED = RuleRef("r.ok", "ELN 2020", "P1: ELN", True, "ok")
-UNVERIFIED = RuleRef("r.memory", "unverified", "M: memory", False, "from memory")
+VERIFIED = RuleRef("r.ok", "ELN 2020", "P1: ELN", True, "ok", label="ELN 2020 (Hochhaus et al., Leukemia 2020)")
+UNVERIFIED = RuleRef("r.memory", "unverified", "M: memory", False, "from memory", label="as recalled")
 
 
 def _finding(*rules: RuleRef, **kw: object) -> Finding:
@@ -35,7 +35,41 @@ def test_evidence_and_override_reasons_render() -> None:
     assert card.overrideReasons and card.overrideReasons[0].display == "Test already ordered"
 
 
-def test_each_rule_line_says_whether_it_is_verified() -> None:
-    detail = render_card(_finding(VERIFIED, UNVERIFIED), "p", "h", 0).detail or ""
-    assert "- `r.ok` (ELN 2020, verified): P1: ELN" in detail
-    assert "- `r.memory` (**UNVERIFIED**: not yet checked against its source): M: memory" in detail
+def test_sources_are_named_once_with_their_version_and_unverified_ones_are_marked() -> None:
+    again = RuleRef("r.ok2", "ELN 2020", "P1: ELN", True, "ok too", label=VERIFIED.label)
+    detail = render_card(_finding(VERIFIED, again, UNVERIFIED), "p", "h", 0).detail or ""
+    sources = detail.split("*Sources*: ", 1)[1]
+    assert sources == "ELN 2020 (Hochhaus et al., Leukemia 2020); as recalled — unverified."
+    assert "`r.ok`" not in detail  # rule ids live in the extension, not in the text a clinician reads
+
+
+def test_extension_keeps_every_rule_and_data_point_the_detail_leaves_out() -> None:
+    evidence = tuple(Evidence(f"Result {i}", f"{i}% IS", f"2026-01-{i + 1:02d}", f"Observation/{i}") for i in range(9))
+    card = render_card(_finding(VERIFIED, UNVERIFIED, evidence=evidence), "p", "h", 0)
+    data = card.extension["org.cmlcds.finding"]  # type: ignore[index]
+    assert [r["id"] for r in data["ruleDetails"]] == ["r.ok", "r.memory"]
+    assert [r["verified"] for r in data["ruleDetails"]] == [True, False]
+    assert len(data["data"]) == 9 and data["data"][8]["reference"] == "Observation/8"
+    assert "`Observation/8`" not in (card.detail or "") and "3 more data points" in (card.detail or "")
+
+
+def test_detail_reads_why_then_data_then_what_to_do_then_sources() -> None:
+    finding = _finding(
+        VERIFIED, detail=("Why it matters.",), evidence=(Evidence("KD mutation", "T315I"),), action="Do this."
+    )
+    detail = render_card(finding, "p", "h", 0).detail or ""
+    positions = [detail.index(part) for part in ("Why it matters.", "**Data used**", "**What to do**", "*Sources*")]
+    assert positions == sorted(positions)
+
+
+def test_source_label_names_guideline_and_year_not_the_service() -> None:
+    card = render_card(_finding(VERIFIED), "p", "h", 0)
+    assert card.source.label == "ELN 2020 (Hochhaus et al., Leukemia 2020)"
+
+
+def test_a_summary_too_long_ends_at_a_clause_never_with_an_ellipsis() -> None:
+    long = "Avoid nilotinib: " + ", ".join(f"a very long condition name number {i}" for i in range(8))
+    summary = render_card(_finding(VERIFIED), "p", "h", 0).summary
+    assert summary == "T315I: avoid nilotinib"
+    card = render_card(Finding(FindingCode.AVOID_TKI, Severity.INFO, long, (VERIFIED,)), "p", "h", 0)
+    assert len(card.summary) < 140 and not card.summary.endswith("…") and long.startswith(card.summary)

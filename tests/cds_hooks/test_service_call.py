@@ -42,12 +42,14 @@ def test_failure_at_6_months_gives_a_failure_card_with_the_contract_extension(cl
     assert finding["code"] == "milestone-failure"
     assert finding["guideline"] == "ELN 2020"
     assert finding["response"] == {"eln": "failure", "months": 6.0, "bcrAbl1IS": 25.0}
-    assert finding["rules"] == ["eln2020.m6.failure"]
+    assert finding["rules"][0] == "eln2020.m6.failure"  # first the deciding rule, then those of folded cards
     assert card["indicator"] == "warning"
     assert len(card["summary"]) < 140
-    assert card["source"]["label"] and card["source"]["topic"]["code"] == "milestone-failure"
+    assert card["source"]["label"] == "ELN 2020 (Hochhaus et al., Leukemia 2020)"
+    assert card["source"]["topic"]["code"] == "milestone-failure"
     assert "25% IS" in card["detail"] and days_after(START, 6).isoformat() in card["detail"]
-    assert "imatinib" in card["detail"] and "eln2020.m6.failure" in card["detail"]
+    assert "imatinib" in card["detail"] and "ELN 2020 (Hochhaus et al., Leukemia 2020)" in card["detail"]
+    assert "eln2020.m6.failure" in [rule["id"] for rule in finding["ruleDetails"]]
 
 
 def test_response_reports_service_and_knowledge_versions(client: TestClient) -> None:
