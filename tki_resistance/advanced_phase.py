@@ -54,6 +54,14 @@ def assess_phase(snapshot: PatientSnapshot, knowledge: Knowledge) -> PhaseAssess
     return PhaseAssessment(phase, tuple(r for r, _ in hits), tuple(e for _, e in hits))
 
 
+def _datum(evidence: Evidence) -> str:
+    """ "recorded in the chart (2026-01-02)", "blasts 18%", or the abnormality found."""
+    when = f" ({evidence.date})" if evidence.date else ""
+    if evidence.label == "Recorded phase":
+        return "recorded in the chart" + when
+    return f"{evidence.label.lower()} {evidence.value}{when}"
+
+
 def advanced_phase_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """`advanced-phase` (critical): the phase, the scheme used, and what the guidelines advise."""
     assessment = assess_phase(snapshot, knowledge)
@@ -67,14 +75,16 @@ def advanced_phase_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> 
     ]
     if snapshot.blast_percent is not None and 20 <= snapshot.blast_percent < 30:
         detail.append(f"Blasts {snapshot.blast_percent:g}%: blast phase by WHO 2016/ICC 2022 (≥20%), AP by ELN.")
-    datum = "; ".join(f"{e.label.lower()} {e.value}" + (f" ({e.date})" if e.date else "") for e in assessment.evidence)
+    datum = "; ".join(_datum(e) for e in assessment.evidence)
+    criteria = ", ".join(s for s in schemes if "recorded" not in s)
     return [
         Finding(
             code=FindingCode.ADVANCED_PHASE,
             severity=Severity.CRITICAL,
             summary=fit(
-                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT: {datum} ({', '.join(schemes)})",
-                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT ({', '.join(schemes)})",
+                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT: {datum}"
+                + (f" ({criteria})" if criteria else ""),
+                f"Treat as {assessment.phase}-phase CML and evaluate for allo-SCT",
             ),
             action="KD mutation testing by NGS, TKI chosen by mutation status, allo-SCT evaluation (TKI induction "
             "first in AP; in BP at presentation allo-SCT is preferred for certain patients).",

@@ -66,7 +66,11 @@ def _asciminib_t315i(exposure: TkiExposure, knowledge: Knowledge, evidence: list
     return _finding(
         row,
         knowledge,
-        fit(f"Raise asciminib to 200 mg twice daily for T315I (now {dose})", "Raise asciminib to 200 mg BID for T315I"),
+        fit(
+            "Raise asciminib to 200 mg twice daily for T315I: now "
+            + (f"{exposure.daily_dose_mg:g} mg/day" if exposure.daily_dose_mg is not None else "dose not recorded"),
+            "Raise asciminib to 200 mg twice daily for T315I",
+        ),
         [
             f"A T315I mutation is on record and the {'ordered' if exposure.ordered else 'current'} dose is {dose}.",
         ],

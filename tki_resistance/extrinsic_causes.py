@@ -73,7 +73,10 @@ def extrinsic_summary(drug: str, causes: list[dict[str, Any]], problem: str | No
             f"Ask about adherence to {drug}{why}",
         )
     if problem is None:
-        return fit(f"Review with {drug}: " + "; ".join(phrases), f"Review {len(phrases)} co-medications with {drug}")
+        return fit(
+            f"Review co-medication with {drug}: " + "; ".join(phrases),
+            f"Review {len(phrases)} co-medications with {drug}",
+        )
     return fit(
         f"Rule out before calling resistance on {drug}: " + "; ".join(phrases) + why,
         f"Rule out on {drug}: " + "; ".join(phrases),
@@ -120,7 +123,7 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
         if standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg:
             cause(
                 "dose-below-standard",
-                f"{format_dose(exposure)} below the standard {standard.daily_mg:g} mg/day",
+                f"dose {exposure.daily_dose_mg:g} mg/day below the standard {standard.daily_mg:g} mg/day",
                 f"- **Dose below standard**: {format_dose(exposure)}; standard for this line and phase: "
                 f"{standard.text}. If reduced for toxicity, weigh that against the response.",
                 ([checks["dose-below-standard"]] if "dose-below-standard" in checks else []) + [standard],

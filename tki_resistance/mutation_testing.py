@@ -142,9 +142,8 @@ def _summary(snapshot: PatientSnapshot, trigger: Trigger) -> str:
     """ "Order …: <value> at <months> on <drug> (<why>)", the action first and the datum that decides it."""
     action = "Order BCR::ABL1 kinase-domain mutation testing (NGS)"
     if trigger.result is None:
-        return fit(
-            f"{action}: {trigger.text} ({snapshot.phase_date or 'date not recorded'})", f"{action}: {trigger.text}"
-        )
+        when = f" ({snapshot.phase_date.isoformat()})" if snapshot.phase_date else ""
+        return fit(f"{action}: {trigger.text}{when}", f"{action}: {trigger.text}")
     current = snapshot.current_tki
     on = ""
     if current is not None and current.start is not None:

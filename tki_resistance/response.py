@@ -200,7 +200,7 @@ def _milestone_label(assessment: MilestoneAssessment) -> str:
     if assessment.confirmed_by is not None:
         return ">10% at 3 months, confirmed"
     if assessment.milestone == 0:
-        return "any time (after 12 months)" if not assessment.loss_of_mmr else "any time (loss of MMR)"
+        return "any time, after 12 months" if not assessment.loss_of_mmr else "any time, loss of MMR"
     return f"{assessment.milestone}-month milestone"
 
 
@@ -215,9 +215,8 @@ def _summary(drug: str, assessment: MilestoneAssessment, months: float, label: s
     if assessment.loss_of_mmr:
         return fit(f"Review {drug}: loss of MMR, {value} (ELN 2020 warning)", f"Review {drug}: loss of MMR")
     if assessment.milestone == 3:
-        return fit(
-            f"Repeat BCR::ABL1 in 1–3 months: {value} on {drug} (ELN 2020 warning)", f"Repeat BCR::ABL1: {value}"
-        )
+        at = f"{format_percent(assessment.result)} at {months:g} months"
+        return fit(f"Repeat BCR::ABL1 in 1–3 months: {at} on {drug} (ELN 2020 warning)", f"Repeat BCR::ABL1: {at}")
     return fit(
         f"Consider changing {drug}, monitor more often: {value} (ELN 2020 warning)",
         f"Consider changing {drug}: {value}",
@@ -337,7 +336,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         action += " Repeat qPCR within 1–3 months: >10% confirmed is failure."
     if assessment.loss_of_mmr:
         detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
-    nccn_lines, nccn_entries, _ = _nccn(assessment, knowledge)
+    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge)
     detail += nccn_lines
     on_drug_results = results_on_drug(snapshot.transcripts, exposure.start)
     kin = kinetics(snapshot.transcripts, exposure.start)
@@ -353,7 +352,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
             code=code,
             severity=Severity.WARNING,
             summary=summary,
-            rules=(knowledge.rule(assessment.row),),
+            rules=(knowledge.rule(assessment.row), *nccn_rules),
             evidence=tuple(evidence),
             detail=tuple(detail),
             response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},

@@ -167,8 +167,11 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
     detail = ["ELN 2020 minimal criteria for stopping the TKI met in the record: "]
     detail[0] += "; ".join(r.why for r in required if r.met) + "."
     if unchecked:
-        detail.append("Could not be checked from the record:")
-        detail += [f"- {r.row.text} ({r.why})" for r in unchecked]
+        detail.append(
+            "Could not be checked from the record: "
+            + "; ".join(r.row.text + ("" if r.row.criterion == "manual" else f" ({r.why})") for r in unchecked)
+            + "."
+        )
     if optimal:
         detail.append("ELN 2020 optimal criteria also met: stopping is recommended for consideration.")
     comparison = [row for row in knowledge.tfr_criteria if row.guideline != "ELN 2020"]
