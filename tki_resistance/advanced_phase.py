@@ -69,7 +69,7 @@ def advanced_phase_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> 
         return []
     schemes = sorted({row.scheme for row in assessment.rows})
     detail = [
-        f"Phase: **{assessment.phase} phase** by {', '.join(schemes)}.",
+        f"Phase: **{assessment.phase} phase** ({', '.join(schemes)}).",
         "Scheme used: ELN 2013/2020 (AP: blasts 15–29%, or major-route chromosomal abnormalities in Ph+ cells "
         "on treatment; BP: blasts ≥30%). Other schemes: PDQ/WHO 2016 AP 10–19%, BP ≥20%; WHO 2022 has no AP.",
     ]

@@ -143,7 +143,7 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
             evidence.append(Evidence("Gap in treatment", f"{days} days", str(stopped), later.source))
             cause(
                 "interruption",
-                f"{days}-day gap in {exposure.drug} ({stopped} to {restarted})",
+                f"{days}-day gap in treatment ({stopped} to {restarted})",
                 f"- **Interruption**: {exposure.drug} stopped {stopped}, restarted {restarted} ({days} days).",
                 [checks["interruptions"]] if "interruptions" in checks else [],
                 later.source,

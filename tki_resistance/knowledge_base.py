@@ -126,14 +126,16 @@ class Knowledge:
         return self.rows("sct_referral", SctReferralRow)
 
     def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
-        """The reference a finding carries for `row`: id, guideline, source key, verified flag."""
+        """The reference a finding carries for `row`: id, guideline, source key, verified flag, and the row's
+        own words (its text, action and note), so the card's extension keeps every rule in full."""
         source = self.sources[row.source]
         return RuleRef(
             id=row.id,
             guideline=guideline or getattr(row, "guideline", None) or source.guideline,
             source=f"{source.key}: {source.citation}",
             verified=row.verified,
-            text=text or row.note,
+            text=text
+            or " — ".join(part for part in (getattr(row, "text", ""), getattr(row, "action", ""), row.note) if part),
             url=source.url,
             label=source.label,
         )
