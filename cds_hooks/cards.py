@@ -15,13 +15,29 @@ from tki_resistance.findings import SUMMARY_MAX, Evidence, Finding, FindingCode,
 
 from .models import Action, Card, Coding, Source, Suggestion
 
-__all__ = ["FINDING_EXTENSION", "TOPIC_SYSTEM", "render_card", "render_cards"]
+__all__ = ["FINDING_EXTENSION", "TOPIC_DISPLAY", "TOPIC_SYSTEM", "render_card", "render_cards"]
 
 FINDING_EXTENSION = "org.cmlcds.finding"
 TOPIC_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/finding"
 OVERRIDE_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/override-reason"
 _log = logging.getLogger(__name__)
 _CARD_NAMESPACE = uuid.UUID("6f1b5d1e-8a0f-4c55-9a59-0c1f7b9d2c31")
+#: How the card's topic names each finding code (the code itself is the machine-readable part).
+TOPIC_DISPLAY: dict[FindingCode, str] = {
+    FindingCode.MILESTONE_WARNING: "ELN milestone: warning",
+    FindingCode.MILESTONE_FAILURE: "ELN milestone: failure",
+    FindingCode.MUTATION_TESTING: "Kinase-domain mutation testing",
+    FindingCode.AVOID_TKI: "TKIs to avoid",
+    FindingCode.EXTRINSIC_CAUSES: "Extrinsic causes of resistance",
+    FindingCode.SCT_REFERRAL: "Allogeneic transplant referral",
+    FindingCode.ADVANCED_PHASE: "Advanced phase",
+    FindingCode.DOSE_CHECK: "Dose check",
+    FindingCode.COMORBIDITY_CAUTION: "Comorbidity caution",
+    FindingCode.MONITORING_DUE: "BCR::ABL1 monitoring due",
+    FindingCode.TFR_ELIGIBLE: "Treatment-free remission",
+    FindingCode.DATA_EXCLUDED: "Records not used",
+    FindingCode.NOT_ASSESSABLE: "Not assessable",
+}
 #: Data points printed in the detail; every one is in the extension's `data` as well.
 _DATA_SHOWN = 6
 
@@ -154,7 +170,11 @@ def render_card(finding: Finding, patient_id: str, hook_instance: str, index: in
         source=Source(
             label=label,
             url=first.url or None if first else None,
-            topic=Coding(system=TOPIC_SYSTEM, code=finding.code.value, display=finding.code.value),
+            topic=Coding(
+                system=TOPIC_SYSTEM,
+                code=finding.code.value,
+                display=TOPIC_DISPLAY.get(finding.code, finding.code.value),
+            ),
         ),
         suggestions=suggestions,
         selectionBehavior="at-most-one" if suggestions else None,
