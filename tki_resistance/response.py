@@ -235,13 +235,20 @@ def _nccn(
     for band in nccn_bands_for(assessment.result.percent_is, assessment.milestone, knowledge.nccn_bands):
         colour = band.colour or "not confirmed"
         entries.append({"version": band.version, "colour": band.colour, "rule": band.id})
-        lines.append(f"NCCN {band.version}: **{colour}** at {band.months} months — {band.action}")
+        same = bool(entries[:-1]) and entries[-2]["colour"] == band.colour and band.colour is not None
+        lines.append(
+            f"NCCN {band.version}: **{colour}** at {band.months} months" + ("" if same else f" — {band.action}")
+        )
         rules.append(knowledge.rule(band))
     return lines, entries, rules
 
 
 def _kinetics_lines(
-    kin: Kinetics, result: TranscriptResult, on_drug_results: list[TranscriptResult], lost_mmr: bool
+    kin: Kinetics,
+    result: TranscriptResult,
+    on_drug_results: list[TranscriptResult],
+    lost_mmr: bool,
+    at_3_months: bool = False,
 ) -> list[str]:
     lines: list[str] = []
     if kin.baseline is not None and kin.log_reduction is not None:
@@ -254,7 +261,8 @@ def _kinetics_lines(
         lines.append(
             f"Kinetics: {change} the {where} ({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
             + (
-                f"; halving time {kin.halving_days:.0f} days (PDQ: >10% at 3 months still did well below 76 days)"
+                f"; halving time {kin.halving_days:.0f} days"
+                + (" (PDQ: >10% at 3 months still did well below 76 days)" if at_3_months else "")
                 if kin.halving_days is not None
                 else ""
             )
@@ -325,8 +333,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
 
     detail = [
         f"ELN 2020 **{assessment.category.value}**, milestone applied: **{label}** (a result counts from "
-        f"{MILESTONE_WINDOW_DAYS // 7} weeks before a milestone; the latest result is judged by the latest "
-        "milestone reached).",
+        f"{MILESTONE_WINDOW_DAYS // 7} weeks before a milestone).",
     ]
     if failure:
         action = "Change treatment (ELN 2020), once non-adherence and interactions are excluded."
@@ -340,7 +347,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
     detail += nccn_lines
     on_drug_results = results_on_drug(snapshot.transcripts, exposure.start)
     kin = kinetics(snapshot.transcripts, exposure.start)
-    detail += _kinetics_lines(kin, result, on_drug_results, assessment.loss_of_mmr)
+    detail += _kinetics_lines(kin, result, on_drug_results, assessment.loss_of_mmr, assessment.milestone == 3)
 
     extra: dict[str, Any] = {"nccn": nccn_entries}
     if kin.rise_factor is not None:
