@@ -1,7 +1,9 @@
 """Findings → CDS Hooks cards: indicator, summary, Markdown detail, source, suggestions, extension.
 
-One card per finding. The card names the rule (id, guideline, source, verified or not) and every data
-point the finding used, so a clinician can check the reasoning without leaving the EHR.
+One card per finding (after `tki_resistance.consolidation`). The detail has one shape, read in ten seconds:
+why, the data used, what to do, then the sources once, each named with guideline, version and year. The
+extension keeps everything else machine-readable: every rule in full (`ruleDetails`) and every data point
+(`data`), so a clinician or a reviewer can check the reasoning without leaving the EHR.
 """
 
 from __future__ import annotations
