@@ -85,7 +85,10 @@ def _detail(finding: Finding) -> str:
     """Why, the data used, what to do, then the sources once: the shape every card has."""
     lines = _banner(finding)
     for paragraph in finding.detail:
-        lines += [paragraph, ""] if not paragraph.startswith("- ") else [paragraph]
+        if paragraph.startswith("- "):
+            lines.append(paragraph)
+        else:  # a blank line first, so that a paragraph after a list is not read as part of its last item
+            lines += ["", paragraph, ""]
     if finding.evidence:
         lines += ["", "**Data used**", ""]
         lines += [_data_line(item) for item in finding.evidence[:_DATA_SHOWN]]

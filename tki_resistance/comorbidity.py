@@ -19,6 +19,7 @@ UNVERIFIED_CODES = RuleRef(
     "terminology server",
     verified=False,
     text="Check that the recorded condition is the comorbidity named.",
+    label="cml-cds comorbidity code mapping, as recalled (fhir_mapping/comorbidities.toml)",
 )
 
 

@@ -13,6 +13,7 @@ _SAFETY_RULE = RuleRef(
     source="cml-cds safety rule: never silently drop or guess data",
     verified=True,
     text="A record that cannot be interpreted is excluded and reported.",
+    label="cml-cds safety rule, 2026 (docs/methods)",
 )
 _NOT_ASSESSABLE_RULE = RuleRef(
     id="cmlcds.data.not-assessable",
@@ -20,6 +21,7 @@ _NOT_ASSESSABLE_RULE = RuleRef(
     source="cml-cds safety rule: silence means nothing to act on, never could not tell",
     verified=True,
     text="Milestones need a current TKI with a start date and BCR::ABL1 IS results on it.",
+    label="cml-cds safety rule, 2026 (docs/methods)",
 )
 
 
