@@ -169,10 +169,14 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
         "adherence": "ask about adherence",
     }
     action = "; ".join(dict.fromkeys(actions[c["kind"]] for c in causes if c["kind"] in actions))
-    brief = (
-        f"Before calling resistance: ask about adherence to {exposure.drug} (missed doses{_fasting(exposure.drug)}); "
-        "the record shows no interacting co-medication, dose below standard or gap in treatment."
-        + (" Dose not recorded: check it against the standard." if exposure.daily_dose_mg is None else "")
+    others = [c["text"].removeprefix("- ") for c in causes if c["kind"] not in CONCRETE_CAUSES | {"adherence"}]
+    brief = " ".join(
+        [
+            f"Before calling resistance: ask about adherence to {exposure.drug} (missed doses"
+            f"{_fasting(exposure.drug)}); the record shows no interacting co-medication, dose below standard or "
+            "gap in treatment.",
+            *others,
+        ]
     )
     return [
         Finding(
