@@ -23,6 +23,7 @@ from .knowledge_schema import (
     CompoundRuleRow,
     DoseRow,
     DrugClassRow,
+    EvidenceWindowRow,
     ExtrinsicCheckRow,
     InteractionRow,
     KnowledgeRow,
@@ -32,6 +33,7 @@ from .knowledge_schema import (
     MutationTestingRow,
     NccnRow,
     PhaseRow,
+    PolymorphismRow,
     ResponseLevelRow,
     SctReferralRow,
     SourceRow,
@@ -116,6 +118,14 @@ class Knowledge:
     @property
     def phases(self) -> tuple[PhaseRow, ...]:
         return self.rows("phases", PhaseRow)
+
+    @property
+    def evidence_windows(self) -> tuple[EvidenceWindowRow, ...]:
+        return self.rows("evidence_windows", EvidenceWindowRow)
+
+    @property
+    def polymorphisms(self) -> tuple[PolymorphismRow, ...]:
+        return self.rows("polymorphisms", PolymorphismRow)
 
     @property
     def mutation_testing(self) -> tuple[MutationTestingRow, ...]:
