@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .comorbidity import cautions_for, comorbidity_rules
+from .comorbidity import STRENGTH_NOTE, cautions_for, comorbidity_rules
 from .evidence import variant_evidence
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
@@ -268,7 +268,7 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
             "Comorbidity cautions for the remaining options (Soverini 2026: choose by mutation and comorbidity):"
         )
         detail += [
-            f"- {tki}: **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
+            f"- {tki}: **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}"
             for tki, (c, row) in option_cautions
         ]
 
