@@ -40,6 +40,8 @@ _PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
     ("accelerated phase", DiseasePhase.ACCELERATED),
     ("chronic phase", DiseasePhase.CHRONIC),
 )
+#: Extramedullary blast disease (ELN blast phase): no verified code, so the condition's words [M].
+_EXTRAMEDULLARY_WORDS = ("myeloid sarcoma", "granulocytic sarcoma", "chloroma", "extramedullary blast")
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _PAST = frozenset({"inactive", "remission", "resolved"})
 _HISTORY = _ACTIVE | _PAST | {None}
@@ -85,6 +87,7 @@ class ConditionFacts:
     phase: DiseasePhase
     phase_source: str | None
     cml_sources: tuple[str, ...]
+    extramedullary_source: str | None = None
 
 
 def _status(concept: CodeableConcept | None) -> str | None:
@@ -141,6 +144,7 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
     comorbidities: list[Comorbidity] = []
     phases: list[tuple[date, DiseasePhase, str]] = []
     cml: list[str] = []
+    extramedullary: list[str] = []
     for condition in conditions:
         if condition.code is None:
             continue
@@ -158,6 +162,8 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 when = parse_day(condition.recordedDate) or _onset(condition) or date.min
                 phases.append((when, phase, source))
             continue
+        if clinical in _ACTIVE | {None} and any(w in condition.code.words() for w in _EXTRAMEDULLARY_WORDS):
+            extramedullary.append(source)
         display = condition.code.text or next((c.display for c in condition.code.coding if c.display), "")
         for row in _keys(condition.code):
             if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
@@ -170,4 +176,5 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
         phase=latest[1] if latest else DiseasePhase.UNKNOWN,
         phase_source=latest[2] if latest else None,
         cml_sources=tuple(cml),
+        extramedullary_source=extramedullary[-1] if extramedullary else None,
     )

@@ -130,3 +130,11 @@ def test_comorbidity_codes_from_memory_are_flagged_unverified() -> None:
     )
     [comorbidity] = snapshot.comorbidities
     assert comorbidity.key == "hypertension" and comorbidity.code_verified is False
+
+
+def test_myeloid_sarcoma_is_recorded_extramedullary_blast_disease_unless_resolved() -> None:
+    active = snapshot(condition(None, "Myeloid sarcoma of the skin", ident="ms"))
+    assert active.extramedullary_blasts_source == "Condition/ms"
+    resolved = snapshot(_with_status(condition(None, "Myeloid sarcoma", ident="ms2"), clinical="resolved"))
+    assert resolved.extramedullary_blasts_source is None
+    assert snapshot(condition("38341003", "Hypertension")).extramedullary_blasts_source is None
