@@ -19,12 +19,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from tki_resistance.model import LabValue
+
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
-from tki_resistance.model import LabValue
-
 from .terminology import BASOPHIL_PERCENT, BCR_ABL1_ANY, BLAST_PERCENT, LOINC, PLATELET_COUNT, PLATELET_UNITS, SNOMED
 
 __all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
