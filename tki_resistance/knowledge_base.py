@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .findings import RuleRef
 from .knowledge_schema import (
     TABLES,
+    AnyTimeFailureRow,
     ComorbidityCautionRow,
     CompoundRuleRow,
     DoseRow,
@@ -118,6 +119,10 @@ class Knowledge:
     @property
     def phases(self) -> tuple[PhaseRow, ...]:
         return self.rows("phases", PhaseRow)
+
+    @property
+    def any_time_failure(self) -> tuple[AnyTimeFailureRow, ...]:
+        return self.rows("any_time_failure", AnyTimeFailureRow)
 
     @property
     def evidence_windows(self) -> tuple[EvidenceWindowRow, ...]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TABLES",
+    "AnyTimeFailureRow",
     "ComorbidityCautionRow",
     "CompoundRuleRow",
     "DoseRow",
@@ -88,6 +89,15 @@ MonitoringSituation = Literal[
 TestingTrigger = Literal[
     "failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"
 ]
+
+
+class AnyTimeFailureRow(KnowledgeRow):
+    """ELN 2020 failure at any time beyond BCR::ABL1 >1%: a resistance mutation or a high-risk ACA on the TKI."""
+
+    guideline: str
+    criterion: Literal["resistance-mutation", "high-risk-aca"]
+    abnormalities: list[str] = Field(default_factory=list, description="normalised ACA tokens (high-risk-aca)")
+    text: str
 
 
 class NccnRow(KnowledgeRow):
@@ -286,6 +296,7 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "phases": ("criterion", PhaseRow),
     "polymorphisms": ("polymorphism", PolymorphismRow),
     "evidence_windows": ("window", EvidenceWindowRow),
+    "any_time_failure": ("failure", AnyTimeFailureRow),
     "mutation_testing": ("trigger", MutationTestingRow),
     "sct_referral": ("situation", SctReferralRow),
 }
