@@ -127,8 +127,9 @@ def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> Mutatio
                 for tki in compound.avoid:
                     avoid[tki].append((variant.name, compound))
     if snapshot.transcript_type:
+        types = set(snapshot.transcript_type.split("+"))  # co-expressed types are joined with "+"
         for row in knowledge.mutation_rules:
-            if snapshot.transcript_type in row.transcripts and row.effect in ("avoid", "caution"):
+            if types & set(row.transcripts) and row.effect in ("avoid", "caution"):
                 label = f"{snapshot.transcript_type} transcript"
                 for tki in row.tkis:
                     if row.effect == "avoid":

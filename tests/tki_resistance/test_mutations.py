@@ -50,6 +50,8 @@ def test_transcript_rule_fires_only_for_its_transcript(row) -> None:  # type: ig
     assert fired and row.id in {r.id for r in fired[0].rules}
     assert (drug in fired[0].avoid) is (row.effect == "avoid")
     assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type="e13a2"), KNOWLEDGE) == []
+    co_expressed = f"e13a2+{row.transcripts[0]}"
+    assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type=co_expressed), KNOWLEDGE)
     assert (
         avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE)
         == []
