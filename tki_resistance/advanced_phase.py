@@ -77,7 +77,7 @@ def _measured(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) ->
     if not _fresh(lab.taken, window, snapshot.as_of):
         note = f"{label} {lab.value:g}{unit} ({when}) is older than {window.max_age_days} days" if window else None
         return None if note is None else (Evidence(label, f"{lab.value:g}{unit}", when, lab.source), window, note)
-    return Evidence(label, f"{lab.value:g}{unit}", when, lab.source or None), window, None
+    return Evidence(label, f"{lab.value:g}{unit}", when, lab.source or None), window if lab.taken else None, None
 
 
 def _matches(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> _Hit | None:
@@ -106,7 +106,7 @@ def _matches(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> 
                     window,
                     f"karyotype with {', '.join(found)} ({when}) is older than {window.max_age_days} days",
                 )
-            return evidence, window, None
+            return evidence, window if snapshot.karyotype_date else None, None
     return None
 
 
