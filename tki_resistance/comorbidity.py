@@ -9,7 +9,17 @@ from .knowledge_schema import ComorbidityCautionRow
 from .model import Comorbidity, PatientSnapshot
 from .therapy_history import ordered_tkis
 
-__all__ = ["UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+__all__ = ["STRENGTH_NOTE", "UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+
+#: How each strength is named after the caution text, and the card severity it gives.
+STRENGTH_NOTE = {"caution": "", "warning": " (label warning)", "boxed": " (boxed warning)", "stop": " (label: stop)"}
+_SEVERITY = {
+    "caution": Severity.INFO,
+    "warning": Severity.WARNING,
+    "boxed": Severity.WARNING,
+    "stop": Severity.CRITICAL,
+}
+_RANK = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 
 #: Cited on a card whose comorbidity was recognised through a code mapping that is not yet verified.
 UNVERIFIED_CODES = RuleRef(
@@ -44,6 +54,15 @@ def comorbidity_rules(
     return (*rules, UNVERIFIED_CODES) if any(not c.code_verified for c, _ in hits) else rules
 
 
+def _summary(drug: str, names: list[str], hits: list[tuple[Comorbidity, ComorbidityCautionRow]]) -> str:
+    """ "Weigh nilotinib against recorded … (boxed warning)", or "Stop …" when the label says stop."""
+    strongest = max((row.strength for _, row in hits), key=lambda s: _RANK.index(_SEVERITY[s]))
+    verb = "Stop" if strongest == "stop" else "Weigh"
+    note = STRENGTH_NOTE[strongest]
+    link = ": recorded" if verb == "Stop" else " against recorded"
+    return fit(f"{verb} {drug}{link} {', '.join(names)}{note}", f"{verb} {drug}{link} comorbidities{note}")
+
+
 def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """One finding per TKI in use: every recorded comorbidity with a caution for it (warning when boxed)."""
     findings: list[Finding] = []
@@ -52,14 +71,11 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
         hits = cautions_for(exposure.drug, snapshot, knowledge)
         if not hits:
             continue
-        boxed = any(row.strength == "boxed" for _, row in hits)
+        severity = max((_SEVERITY[row.strength] for _, row in hits), key=_RANK.index)
         role = "ordered" if exposure.ordered else "current"
         names = sorted({c.display or c.key for c, _ in hits})
         detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
-        detail += [
-            f"- **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
-            for c, row in hits
-        ]
+        detail += [f"- **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}" for c, row in hits]
         evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
         evidence += [
             Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
@@ -68,15 +84,14 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
         findings.append(
             Finding(
                 code=FindingCode.COMORBIDITY_CAUTION,
-                severity=Severity.WARNING if boxed else Severity.INFO,
-                summary=fit(
-                    f"Weigh {exposure.drug} against recorded {', '.join(names)}"
-                    + (" (boxed warning)" if boxed else ""),
-                    f"Weigh {exposure.drug} against {len(names)} recorded comorbidities"
-                    + (" (boxed warning)" if boxed else ""),
+                severity=severity,
+                summary=_summary(exposure.drug, names, hits),
+                action=(
+                    f"Follow the label: stop {exposure.drug} and choose another TKI."
+                    if any(row.strength == "stop" for _, row in hits)
+                    else "Control the risk factor and monitor as the label advises, or choose a TKI without this "
+                    "caution."
                 ),
-                action="Control the risk factor and monitor as the label advises, or choose a TKI without this "
-                "caution.",
                 rules=comorbidity_rules(hits, knowledge),
                 evidence=tuple(evidence),
                 detail=tuple(detail),
