@@ -76,6 +76,9 @@ def _blast(observation: Observation, log: ExclusionLog) -> float | None:
     if (quantity.code or quantity.unit or "").strip() != "%":
         log.exclude(observation, f"blast count in '{quantity.code or quantity.unit or 'no unit'}', not %")
         return None
+    if not 0 <= quantity.value <= 100:  # a percentage of cells: anything else is not a count
+        log.exclude(observation, f"blast count {quantity.value:g}% is outside 0–100%")
+        return None
     return quantity.value
 
 
