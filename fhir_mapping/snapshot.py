@@ -87,7 +87,7 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
         kind = raw.get("resourceType")
         if kind == "OperationOutcome":
             continue
-        if kind not in READ_TYPES:
+        if not isinstance(kind, str) or kind not in READ_TYPES:
             log.exclude(raw, f"unexpected resource type '{kind}'")
             continue
         ident = raw.get("id")
