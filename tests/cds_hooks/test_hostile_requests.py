@@ -326,3 +326,45 @@ def test_production_does_not_allow_loopback_origins(tmp_path: Path) -> None:
     with TestClient(create_app(settings, today=lambda: TODAY)) as production:
         assert _preflight(production, "http://localhost:3000").status_code == 400
         assert _preflight(production, "https://sandbox.cds-hooks.org").status_code == 200
+
+
+# --- caps on data read from fhirServer: 412 with the reason (required), data-excluded (optional) ---------
+
+
+def _capped_app(tmp_path: Path, oversized: str) -> FastAPI:
+    """An app whose reader talks to a FHIR server that answers every query with an empty Bundle, except
+    queries for `oversized`, which get a body over the 64 KiB response cap."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(f"/{oversized}"):
+            return httpx.Response(200, json={"resourceType": "Bundle", "entry": [], "pad": "x" * 100_000})
+        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+
+    settings = Settings(database_path=tmp_path / "d.sqlite3", fhir_max_response_bytes=64 * 1024)
+    reader = HttpFhirReader(settings, transport=httpx.MockTransport(answer))
+    return create_app(settings, today=lambda: TODAY, fhir_reader=reader)
+
+
+def _reading(*missing: str) -> dict[str, Any]:
+    body = hook_request(fhirServer="http://fhir.example/r4")
+    for key in missing:
+        del body["prefetch"][key]
+    return body
+
+
+def test_a_required_key_over_the_byte_cap_is_412_with_the_reason(tmp_path: Path) -> None:
+    with TestClient(_capped_app(tmp_path, "Observation")) as capped:
+        response = capped.post(URL, json=_reading("bcrAbl1"))
+    assert response.status_code == 412
+    assert "bcrAbl1" in _diagnostics(response) and "byte limit" in _diagnostics(response)
+
+
+def test_an_optional_key_over_the_byte_cap_is_data_excluded_with_the_reason(tmp_path: Path) -> None:
+    with TestClient(_capped_app(tmp_path, "Condition")) as capped:
+        response = capped.post(URL, json=_reading("conditions"))
+    assert response.status_code == 200
+    excluded = response.json()["extension"]["org.cmlcds.response"]["excluded"]
+    [conditions] = [e for e in excluded if e["reference"] == "prefetch conditions"]
+    assert "over the 65536 byte limit" in conditions["reason"]
+    codes = [card["extension"]["org.cmlcds.finding"]["code"] for card in response.json()["cards"]]
+    assert "data-excluded" in codes
