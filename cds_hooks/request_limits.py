@@ -5,7 +5,8 @@ within `body_read_timeout_seconds` (408), and a client that goes away mid-body i
 it is logged at INFO and audited as 499 (the nginx convention for "client closed request").
 A prefetch Bundle with more entries than any patient has (`max_entries_per_bundle`), or more resources
 in one call than `max_resources_per_call`, is refused (413) before one of them is mapped: counting is
-cheap, mapping two million entries is not, and other callers must not wait for it.
+cheap, mapping two million entries is not, and other callers must not wait for it. Before any of that,
+a body with more JSON values than `max_json_values` (counted by its commas) is refused without parsing.
 """
 
 from __future__ import annotations
@@ -65,12 +66,19 @@ async def read_json_body(request: Request, settings: Settings) -> bytes:
     _require_json(request)
     try:
         async with asyncio.timeout(settings.body_read_timeout_seconds):
-            return await read_body(request, settings.max_body_bytes)
+            body = await read_body(request, settings.max_body_bytes)
     except TimeoutError as exc:
         raise RequestTimeout(f"request body not received within {settings.body_read_timeout_seconds:g} s") from exc
     except ClientDisconnect as exc:
         logger.info("client disconnected before the request body was complete (%s)", request.url.path)
         raise ClientGone("client disconnected before the request body was complete") from exc
+    # Parsing holds the interpreter for its whole length (other callers wait), so what cannot be a CDS Hooks
+    # request is refused before: every JSON value after the first in a container follows a comma, so the
+    # commas bound the values (2,000,000 `null`s cost 0.2 s to parse, 10 ms to count).
+    commas = body.count(b",")
+    if commas > settings.max_json_values:
+        raise PayloadTooLarge(f"request body holds over {settings.max_json_values} JSON values (the limit)")
+    return body
 
 
 def check_prefetch_size(prefetch: Mapping[str, Any] | None, settings: Settings) -> None:

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     max_resources_per_call: int = Field(
         default=50_000, gt=0, description="resources in all prefetch values of one call; 413 above"
     )
+    max_json_values: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="JSON values in one body, counted by its commas before parsing; 413 above (10,000 results ≈ 120k)",
+    )
     body_read_timeout_seconds: float = Field(
         default=30.0, gt=0, description="a request body not received within this is answered 408"
     )

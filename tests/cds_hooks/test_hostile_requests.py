@@ -176,6 +176,14 @@ def test_two_million_null_entries_are_413(client: TestClient) -> None:
     assert len(text) > 9_000_000
     response = client.post(URL, content=text, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
+    assert "JSON values" in _diagnostics(response)  # refused by counting, before any parsing
+
+
+def test_900000_null_entries_pass_the_count_but_not_the_bundle_cap(client: TestClient) -> None:
+    body = hook_request()
+    body["prefetch"]["conditions"]["entry"] = [None] * 900_000
+    response = client.post(URL, json=body)
+    assert response.status_code == 413 and "conditions" in _diagnostics(response)
 
 
 def test_resources_per_call_are_capped_across_keys(tmp_path: Path) -> None:
