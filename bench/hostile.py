@@ -4,7 +4,8 @@ Two measurements against a real `cml-cds serve` subprocess on 127.0.0.1, each in
 normal call so the figures are ratios on this machine, not absolute promises:
 
 * stall: discovery and a normal 60-result hook call are timed alone, then again while another client
-  posts a 2,000,000-entry prefetch (9.5 MiB of `null`s) in a loop. Target: well under a second.
+  posts a 2,000,000-entry prefetch (9.5 MiB of `null`s) in a loop, and again while it posts a legitimate
+  10,000-result patient in a loop. Target: well under a second.
 * memory: the service reads a key from a local FHIR server that answers a 200 MiB Bundle. The service's
   RSS before, its peak (VmHWM) and after are read from /proc. Target: a few tens of MiB of growth.
 
@@ -66,9 +67,9 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(values) * 1e3, "max_ms": max(values) * 1e3}
 
 
-def stall() -> dict[str, Any]:
+def stall(hostile: bytes) -> dict[str, Any]:
+    """Probe latencies alone, then while `hostile` is posted in a loop by another client."""
     normal = hook_request_bytes(60)
-    hostile = _hostile_body()
     with running("service") as server, httpx.Client(timeout=60.0, trust_env=False) as client:
         _probe(client, server.base_url, normal)  # warm-up
         alone = _probe(client, server.base_url, normal)
@@ -165,19 +166,26 @@ def memory() -> dict[str, Any]:
 
 
 def main() -> None:
-    results = {"stall": stall(), "memory": memory()}
+    results = {
+        "stall": stall(_hostile_body()),
+        "stall_large_patient": stall(hook_request_bytes(10_000)),
+        "memory": memory(),
+    }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    s, m = results["stall"], results["memory"]
+    m = results["memory"]
     print("## Hostile callers (issue #10)\n")
-    print(f"2,000,000-entry prefetch ({s['hostile_body_mib']:.1f} MiB): statuses {s['hostile_statuses']},")
-    print(f"{s['hostile_calls']} calls, median {s['hostile_median_ms']:.0f} ms each\n")
-    print("| probe | alone median / max (ms) | during the attack median / max (ms) |")
-    print("|---|---|---|")
-    for name in ("discovery", "hook"):
-        a, d = s["alone"][name], s["during"][name]
-        print(f"| {name} | {a['median_ms']:.1f} / {a['max_ms']:.1f} | {d['median_ms']:.1f} / {d['max_ms']:.1f} |")
-    print(f"\n{m['answer_mib']} MiB FHIR answer, 3 calls: statuses {m['statuses']}, {m['call_ms']} ms;")
+    for key, title in (("stall", "2,000,000-entry prefetch"), ("stall_large_patient", "10,000-result patient")):
+        s = results[key]
+        print(f"While another client posts a {title} ({s['hostile_body_mib']:.1f} MiB) in a loop:")
+        print(f"statuses {s['hostile_statuses']}, {s['hostile_calls']} calls, median {s['hostile_median_ms']:.0f} ms\n")
+        print("| probe | alone median / max (ms) | during median / max (ms) |")
+        print("|---|---|---|")
+        for name in ("discovery", "hook"):
+            a, d = s["alone"][name], s["during"][name]
+            print(f"| {name} | {a['median_ms']:.1f} / {a['max_ms']:.1f} | {d['median_ms']:.1f} / {d['max_ms']:.1f} |")
+        print()
+    print(f"{m['answer_mib']} MiB FHIR answer, 3 calls: statuses {m['statuses']}, {m['call_ms']} ms;")
     print(
         f"service RSS {m['rss_before_mib']:.0f} MiB before, peak +{m['peak_growth_mib']:.0f} MiB,"
         f" {m['rss_after_mib']:.0f} MiB after; a normal call afterwards {m['normal_call_after_ms']:.0f} ms"

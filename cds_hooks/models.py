@@ -111,8 +111,8 @@ class PatientViewContext(WireModel):
 class HookRequest(WireModel):
     """A CDS service call. `context` and `prefetch` stay raw JSON here; the service validates them."""
 
-    hook: NonBlank
-    hookInstance: NonBlank
+    hook: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
+    hookInstance: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]  # a UUID; stored in the audit row
     fhirServer: FhirBaseUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, JsonValue]

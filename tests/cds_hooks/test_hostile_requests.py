@@ -106,6 +106,12 @@ def test_a_next_link_out_of_the_base_path_is_refused() -> None:
     assert "outside the fhirServer base" in result["k"]["issue"][0]["diagnostics"]
 
 
+def test_a_10_mb_hook_instance_is_400_not_stored_in_the_audit(client: TestClient, app: FastAPI) -> None:
+    response = client.post(URL, json=hook_request(hookInstance="h" * 10_000_000))
+    assert response.status_code == 400 and "hookInstance" in _diagnostics(response)
+    assert all(row["hook_instance"] is None for row in app.state.runtime.audit.all())
+
+
 # --- FHIR responses streamed with caps ------------------------------------------------------------------
 
 
