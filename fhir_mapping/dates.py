@@ -2,8 +2,8 @@
 
 `implausible_date` is the window every resource's dates must fall in before any mapper reads them: a
 date before 1900 or after tomorrow (`9999-12-31`, a typo, a placeholder) is not a clinical fact, and
-arithmetic on it (months since, a due date) would be absurd or overflow. A planned end (a medication
-period, an order's validity) may lie ahead, but not more than `MAX_PLANNED_YEARS`.
+arithmetic on it (months since, a due date) would be absurd or overflow. A period's end, and a medication
+period's start (an order starting next week), may be a plan and lie ahead, but not past `MAX_PLANNED_YEARS`.
 """
 
 from __future__ import annotations
@@ -65,14 +65,17 @@ def _outside(value: Any, name: str, latest: date) -> str | None:
     return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
 
 
-def _periods(resource: Any) -> list[tuple[str, Any]]:
-    found = [(name, getattr(resource, name, None)) for name in _PERIOD_FIELDS]
+def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
+    """(name, period, planned): a medication period may be a plan (an order starting next week), so its
+    start may lie ahead like its end; an observation's, procedure's or condition's period has happened."""
+    planned = getattr(resource, "resourceType", None) in ("MedicationStatement", "MedicationRequest")
+    found = [(name, getattr(resource, name, None), planned) for name in _PERIOD_FIELDS]
     dispense = getattr(resource, "dispenseRequest", None)
-    found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None)))
+    found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None), True))
     for dosage in [*getattr(resource, "dosage", []), *getattr(resource, "dosageInstruction", [])]:
         repeat = dosage.timing.repeat if dosage.timing else None
-        found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None))
-    return [(name, period) for name, period in found if period is not None]
+        found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None, True))
+    return [(name, period, plan) for name, period, plan in found if period is not None]
 
 
 def implausible_date(resource: Any, as_of: date) -> str | None:
@@ -81,10 +84,10 @@ def implausible_date(resource: Any, as_of: date) -> str | None:
     for name in _EVENT_FIELDS:
         if (reason := _outside(getattr(resource, name, None), name, tomorrow)) is not None:
             return reason
-    planned = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
-    for name, period in _periods(resource):
-        if (reason := _outside(period.start, f"{name}.start", tomorrow)) is not None:
+    horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
+    for name, period, planned in _periods(resource):
+        if (reason := _outside(period.start, f"{name}.start", horizon if planned else tomorrow)) is not None:
             return reason
-        if (reason := _outside(period.end, f"{name}.end", planned)) is not None:
+        if (reason := _outside(period.end, f"{name}.end", horizon)) is not None:
             return reason
     return None

@@ -124,3 +124,22 @@ def test_a_control_copy_string_of_5000_digits_is_not_a_500() -> None:
         PATIENT, {"b": bundle(bcr_abl1(FAILING_DAY, 1.0, component=component))}, TODAY
     ).transcripts
     assert result.control_copies is None
+
+
+def test_an_order_starting_next_week_is_kept_but_not_one_in_the_year_9999() -> None:
+    next_week = date.fromordinal(TODAY.toordinal() + 7).isoformat()
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "order",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "ponatinib"},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authoredOn": TODAY.isoformat(),
+        "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": next_week}}}}],
+    }
+    [exposure] = build_snapshot(PATIENT, {"o": bundle(order)}, TODAY).tki_exposures
+    assert exposure.ordered and exposure.start is not None and exposure.start.isoformat() == next_week
+    order["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["start"] = "9999-01-01"
+    result = build_snapshot(PATIENT, {"o": bundle(order)}, TODAY)
+    assert result.tki_exposures == () and "plausible window" in result.exclusions[0].reason
