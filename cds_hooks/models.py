@@ -44,7 +44,15 @@ NonBlank = Annotated[str, AfterValidator(_non_blank)]
 
 #: FHIR R4 `id`: what may go into a URL path segment (`Patient/{id}`); nothing that can climb out of it.
 FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}$"
-FhirId = Annotated[str, Field(pattern=FHIR_ID_PATTERN)]
+
+
+def _not_a_dot_segment(value: str) -> str:
+    if value in (".", ".."):  # the grammar allows them, but in a URL path they mean "here" and "up"
+        raise ValueError("must not be '.' or '..'")
+    return value
+
+
+FhirId = Annotated[str, Field(pattern=FHIR_ID_PATTERN), AfterValidator(_not_a_dot_segment)]
 
 
 def _fhir_base_url(value: str) -> str:
