@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -38,6 +39,8 @@ FHIR_JSON = "application/fhir+json"
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_CALL_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_ENTRIES = 10_000
+#: Encodings the reader inflates itself, with bounded output (zlib wbits: gzip, zlib-wrapped deflate).
+_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "identity": 0}
 
 
 class FhirReadLimits(Protocol):
@@ -97,7 +100,7 @@ class HttpFhirReader:
 
     async def read(self, fhir_server: str, access_token: str | None, queries: Mapping[str, str]) -> dict[str, Any]:
         """Key → Bundle or resource; a key that failed → OperationOutcome with the reason."""
-        headers = {"Accept": FHIR_JSON}
+        headers = {"Accept": FHIR_JSON, "Accept-Encoding": ", ".join(_ENCODINGS)}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
         base = fhir_server.rstrip("/")
@@ -148,22 +151,38 @@ class HttpFhirReader:
         return body
 
     async def _body(self, response: httpx.Response, budget: _Budget) -> bytes:
-        """The body, read chunk by chunk and dropped as soon as it passes a cap."""
+        """The body, read chunk by chunk and dropped as soon as it passes a cap.
+
+        Compressed bodies are inflated here, at most up to the cap, never by httpx: its decoder inflates a
+        whole network chunk at once, and 64 KiB of gzip can be 64 MiB of JSON.
+        """
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in _ENCODINGS:
+            raise _KeyFailed(f"content-encoding '{encoding[:40]}' not accepted")
         declared = response.headers.get("content-length", "")
-        if (
-            response.headers.get("content-encoding") is None
-            and declared.isdigit()
-            and int(declared) > self._max_response
-        ):
+        if encoding == "identity" and declared.isdigit() and int(declared) > self._max_response:
             raise _KeyFailed(f"response of {declared} bytes is over the {self._max_response} byte limit")
+        inflate = None if encoding == "identity" else zlib.decompressobj(_ENCODINGS[encoding])
         content = bytearray()
-        async for chunk in response.aiter_bytes():  # decoded: the caps count what is parsed
-            content += chunk
-            budget.used += len(chunk)
+        chunks = response.aiter_bytes() if inflate is None else response.aiter_raw()  # identity: same bytes
+        async for raw in chunks:
+            pending = raw
+            while pending:
+                if inflate is None:
+                    chunk, pending = pending, b""
+                else:  # inflate no more than one byte past the cap: the rest is never produced
+                    chunk = inflate.decompress(pending, self._max_response - len(content) + 1)
+                    pending = inflate.unconsumed_tail
+                content += chunk
+                budget.used += len(chunk)
+                if len(content) > self._max_response:
+                    raise _KeyFailed(f"response over the {self._max_response} byte limit")
+                if budget.used > budget.limit:
+                    raise _KeyFailed(f"FHIR reads of this call over the {budget.limit} byte limit")
+        if inflate is not None:
+            content += inflate.flush()
             if len(content) > self._max_response:
                 raise _KeyFailed(f"response over the {self._max_response} byte limit")
-            if budget.used > budget.limit:
-                raise _KeyFailed(f"FHIR reads of this call over the {budget.limit} byte limit")
         return bytes(content)
 
     async def _read_key(self, client: httpx.AsyncClient, base: str, query: str, budget: _Budget) -> dict[str, Any]:

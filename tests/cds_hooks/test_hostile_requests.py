@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -137,6 +138,36 @@ def test_a_200_mib_answer_is_dropped_at_the_byte_cap_not_read_in_full() -> None:
     result = asyncio.run(HttpFhirReader(_Limits(), transport=transport).read("http://f.example/r4", None, {"k": "O"}))
     assert "byte limit" in result["k"]["issue"][0]["diagnostics"]
     assert stream.pulled < 2 * 1024 * 1024
+
+
+def _gzip_response(payload: bytes) -> httpx.Response:
+    """A gzip-encoded answer, sent as the raw compressed bytes (as a real server would)."""
+    return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(gzip.compress(payload)))
+
+
+def test_a_gzip_bomb_is_inflated_only_up_to_the_cap() -> None:
+    bomb = b'{"resourceType":"Bundle","pad":"' + b"0" * (200 * 1024 * 1024) + b'"}'
+    compressed = gzip.compress(bomb)
+    assert len(compressed) < 1024 * 1024  # 200 MiB of JSON in a few hundred KiB
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, headers={"Content-Encoding": "gzip"},
+                                                                   stream=httpx.ByteStream(compressed)))  # fmt: skip
+    result = asyncio.run(HttpFhirReader(_Limits(), transport=transport).read("http://f.example/r4", None, {"k": "O"}))
+    assert "byte limit" in result["k"]["issue"][0]["diagnostics"]
+
+
+def test_a_gzip_encoded_bundle_is_read() -> None:
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "id": "o1"}}]}
+    transport = httpx.MockTransport(lambda request: _gzip_response(json.dumps(bundle).encode()))
+    result = asyncio.run(HttpFhirReader(_Limits(), transport=transport).read("http://f.example/r4", None, {"k": "O"}))
+    assert [e["resource"]["id"] for e in result["k"]["entry"]] == ["o1"]
+
+
+def test_an_encoding_the_reader_cannot_bound_is_refused() -> None:
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, headers={"Content-Encoding": "br"}, content=b"x")
+    )
+    result = asyncio.run(HttpFhirReader(_Limits(), transport=transport).read("http://f.example/r4", None, {"k": "O"}))
+    assert "content-encoding 'br' not accepted" in result["k"]["issue"][0]["diagnostics"]
 
 
 def test_the_call_cap_counts_all_keys_together() -> None:
