@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tki_resistance.model import COMORBIDITY_KEYS, Comorbidity, DiseasePhase
 
+from .context import transcript_names
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Condition
@@ -82,6 +83,8 @@ class ConditionFacts:
     phase: DiseasePhase
     phase_source: str | None
     cml_sources: tuple[str, ...]
+    transcripts: tuple[str, ...] = ()  # transcript names the conditions' text mentions (e1a2, e13a2, …)
+    transcript_sources: tuple[str, ...] = ()
 
 
 def _status(concept: CodeableConcept | None) -> str | None:
@@ -138,6 +141,8 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
     comorbidities: list[Comorbidity] = []
     phases: list[tuple[date, DiseasePhase, str]] = []
     cml: list[str] = []
+    transcripts: set[str] = set()
+    transcript_sources: list[str] = []
     for condition in conditions:
         if condition.code is None:
             continue
@@ -148,6 +153,10 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 log.exclude(condition, "verification status 'entered-in-error'")
             continue
         source = f"Condition/{condition.id}"
+        names = transcript_names(" ".join([condition.code.words(), *(n.text or "" for n in condition.note)]))
+        if names:
+            transcripts |= names
+            transcript_sources.append(source)
         if _is_cml(condition.code):
             cml.append(source)
             phase = _phase(condition)
@@ -168,4 +177,6 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
         phase=latest[1] if latest else DiseasePhase.UNKNOWN,
         phase_source=latest[2] if latest else None,
         cml_sources=tuple(cml),
+        transcripts=tuple(sorted(transcripts)),
+        transcript_sources=tuple(transcript_sources),
     )

@@ -3,8 +3,9 @@
 * Blast percentage: LOINC codes in `terminology.BLAST_PERCENT` with unit `%`; the latest result wins.
 * Karyotype: an ISCN string (a Genomics Reporting "Variant ISCN" 81291-7 component, a value that looks
   like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`.
-* Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3; b2a2 = e13a2, b3a2 = e14a2) from BCR::ABL1 or
-  transcript Observations; co-expressed types are joined with "+" in a fixed order.
+* Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3/e19a2 and any other eNaM name; b2a2 = e13a2, b3a2 =
+  e14a2) from BCR::ABL1 or transcript Observations (and Condition text, conditions.py); co-expressed
+  types are joined with "+" in a fixed order, typical ones first.
 * Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
   58390007 (allogeneic BMT), 174241000112100 (allogeneic HSCT), or "allogeneic"/"allo-SCT" text.
 """
@@ -21,17 +22,38 @@ from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
 from .terminology import BCR_ABL1_ANY, BLAST_PERCENT, LOINC, SNOMED
 
-__all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
+__all__ = [
+    "ObservationContext",
+    "allogeneic_transplant",
+    "join_transcripts",
+    "observation_context",
+    "transcript_names",
+    "transplant_record",
+]
 
 _ISCN_COMPONENT = "81291-7"
 _BLAST_CODES = frozenset(BLAST_PERCENT)
 _KARYOTYPE_WORDS = ("karyotype", "cytogenetic", "chromosome analysis", "iscn")
-_TRANSCRIPT = re.compile(r"\b(e1a2|e13a2|e14a2|e13a3|e14a3|e19a2|b2a2|b3a2)\b", re.IGNORECASE)
+_TRANSCRIPT = re.compile(r"\b(e\d{1,2}a[23]|b2a2|b3a2)\b", re.IGNORECASE)
 _ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2"}
 _TRANSCRIPT_ORDER = ("e13a2", "e14a2", "e1a2", "e13a3", "e14a3", "e19a2")
 _TRANSPLANT_ALLO = frozenset({"58390007", "174241000112100"})
 _TRANSPLANT_ANY = frozenset({"234336002"})
-_ALLO_WORDS = ("allogeneic", "allo-sct", "allo-hsct", "allo sct", "allo hsct", "allograft", "allo-bmt")
+_ALLO_WORDS = (
+    "allogeneic",
+    "allogenic",  # a common misspelling in free text
+    "allo-sct",
+    "allo-hsct",
+    "allo sct",
+    "allo hsct",
+    "allo-hct",
+    "allo hct",
+    "allograft",
+    "allo-bmt",
+    "haploidentical",
+    "unrelated donor",
+    "sibling donor",
+)
 _USABLE = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
@@ -42,6 +64,20 @@ class ObservationContext:
     chromosomal_abnormalities: tuple[str, ...] = ()
     transcript_type: str | None = None
     fusion_sources: tuple[str, ...] = ()
+    transcripts: tuple[str, ...] = ()  # every transcript name seen (normalised)
+    transcript_sources: tuple[str, ...] = ()
+
+
+def transcript_names(text: str) -> set[str]:
+    """The BCR::ABL1 transcript names a text mentions, normalised (b2a2 → e13a2, b3a2 → e14a2)."""
+    names = {match.group(1).lower() for match in _TRANSCRIPT.finditer(text)}
+    return {_ALIASES.get(name, name) for name in names}
+
+
+def join_transcripts(names: set[str]) -> str | None:
+    """Co-expressed types joined with "+": the known ones in a fixed order, then any other, sorted."""
+    known = [t for t in _TRANSCRIPT_ORDER if t in names]
+    return "+".join(known + sorted(names - set(_TRANSCRIPT_ORDER))) or None
 
 
 def _day(observation: Observation) -> date:
@@ -83,6 +119,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     blasts: list[tuple[date, float, str]] = []
     karyotypes: list[tuple[date, tuple[str, ...]]] = []
     transcripts: set[str] = set()
+    transcript_sources: list[str] = []
     fusion: list[str] = []
     seen_texts: set[str] = set()
     for observation in observations:
@@ -108,23 +145,32 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             text = " ".join(texts)
             if text not in seen_texts:  # thousands of results usually share one code text
                 seen_texts.add(text)
-                for match in _TRANSCRIPT.finditer(text):
-                    name = match.group(1).lower()
-                    transcripts.add(_ALIASES.get(name, name))
+                names = transcript_names(text)
+                if names:
+                    transcripts |= names
+                    transcript_sources.append(source)
     latest_blast = max(blasts, key=lambda b: b[0], default=None)
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
     return ObservationContext(
         blast_percent=latest_blast[1] if latest_blast else None,
         blast_source=latest_blast[2] if latest_blast else None,
         chromosomal_abnormalities=tuple(dict.fromkeys(latest_karyotype[1])) if latest_karyotype else (),
-        transcript_type="+".join(t for t in _TRANSCRIPT_ORDER if t in transcripts) or None,
+        transcript_type=join_transcripts(transcripts),
         fusion_sources=tuple(fusion),
+        transcripts=tuple(sorted(transcripts)),
+        transcript_sources=tuple(transcript_sources),
     )
 
 
 def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> date | None:
     """The date of the latest allogeneic stem-cell transplant, or None."""
-    dates: list[date] = []
+    record = transplant_record(procedures, log)
+    return record[0] if record else None
+
+
+def transplant_record(procedures: list[Procedure], log: ExclusionLog) -> tuple[date, str] | None:
+    """(date, `Procedure/id`) of the latest allogeneic stem-cell transplant, or None."""
+    dates: list[tuple[date, str]] = []
     for procedure in procedures:
         if procedure.code is None:
             continue
@@ -147,5 +193,5 @@ def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> dat
         if procedure.status not in (None, "completed", "in-progress"):
             log.exclude(procedure, f"transplant procedure with status '{procedure.status}'")
             continue
-        dates.append(day)
+        dates.append((day, f"Procedure/{procedure.id}"))
     return max(dates, default=None)

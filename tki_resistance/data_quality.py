@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .course import off_treatment
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .model import PatientSnapshot
 
@@ -72,6 +73,8 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
 def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:
     current = snapshot.current_tki
     if current is None:
+        if off_treatment(snapshot) is not None:
+            return None  # TFR, after transplant or a new diagnosis: the relapse stage speaks for these states
         return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
     if current.start is None:
         return f"the start date of {current.drug} is not recorded"

@@ -21,6 +21,7 @@ from .knowledge_schema import (
     TABLES,
     ComorbidityCautionRow,
     CompoundRuleRow,
+    CourseRuleRow,
     DoseRow,
     DrugClassRow,
     ExtrinsicCheckRow,
@@ -84,6 +85,14 @@ class Knowledge:
     @property
     def compound_rules(self) -> tuple[CompoundRuleRow, ...]:
         return self.rows("compound_rules", CompoundRuleRow)
+
+    @property
+    def course_rules(self) -> tuple[CourseRuleRow, ...]:
+        return self.rows("course_rules", CourseRuleRow)
+
+    def course_rule(self, rule: str) -> CourseRuleRow | None:
+        """The course rule with key `rule` (a CourseRule), or None when the table lacks it."""
+        return next((row for row in self.course_rules if row.rule == rule), None)
 
     @property
     def doses(self) -> tuple[DoseRow, ...]:

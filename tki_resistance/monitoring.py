@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from .course import off_treatment
 from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
-from .model import PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
-from .response import MMR_PERCENT, assess_milestones
+from .model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from .response import MMR_PERCENT, line_assessment, log_rise_floor
 
 __all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
 
@@ -24,10 +25,9 @@ _SCT_YEARS = 2
 
 
 def _tfr_stop(snapshot: PatientSnapshot) -> TkiExposure | None:
-    if snapshot.current_tki is not None:
-        return None
-    stops = [e for e in snapshot.tki_exposures if e.stop_reason is StopReason.TFR and e.end is not None]
-    return max(stops, key=lambda e: e.end or date.min) if stops else None
+    """The last record of the line stopped for TFR while the patient is in TFR (course.off_treatment)."""
+    state = off_treatment(snapshot)
+    return state.line.last if state is not None and state.kind == "tfr" and state.line is not None else None
 
 
 def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[str, date | None, Evidence] | None:
@@ -43,13 +43,14 @@ def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tup
     current = snapshot.current_tki
     if current is None or current.start is None:
         return None
-    assessment = assess_milestones(current, snapshot.transcripts, knowledge.milestones)
+    assessment = line_assessment(snapshot, knowledge)
     evidence = exposure_evidence(current)
     if assessment is not None and assessment.category is ResponseCategory.WARNING:
         return "warning", current.start, evidence
     results = on_drug(snapshot.transcripts, current.start)
     if results and results[-1].percent_is <= MMR_PERCENT:
-        return ("log-rise-in-mmr" if log_rise(results) else "in-mmr"), current.start, evidence
+        rise = log_rise(results, log_rise_floor(knowledge))
+        return ("log-rise-in-mmr" if rise else "in-mmr"), current.start, evidence
     return "before-mmr", current.start, evidence
 
 

@@ -110,7 +110,8 @@ def testing_triggers(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Tr
     """Every trigger on record, in date order (progression last when it has no date)."""
     triggers: list[Trigger] = []
     exposure = snapshot.current_tki
-    if exposure is not None and exposure.start is not None:
+    typical = snapshot.atypical_transcript is None  # IS triggers do not apply to an atypical transcript
+    if exposure is not None and exposure.start is not None and typical:
         triggers += _transcript_triggers(snapshot, exposure, exposure.start, knowledge)
     phase = assess_phase(snapshot, knowledge)
     if phase is not None:

@@ -55,6 +55,7 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
     PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey("goals", f"Goal?patient={_P}", False, "goals (treatment-free remission)"),
     PrefetchKey(
         "blasts",
         f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("26446-5", "26464-8")) + "&_sort=-date",
