@@ -16,6 +16,7 @@ from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
 from .model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from .relapse import detect_relapse
 from .response import MMR_PERCENT, line_assessment, log_rise_floor
 
 __all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
@@ -77,6 +78,8 @@ def _repeat_reminder(
 
 
 def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    if detect_relapse(snapshot, knowledge) is not None:
+        return []  # the relapse card says what to do next (restart, testing); a schedule card would repeat it
     found = monitoring_situation(snapshot, knowledge)
     if found is None:
         return []
