@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from .knowledge_base import Knowledge
-from .model import PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
+from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
 
 __all__ = [
     "OffTreatment",
@@ -106,7 +106,14 @@ def off_treatment(snapshot: PatientSnapshot) -> OffTreatment | None:
 
 def first_loss_of_mmr(results: list[TranscriptResult], since: date, mmr_percent: float) -> TranscriptResult | None:
     """The first detectable result above `mmr_percent` taken after `since`."""
-    return next((t for t in results if t.taken > since and t.detected and t.percent_is > mmr_percent), None)
+    return next(
+        (
+            t
+            for t in results
+            if t.taken > since and t.detected and t.comparator is Comparator.EQUAL and t.percent_is > mmr_percent
+        ),
+        None,
+    )
 
 
 def failed_tfr_attempt(snapshot: PatientSnapshot, mmr_percent: float) -> TkiExposure | None:

@@ -73,6 +73,11 @@ def _sct_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> Relapse | N
     return None
 
 
+def _restart_ordered(snapshot: PatientSnapshot, loss: TranscriptResult) -> bool:
+    """An open TKI order dated on or after the loss of MMR: the restart is under way."""
+    return any(e.ordered and e.active and (e.start or loss.taken) >= loss.taken for e in snapshot.tki_exposures)
+
+
 def detect_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[OffTreatment, Relapse] | None:
     """The off-treatment state and the relapse it shows, or None."""
     state = off_treatment(snapshot)
@@ -84,7 +89,9 @@ def detect_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[Off
             return None
         ordered = sorted(snapshot.transcripts, key=lambda t: t.taken)
         loss = first_loss_of_mmr(ordered, state.since, _mmr(row))
-        return (state, Relapse("tfr", loss, f"loss of MMR (>{_mmr(row):g}% IS)")) if loss is not None else None
+        if loss is None or _restart_ordered(snapshot, loss):
+            return None
+        return state, Relapse("tfr", loss, f"loss of MMR (>{_mmr(row):g}% IS)")
     if state.kind == "after-sct" and knowledge.course_rule("sct-molecular-relapse") is not None:
         relapse = _sct_relapse(snapshot, knowledge)
         return (state, relapse) if relapse is not None else None
@@ -95,7 +102,7 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
     line, since = state.line, state.since
     if line is None or since is None:  # a TFR state always has its stopped line and date
         raise ValueError("TFR state without its stopped line")
-    stopped = line.last
+    stopped = next((r for r in reversed(line.records) if r.daily_dose_mg is not None), line.last)
     row = knowledge.course_rule("tfr-loss-of-mmr")
     restart_by = relapse.result.taken + timedelta(days=_RESTART_DAYS)
     dose = format_dose(stopped)

@@ -187,3 +187,10 @@ def test_a_typical_transcript_beside_an_atypical_one_keeps_the_is_rules() -> Non
     course = snap(12.2, tki_exposures=(on("imatinib", mg=400),), transcripts=results, transcript_type="e14a2+e1a2")
     assert atypical_transcript_findings(course, KNOWLEDGE) == []
     assert [f.code for f in response_findings(course, KNOWLEDGE)] == [FindingCode.MILESTONE_FAILURE]
+
+
+def test_no_restart_card_once_the_restart_is_ordered() -> None:
+    order = TkiExposure("MedicationRequest/r", "imatinib", day(79.5), daily_dose_mg=400, ordered=True)
+    results = (*DEEP, result(79, 0.35))
+    assert relapse_findings(snap(80, tki_exposures=TFR_LINE, transcripts=results), KNOWLEDGE)
+    assert relapse_findings(snap(80, tki_exposures=(*TFR_LINE, order), transcripts=results), KNOWLEDGE) == []
