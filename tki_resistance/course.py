@@ -48,7 +48,8 @@ def build_lines(exposures: tuple[TkiExposure, ...], max_gap_days: int) -> tuple[
             still_on = any(r.active or r.end is None for r in previous.records)
             gap = (record.start - max(ends)).days if ends and record.start and not still_on else 0
             if gap <= max_gap_days:
-                lines[-1] = replace(previous, records=(*previous.records, record))
+                # a line whose first record has no start takes the first known one (as before lines existed)
+                lines[-1] = replace(previous, records=(*previous.records, record), start=previous.start or record.start)
                 continue
         after_tfr = previous is not None and _is_tfr_stop(previous.last)
         lines.append(TreatmentLine(record.drug, record.start, (record,), after_tfr=after_tfr))

@@ -46,7 +46,10 @@ def _categories(
 
 
 def _tfr_restart(snapshot: PatientSnapshot, exposure: TkiExposure) -> bool:
-    """The current TKI restarted after a stop for TFR."""
+    """The current TKI restarted after a stop for TFR (the line's own mark once lines are derived)."""
+    line = snapshot.current_line
+    if line is not None:
+        return line.after_tfr
     start = exposure.start or date.min
     return any(
         e.stop_reason is StopReason.TFR and e.end is not None and e.end <= start

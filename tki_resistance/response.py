@@ -383,6 +383,11 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
     if assessment.confirm_row is not None:
         rules.append(knowledge.rule(assessment.confirm_row))
     line = snapshot.current_line
+    if line is not None and line.after_tfr:
+        detail.append(
+            f"Restarted after a treatment-free remission attempt: months count from the restart "
+            f"({exposure.start.isoformat()}); MMR is expected within 3 months of it."
+        )
     if line is not None and len(line.records) > 1:
         row = knowledge.course_rule("line-interruption")
         detail.append(
