@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import math
 
-from .evidence import format_percent, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, Severity
 from .kinetics import baseline_result, on_drug
 from .knowledge_base import Knowledge
 from .model import Comparator, PatientSnapshot, TranscriptResult
 
 __all__ = ["atypical_transcript_findings", "own_trend"]
+
+
+def _value(result: TranscriptResult) -> str:
+    """The reported value without "IS": an atypical transcript is not on the International Scale."""
+    prefix = "" if result.comparator is Comparator.EQUAL else result.comparator.value
+    return f"{prefix}{result.percent_is:g}%"
 
 
 def own_trend(results: list[TranscriptResult], baseline: TranscriptResult | None) -> list[str]:
@@ -31,13 +36,13 @@ def own_trend(results: list[TranscriptResult], baseline: TranscriptResult | None
         change = math.log10(baseline.percent_is / latest.percent_is)
         word = "reduction" if change >= 0 else "rise"
         lines.append(
-            f"Own kinetics: {abs(change):.1f}-log {word} from the baseline {format_percent(baseline)} "
-            f"({baseline.taken.isoformat()}) to {format_percent(latest)} ({latest.taken.isoformat()})."
+            f"Own kinetics: {abs(change):.1f}-log {word} from the baseline {_value(baseline)} "
+            f"({baseline.taken.isoformat()}) to {_value(latest)} ({latest.taken.isoformat()})."
         )
     if len(measured) >= 2 and measured[-1].percent_is > measured[-2].percent_is:
         before = measured[-2]
         lines.append(
-            f"**Rising**: {format_percent(before)} ({before.taken.isoformat()}) → {format_percent(latest)} "
+            f"**Rising**: {_value(before)} ({before.taken.isoformat()}) → {_value(latest)} "
             f"({latest.taken.isoformat()}); repeat with the transcript-specific assay."
         )
     elif len(measured) >= 2:
@@ -60,13 +65,17 @@ def atypical_transcript_findings(snapshot: PatientSnapshot, knowledge: Knowledge
         baseline = next((t for t in results if t.comparator is Comparator.EQUAL and t.percent_is > 0), None)
     evidence = [Evidence("Transcript type", transcript, None, source) for source in snapshot.transcript_sources]
     if results:
-        evidence.append(transcript_evidence(results[-1], "Latest BCR::ABL1"))
+        latest = results[-1]
+        evidence.append(
+            Evidence("Latest BCR::ABL1 (as reported, not IS)", _value(latest), latest.taken.isoformat(), latest.source)
+        )
     detail = [
         f"Atypical BCR::ABL1 transcript **{transcript}**: standard IS qPCR does not measure it, so the ELN IS "
         "milestones, the NCCN colours and ELN 2020 TFR eligibility (a typical e13a2/e14a2 transcript) are not "
         "applied. Follow the patient's own trend with a transcript-specific assay.",
         *own_trend(results, baseline),
-        "Information only: no response class is derived from these values.",
+        "Information only: the values are as the laboratory reported them, not on the International Scale; "
+        "no response class is derived from them.",
     ]
     return [
         Finding(

@@ -24,7 +24,7 @@ from .findings import Evidence, Finding, FindingCode, Severity
 from .kinetics import LOG_RISE_FACTOR
 from .knowledge_base import Knowledge
 from .knowledge_schema import CourseRuleRow
-from .model import Comparator, PatientSnapshot, TranscriptResult
+from .model import Comparator, PatientSnapshot, TranscriptResult, months_between
 from .mutations import mutation_profile
 from .response import MMR_PERCENT, log_rise_floor
 
@@ -111,7 +111,7 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
     rules = [knowledge.rule(r) for r in (row, testing) if r is not None]
     evidence = [
         exposure_evidence(stopped, "Stopped for TFR"),
-        Evidence("TFR since", since.isoformat(), since.isoformat(), stopped.source),
+        Evidence("In TFR", f"{months_between(since, snapshot.as_of):.0f} months", since.isoformat(), stopped.source),
         transcript_evidence(relapse.result, "Loss of MMR"),
     ]
     if latest is not relapse.result:
