@@ -234,6 +234,7 @@ class SctReferralRow(KnowledgeRow):
 
 
 CourseRule = Literal[
+    "line-same-tki",
     "line-interruption",
     "tfr-loss-of-mmr",
     "tfr-failed-attempt",

@@ -195,6 +195,14 @@ class TreatmentLine:
             return latest
         return replace(latest, start=self.start)
 
+    def interruptions(self) -> list[tuple[TkiExposure, TkiExposure]]:
+        """(before, after) record pairs with days off treatment between them (after starts past before's end)."""
+        gaps: list[tuple[TkiExposure, TkiExposure]] = []
+        for before, after in itertools.pairwise(self.records):
+            if before.end is not None and after.start is not None and after.start > before.end:
+                gaps.append((before, after))
+        return gaps
+
     def dose_changes(self) -> list[tuple[TkiExposure, TkiExposure]]:
         """(before, after) for each record whose daily dose differs from the record before it."""
         changes: list[tuple[TkiExposure, TkiExposure]] = []

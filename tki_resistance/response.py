@@ -389,10 +389,14 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
             f"({exposure.start.isoformat()}); MMR is expected within 3 months of it."
         )
     if line is not None and len(line.records) > 1:
-        row = knowledge.course_rule("line-interruption")
+        gaps = line.interruptions()
+        row = knowledge.course_rule("line-interruption" if gaps else "line-same-tki")
+        within = f" within the {row.days}-day limit" if gaps and row is not None and row.days else ""
         detail.append(
             f"Months counted from the start of this {exposure.drug} line ({exposure.start.isoformat()}; "
-            f"{len(line.records)} records of the same TKI form one line)."
+            f"{len(line.records)} records of the same TKI form one line"
+            + (f", including {len(gaps)} interruption{'s' if len(gaps) > 1 else ''}{within}" if gaps else "")
+            + ")."
         )
         if row is not None:
             rules.append(knowledge.rule(row))

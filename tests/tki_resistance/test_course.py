@@ -61,7 +61,11 @@ def test_milestones_count_from_the_line_start_not_the_latest_record() -> None:
     [finding] = response_findings(course, KNOWLEDGE)
     assert finding.code is FindingCode.MILESTONE_FAILURE and finding.response is not None
     assert finding.response["months"] == 12.5
-    assert "course.line.interruption" in rule_ids([finding])
+    assert "course.line.same-tki" in rule_ids([finding]) and finding.verified  # contiguous: no interruption
+    interrupted = (record("imatinib", 0, 6, 400), record("imatinib", 7, None, 300))
+    [gapped] = response_findings(snap(12.6, tki_exposures=interrupted, transcripts=(result(12.5, 6.0),)), KNOWLEDGE)
+    assert "course.line.interruption" in rule_ids([gapped]) and not gapped.verified
+    assert any("1 interruption within the 92-day limit" in line for line in gapped.detail)
     unlined = PatientSnapshot("p", day(12.6), tki_exposures=records, transcripts=(result(12.5, 6.0),))
     [old] = response_findings(unlined, KNOWLEDGE)  # without lines: the record's own start (the bug)
     assert old.response is not None and old.response["months"] < 7
