@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from fhir_mapping import build_snapshot
+from fhir_mapping.medications import stop_reason
+from fhir_mapping.resources import CodeableConcept
 from tests.builders import PATIENT, bundle, condition, patient, procedure
-from tki_resistance.model import PatientSnapshot
+from tki_resistance.model import PatientSnapshot, StopReason
 
 DAY = date(2020, 3, 4)
 
@@ -78,3 +80,17 @@ def test_transcript_type_from_condition_text(text: str, expected: str, atypical:
 def test_transplant_text_variants_and_source(text: str) -> None:
     result = snapshot(procedure(None, DAY, text=text, ident="p1"))
     assert (result.allogeneic_transplant, result.transplant_source) == (DAY, "Procedure/p1")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Drug-free remission attempt", StopReason.TFR),
+        ("TKI discontinuation attempt in MR4.5", StopReason.TFR),
+        ("Stop attempt (EURO-SKI)", StopReason.TFR),
+        ("Dose reduced for toxicity", StopReason.INTOLERANCE),
+        ("Loss of response", StopReason.RESISTANCE),
+    ],
+)
+def test_tfr_stop_reasons_in_text(text: str, expected: StopReason) -> None:
+    assert stop_reason([CodeableConcept(text=text)]) is expected
