@@ -170,14 +170,16 @@ class TreatmentLine:
     start: date | None
     records: tuple[TkiExposure, ...]
     after_tfr: bool = False
+    active: bool = field(init=False)  # derived once: stages ask for the current line many times per call
+    current: TkiExposure = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "active", any(r.active for r in self.records))
+        object.__setattr__(self, "current", self._current())
 
     @property
     def last(self) -> TkiExposure:
         return self.records[-1]
-
-    @property
-    def active(self) -> bool:
-        return any(r.active for r in self.records)
 
     @property
     def end(self) -> date | None:
@@ -187,8 +189,7 @@ class TreatmentLine:
     def stop_reason(self) -> StopReason | None:
         return None if self.active else self.last.stop_reason
 
-    @property
-    def current(self) -> TkiExposure:
+    def _current(self) -> TkiExposure:
         """The latest record (its dose and source) dated from the start of the line."""
         latest = max((r for r in self.records if r.active), key=lambda r: r.start or date.min, default=self.last)
         if latest.start == self.start:
