@@ -198,3 +198,13 @@ def test_no_restart_card_once_the_restart_is_ordered() -> None:
     results = (*DEEP, result(79, 0.35))
     assert relapse_findings(snap(80, tki_exposures=TFR_LINE, transcripts=results), KNOWLEDGE)
     assert relapse_findings(snap(80, tki_exposures=(*TFR_LINE, order), transcripts=results), KNOWLEDGE) == []
+
+
+def test_after_transplant_without_a_result_since_says_so() -> None:
+    from tki_resistance.data_quality import data_quality_findings
+
+    without = snap(70, tki_exposures=LINES, allogeneic_transplant=SCT, transcripts=(result(30, 5.0),))
+    [finding] = data_quality_findings(without)
+    assert "no BCR::ABL1 result since the allogeneic transplant" in finding.summary
+    with_result = snap(70, tki_exposures=LINES, allogeneic_transplant=SCT, transcripts=(undetectable(60),))
+    assert data_quality_findings(with_result) == []
