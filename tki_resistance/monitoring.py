@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .course import off_treatment
-from .evidence import exposure_evidence, transcript_evidence
+from .evidence import exposure_evidence, stop_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
@@ -37,7 +37,7 @@ def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tup
     if stop is not None and stop.end is not None:
         months = months_between(stop.end, snapshot.as_of)
         situation = "tfr-months-1-6" if months <= 6 else "tfr-months-7-12" if months <= 12 else "tfr-after-12"
-        return situation, stop.end, exposure_evidence(stop, "Stopped for TFR")
+        return situation, stop.end, stop_evidence(stop, "Stopped for TFR")
     sct = snapshot.allogeneic_transplant
     if sct is not None and snapshot.as_of - sct <= timedelta(days=round(365.25 * _SCT_YEARS)):
         return "after-sct", sct, Evidence("Allogeneic transplant", "allo-SCT", sct.isoformat())

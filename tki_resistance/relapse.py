@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from .advanced_phase import is_advanced
 from .course import OffTreatment, first_loss_of_mmr, off_treatment
-from .evidence import exposure_evidence, format_dose, format_percent, transcript_evidence
+from .evidence import format_dose, format_percent, stop_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, Severity
 from .kinetics import LOG_RISE_FACTOR
 from .knowledge_base import Knowledge
@@ -110,7 +110,7 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
     testing = next((r for r in knowledge.mutation_testing if r.trigger == "tfr-restart-no-mmr"), None)
     rules = [knowledge.rule(r) for r in (row, testing) if r is not None]
     evidence = [
-        exposure_evidence(stopped, "Stopped for TFR"),
+        stop_evidence(line.last if line.last.end else stopped, "Stopped for TFR", line.start),
         Evidence("In TFR", f"{months_between(since, snapshot.as_of):.0f} months", since.isoformat(), stopped.source),
         transcript_evidence(relapse.result, "Loss of MMR"),
     ]
