@@ -22,6 +22,22 @@ from .response import MMR_PERCENT, line_assessment, log_rise_floor
 __all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
 
 GRACE_DAYS = 14
+_LABELS = {
+    "before-mmr": "before MMR",
+    "in-mmr": "in MMR",
+    "log-rise-in-mmr": "≥1-log rise within MMR",
+    "warning": "ELN warning",
+    "tfr-months-1-6": "treatment-free remission, months 1–6",
+    "tfr-months-7-12": "treatment-free remission, months 7–12",
+    "tfr-after-12": "treatment-free remission, after month 12",
+    "after-sct": "within 2 years of an allogeneic transplant",
+}
+
+
+def _label(situation: str) -> str:
+    return _LABELS.get(situation, situation.replace("-", " "))
+
+
 _SCT_YEARS = 2
 
 
@@ -68,10 +84,10 @@ def _repeat_reminder(
     return Finding(
         code=FindingCode.MONITORING_DUE,
         severity=Severity.INFO,
-        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {situation.replace('-', ' ')}",
+        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {_label(situation)}",
         rules=(knowledge.rule(row),),
         evidence=tuple(evidence),
-        detail=(f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",),
+        detail=(f"Situation: **{_label(situation)}**. {row.guideline}: {row.text}.",),
         override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
         extra={"situation": situation, "intervalDays": row.interval_days, "dueBy": due.isoformat()},
     )
@@ -108,7 +124,7 @@ def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
             rules=(knowledge.rule(row),),
             evidence=tuple(evidence),
             detail=(
-                f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",
+                f"Situation: **{_label(situation)}**. {row.guideline}: {row.text}.",
                 f"Interval {row.interval_days} days (+{GRACE_DAYS} days' grace); {last}, as of {snapshot.as_of}.",
                 "Consider: order a BCR::ABL1 IS qPCR.",
             ),
