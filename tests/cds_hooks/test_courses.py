@@ -278,3 +278,24 @@ def test_mean_cards_per_call_on_the_course_set_does_not_grow(client: TestClient)
     counts = {name: len(_post(client, build())) for name, build in COURSES.items()}
     mean = sum(counts.values()) / len(counts)
     assert mean <= BASELINE_CARDS_PER_CALL, counts
+
+
+def test_a_tfr_goal_in_a_goal_resource_makes_an_unexplained_stop_a_tfr_attempt(client: TestClient) -> None:
+    start = _ago(80)
+    goal = {
+        "resourceType": "Goal",
+        "id": "goal-tfr",
+        "lifecycleStatus": "active",
+        "description": {"text": "Treatment-free remission"},
+        "subject": {"reference": "Patient/cml-1"},
+    }
+    course = {
+        "transcripts": [*(_undetectable(days_after(start, m)) for m in range(48, 78, 6)), bcr_abl1(_ago(1), 0.2)],
+        "medications": [_stopped("imatinib", start, TFR_STOP, "patient decision", dose_mg=400)],
+        "conditions": [condition("92818009", CML_CP)],
+    }
+    without_goal = _by_code(_post(client, hook_request(**course)))
+    assert "relapse" not in without_goal and "not-assessable" in without_goal
+    with_goal = _by_code(_post(client, hook_request(**course, goals=[goal])))
+    [card] = with_goal["relapse"]
+    assert "restart imatinib 400 mg/day" in card["summary"] and "TFR goal recorded" in card["detail"]
