@@ -4,8 +4,8 @@
 * Karyotype: an ISCN string (a Genomics Reporting "Variant ISCN" 81291-7 component, a value that looks
   like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`.
 * Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3/e19a2 and any other eNaM name; b2a2 = e13a2, b3a2 =
-  e14a2) from BCR::ABL1 or transcript Observations (and Condition text, conditions.py); co-expressed
-  types are joined with "+" in a fixed order, typical ones first.
+  e14a2) named in any Observation's text (value, code text, components) or in Condition text
+  (conditions.py); co-expressed types are joined with "+" in a fixed order, typical ones first.
 * Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
   58390007 (allogeneic BMT), 174241000112100 (allogeneic HSCT), or "allogeneic"/"allo-SCT" text.
 """
@@ -20,7 +20,7 @@ from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
-from .terminology import BCR_ABL1_ANY, BLAST_PERCENT, LOINC, SNOMED
+from .terminology import BLAST_PERCENT, LOINC, SNOMED
 
 __all__ = [
     "ObservationContext",
@@ -136,19 +136,19 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s))))
             if any(has_philadelphia(s) for s in iscn):
                 fusion.append(source)
-        bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_ANY)
-        if bcr_abl1 or "transcript" in observation.code.words():
-            texts = [observation.valueString or "", observation.code.text or ""]
-            if observation.valueCodeableConcept is not None:
-                texts += [observation.valueCodeableConcept.words()]
-            texts += [c.valueString or "" for c in observation.component]
-            text = " ".join(texts)
-            if text not in seen_texts:  # thousands of results usually share one code text
-                seen_texts.add(text)
-                names = transcript_names(text)
-                if names:
-                    transcripts |= names
-                    transcript_sources.append(source)
+        # any Observation may name the transcript (a BCR::ABL1 result, a transcript-type test, a PCR or
+        # FISH report): the eNaM pattern is specific enough to read every one
+        texts = [observation.valueString or "", observation.code.text or ""]
+        if observation.valueCodeableConcept is not None:
+            texts += [observation.valueCodeableConcept.words()]
+        texts += [c.valueString or "" for c in observation.component]
+        text = " ".join(texts)
+        if text not in seen_texts:  # thousands of results usually share one code text
+            seen_texts.add(text)
+            names = transcript_names(text)
+            if names:
+                transcripts |= names
+                transcript_sources.append(source)
     latest_blast = max(blasts, key=lambda b: b[0], default=None)
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
     return ObservationContext(

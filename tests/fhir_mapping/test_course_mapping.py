@@ -94,3 +94,11 @@ def test_transplant_text_variants_and_source(text: str) -> None:
 )
 def test_tfr_stop_reasons_in_text(text: str, expected: StopReason) -> None:
     assert stop_reason([CodeableConcept(text=text)]) is expected
+
+
+def test_transcript_type_from_any_observation_text() -> None:
+    from tests.builders import lab_observation
+
+    report = lab_observation("48003-8", DAY, text="Molecular genetics report", value="BCR::ABL1 e19a2 (p230) detected")
+    result = snapshot(report)
+    assert result.transcript_type == "e19a2" and result.transcript_sources == (f"Observation/{report['id']}",)
