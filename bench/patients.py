@@ -133,6 +133,10 @@ def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
             "procedures": _bundle([]),
             "goals": _bundle([]),
             "blasts": _bundle([]),
+            "blastsByName": _bundle([]),
+            "bloodCounts": _bundle([]),
+            "karyotype": _bundle([]),
+            "transcriptType": _bundle([]),
         },
     }
 

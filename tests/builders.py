@@ -130,6 +130,10 @@ def hook_request(
             "procedures": bundle(*(procedures or [])),
             "goals": bundle(*(goals or [])),
             "blasts": bundle(),
+            "blastsByName": bundle(),
+            "bloodCounts": bundle(),
+            "karyotype": bundle(),
+            "transcriptType": bundle(),
         },
     }
     request.update(overrides)

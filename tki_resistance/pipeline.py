@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .advanced_phase import advanced_phase_findings
+from .any_time_failure import any_time_failure_findings
 from .atypical_transcript import atypical_transcript_findings
 from .comorbidity import comorbidity_findings
 from .course import with_lines
@@ -32,6 +33,7 @@ STAGES: tuple[Stage, ...] = (
     relapse_findings,
     response_findings,
     atypical_transcript_findings,
+    any_time_failure_findings,
     extrinsic_causes_findings,
     mutation_testing_findings,
     avoid_tki_findings,

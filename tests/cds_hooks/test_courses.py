@@ -269,7 +269,7 @@ def test_a_6_month_result_is_judged_by_the_6_month_milestone_with_the_6_month_nc
     assert "6-month milestone" in card["summary"] and "NCCN v2.2024: **red** at 6 months" in card["detail"]
 
 
-# Measured on this set before the change (main at 951b2c1, same requests): 16 cards in 8 calls (2.0 per
+# Measured on this set before the change (main at 951b2c1 and at 7122c30, same requests): 16 cards in 8 calls (2.0 per
 # call); after it 13 (1.625).
 BASELINE_CARDS_PER_CALL = 16 / 8
 
