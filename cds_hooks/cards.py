@@ -37,6 +37,7 @@ TOPIC_DISPLAY: dict[FindingCode, str] = {
     FindingCode.COMORBIDITY_CAUTION: "Comorbidity caution",
     FindingCode.MONITORING_DUE: "BCR::ABL1 monitoring due",
     FindingCode.TFR_ELIGIBLE: "Treatment-free remission",
+    FindingCode.RELAPSE: "Relapse off treatment",
     FindingCode.DATA_EXCLUDED: "Records not used",
     FindingCode.NOT_ASSESSABLE: "Not assessable",
 }

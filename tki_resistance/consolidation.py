@@ -29,6 +29,7 @@ __all__ = ["FRAMEWORK_ORDER", "absorb", "consolidate"]
 #: The Soverini–ELN framework's order, as the pipeline runs it; data-quality findings last.
 FRAMEWORK_ORDER: tuple[FindingCode, ...] = (
     FindingCode.ADVANCED_PHASE,
+    FindingCode.RELAPSE,
     FindingCode.MILESTONE_FAILURE,
     FindingCode.MILESTONE_WARNING,
     FindingCode.EXTRINSIC_CAUSES,

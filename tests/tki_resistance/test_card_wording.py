@@ -42,7 +42,7 @@ def test_a_rising_result_is_not_a_negative_log_reduction() -> None:
     snap = snapshot(transcripts=(result(3, 2.0), result(12.2, 8.0)), tki_exposures=(on("imatinib", mg=400),))
     [finding] = response_findings(snap, KNOWLEDGE)
     text = "\n".join(finding.detail)
-    assert "4.0-fold higher than the first result" in text and not re.search(r"-\d+(\.\d+)?-log", text)
+    assert "0.6-log rise from the first result" in text and not re.search(r"-\d+(\.\d+)?-log", text)
 
 
 def test_tfr_comparison_names_its_guideline_once() -> None:
