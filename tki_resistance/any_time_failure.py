@@ -13,7 +13,7 @@ from datetime import date
 
 from .advanced_phase import assess_phase
 from .evidence import exposure_evidence, variant_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
+from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import AnyTimeFailureRow
 from .model import PatientSnapshot, TkiExposure, months_between
@@ -81,7 +81,11 @@ def any_time_failure_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
         Finding(
             code=FindingCode.MILESTONE_FAILURE,
             severity=Severity.WARNING,
-            summary=f"ELN 2020 failure on {exposure.drug} at any time: {reasons}",
+            summary=fit(
+                f"Change TKI: ELN 2020 failure on {exposure.drug} at any time, {reasons}",
+                f"Change TKI: ELN 2020 failure on {exposure.drug} at any time",
+            ),
+            action="Change treatment (ELN 2020), once non-adherence and interactions are excluded.",
             rules=tuple(knowledge.rule(row) for row, _, _ in met),
             evidence=(exposure_evidence(exposure), *(e for _, _, ev in met for e in ev)),
             detail=(

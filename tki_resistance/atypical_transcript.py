@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .findings import Evidence, Finding, FindingCode, Severity
+from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .kinetics import baseline_result, on_drug
 from .knowledge_base import Knowledge
 from .model import Comparator, PatientSnapshot, TranscriptResult
@@ -81,7 +81,11 @@ def atypical_transcript_findings(snapshot: PatientSnapshot, knowledge: Knowledge
         Finding(
             code=FindingCode.NOT_ASSESSABLE,
             severity=Severity.INFO,
-            summary=f"IS milestones not applied: atypical BCR::ABL1 transcript {transcript}",
+            summary=fit(
+                f"Follow a transcript-specific assay: atypical BCR::ABL1 transcript {transcript}, IS milestones not "
+                "applied",
+                f"IS milestones not applied: atypical BCR::ABL1 transcript {transcript}",
+            ),
             rules=(knowledge.rule(row),),
             evidence=tuple(evidence),
             detail=tuple(detail),

@@ -20,7 +20,7 @@ from datetime import timedelta
 from .advanced_phase import is_advanced
 from .course import OffTreatment, first_loss_of_mmr, off_treatment
 from .evidence import format_dose, format_percent, stop_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, Severity
+from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .kinetics import LOG_RISE_FACTOR
 from .knowledge_base import Knowledge
 from .knowledge_schema import CourseRuleRow
@@ -121,17 +121,21 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
         f"Treatment-free remission since {since.isoformat()}{goal}, after {line.drug} from "
         f"{line.start.isoformat() if line.start else 'an unrecorded date'}.",
         f"**Loss of MMR** on {relapse.result.taken.isoformat()}: {format_percent(relapse.result)}.",
-        f"ELN 2020: restart the TKI within 4 weeks of the loss of MMR — **restart {dose}** by "
-        f"{restart_by.isoformat()}. Almost all relapses respond to the previous TKI again (PDQ).",
-        "After the restart: monthly qPCR; MMR is expected within 3 months — if it is not regained, test for "
-        "kinase-domain mutations (NGS position paper 2019: 3–6 months).",
+        "ELN 2020: restart the TKI within 4 weeks of the loss of MMR. Almost all relapses respond to the previous "
+        "TKI again (PDQ).",
         "No new TFR attempt card while this relapse stands (course.tfr.failed-attempt).",
     )
     return Finding(
         code=FindingCode.RELAPSE,
         severity=Severity.CRITICAL,
-        summary=f"TFR relapse: loss of MMR ({format_percent(relapse.result)} on {relapse.result.taken.isoformat()})"
-        f" — restart {dose} within 4 weeks",
+        summary=fit(
+            f"Restart {dose} within 4 weeks (by {restart_by.isoformat()}): loss of MMR in TFR, "
+            f"{format_percent(relapse.result)} "
+            f"({relapse.result.taken.isoformat()})",
+            f"Restart {stopped.drug} by {restart_by.isoformat()}: loss of MMR in TFR",
+        ),
+        action=f"**Restart {dose}** by {restart_by.isoformat()}; then monthly qPCR. MMR is expected within 3 "
+        "months; if it is not regained, test for kinase-domain mutations (NGS position paper 2019: 3–6 months).",
         rules=tuple(rules),
         evidence=tuple(evidence),
         detail=detail,
@@ -169,15 +173,20 @@ def _sct_card(snapshot: PatientSnapshot, knowledge: Knowledge, relapse: Relapse)
         "Kinase-domain mutation testing (NGS) "
         + ("was done since the relapse result." if tested_since else "is indicated: none since this result."),
         options,
-        "Treatment: a TKI chosen by mutation status and/or donor lymphocyte infusion, with the transplant centre "
-        "(unverified wording, clinical-reference §15 [M]).",
         "Transplant evaluation is not suggested again (course.sct.no-referral).",
     ]
     return Finding(
         code=FindingCode.RELAPSE,
         severity=Severity.CRITICAL,
-        summary=f"Molecular relapse after allogeneic transplant ({sct.isoformat()}): "
-        f"{format_percent(relapse.result)} on {relapse.result.taken.isoformat()}, {relapse.why}",
+        summary=fit(
+            f"Plan with the transplant centre: relapse after allo-SCT {sct.isoformat()}, "
+            f"{format_percent(relapse.result)} ({relapse.result.taken.isoformat()}), {relapse.why.split(' (')[0]}",
+            f"Plan with the transplant centre: relapse after allo-SCT {sct.isoformat()}, "
+            f"{format_percent(relapse.result)} ({relapse.result.taken.isoformat()})",
+        ),
+        action=("Order kinase-domain mutation testing (NGS); then " if not tested_since else "")
+        + "a TKI chosen by mutation status and/or donor lymphocyte infusion, with the transplant centre "
+        "(unverified wording, clinical-reference §15 [M]).",
         rules=tuple(knowledge.rule(r) for r in rows if r is not None),
         evidence=tuple(evidence),
         detail=tuple(detail),

@@ -191,7 +191,7 @@ def test_tfr_relapse_restarts_the_named_tki_with_its_dose_within_4_weeks(client:
     cards = _by_code(_post(client, tfr_relapse()))
     [card] = cards["relapse"]
     assert card["indicator"] == "critical"
-    assert "restart imatinib 400 mg/day within 4 weeks" in card["summary"]
+    assert "restart imatinib 400 mg/day within 4 weeks" in card["summary"].lower()  # action first (issue #11)
     assert "0.12% IS" in card["summary"]  # the first result above MMR, not the later one
     finding = _finding(card)
     assert finding["state"] == "tfr" and finding["restart"]["drug"] == "imatinib"
@@ -298,4 +298,4 @@ def test_a_tfr_goal_in_a_goal_resource_makes_an_unexplained_stop_a_tfr_attempt(c
     assert "relapse" not in without_goal and "not-assessable" in without_goal
     with_goal = _by_code(_post(client, hook_request(**course, goals=[goal])))
     [card] = with_goal["relapse"]
-    assert "restart imatinib 400 mg/day" in card["summary"] and "TFR goal recorded" in card["detail"]
+    assert "restart imatinib 400 mg/day" in card["summary"].lower() and "TFR goal recorded" in card["detail"]

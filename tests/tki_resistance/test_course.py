@@ -81,7 +81,7 @@ def test_loss_of_mmr_during_tfr_is_a_critical_relapse_naming_the_tki_and_dose() 
     course = snap(80, tki_exposures=TFR_LINE, transcripts=(*DEEP, undetectable(73), result(78, 0.12), result(79, 0.35)))
     [finding] = relapse_findings(course, KNOWLEDGE)
     assert (finding.code, finding.severity) == (FindingCode.RELAPSE, Severity.CRITICAL)
-    assert "restart imatinib 400 mg/day within 4 weeks" in finding.summary
+    assert "restart imatinib 400 mg/day within 4 weeks" in finding.summary.lower()  # action first (issue #11)
     assert finding.extra["restart"]["by"] == date.fromordinal(day(78).toordinal() + 28).isoformat()
     assert "course.tfr.loss-of-mmr" in rule_ids([finding])
 
