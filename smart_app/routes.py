@@ -131,6 +131,7 @@ async def callback(
     request: Request,
     runtime: RuntimeDep,
     state: Annotated[str | None, Query(description="must equal the state of this browser's launch")] = None,
+    code: Annotated[str | None, Query(description="the authorization code")] = None,
     error: Annotated[str | None, Query(description="an OAuth error from the authorization server")] = None,
 ) -> Response:
     """The redirect URI: checks `state`, exchanges the code (with the PKCE verifier) for the token."""
@@ -140,9 +141,10 @@ async def callback(
     again = "Launch the app again from the EHR."
     if not isinstance(pending, Pending) or not state or not secrets.compare_digest(state, pending.state):
         return _html(400, "Launch not recognised", "This sign-in does not match a launch from this browser.", again)
-    if error:
+    if error or not code:
         store.drop(session_id)
-        return _html(400, "Access not granted", f"The EHR's authorization server answered: {error}.", again)
+        answer = f"The EHR's authorization server answered: {error or 'no code'}."
+        return _html(400, "Access not granted", answer, again)
     try:
         authorised = await exchange_code(pending, str(request.url), runtime.settings.fhir_timeout_seconds)
     except LaunchError as exc:
