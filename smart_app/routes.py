@@ -139,7 +139,11 @@ async def callback(
     session_id = request.cookies.get(COOKIE)
     pending = store.get(session_id)
     again = "Launch the app again from the EHR."
-    if not isinstance(pending, Pending) or not state or not secrets.compare_digest(state, pending.state):
+    if (
+        not isinstance(pending, Pending)
+        or not state
+        or not secrets.compare_digest(state.encode(), pending.state.encode())
+    ):
         return _html(400, "Launch not recognised", "This sign-in does not match a launch from this browser.", again)
     if error or not code:
         store.drop(session_id)
@@ -150,8 +154,10 @@ async def callback(
     except LaunchError as exc:
         store.drop(session_id)
         return _html(400, "Launch failed", str(exc), again)
-    store.put(authorised, session_id)
-    return RedirectResponse(_base(request, runtime) + "/smart/app", status_code=302, headers=_NO_STORE)
+    store.drop(session_id)  # a new id once signed in: a session id seen before the login is worth nothing after
+    response = RedirectResponse(_base(request, runtime) + "/smart/app", status_code=302, headers=_NO_STORE)
+    _set_cookie(response, request, runtime, store.put(authorised))
+    return response
 
 
 class _NoSession(Exception):

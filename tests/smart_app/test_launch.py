@@ -41,6 +41,8 @@ def _launch(smart: TestClient, mock: respx.MockRouter, launch: str | None = "abc
     mock.get(f"{ISS}/.well-known/smart-configuration").respond(json=CONFIG)
     response = smart.get("/smart/launch", params={"iss": ISS, **({"launch": launch} if launch else {})})
     assert response.status_code == 302
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "path=/smart" in cookie and "samesite=lax" in cookie  # http: not Secure
     location = response.headers["location"]
     assert location.startswith(AUTHORIZE + "?")
     return parse_qs(urlsplit(location).query)
@@ -92,11 +94,12 @@ def test_an_ehr_without_s256_or_unreachable_is_a_clear_502(smart: TestClient) ->
     assert down.status_code == 502 and "could not be read" in down.text
 
 
-def test_a_wrong_state_is_refused_before_any_token_request(smart: TestClient) -> None:
+@pytest.mark.parametrize("state", ["not-the-state", "é-not-ascii", ""])
+def test_a_wrong_state_is_refused_before_any_token_request(smart: TestClient, state: str) -> None:
     with respx.mock(assert_all_called=False) as mock:
         _launch(smart, mock)
         token = mock.post(TOKEN).respond(json={"access_token": "t", "token_type": "Bearer", "patient": "cml-1"})
-        response = smart.get("/smart/callback", params={"code": "c", "state": "not-the-state"})
+        response = smart.get("/smart/callback", params={"code": "c", "state": state})
     assert response.status_code == 400
     assert not token.called
 
@@ -111,8 +114,10 @@ def _authorised(smart: TestClient, mock: respx.MockRouter) -> dict[str, list[str
     token = mock.post(TOKEN).respond(
         json={"access_token": "secret-token", "token_type": "Bearer", "expires_in": 300, "patient": "cml-1"}
     )
+    launched = smart.cookies.get("cmlcds_smart", path="/smart")
     response = smart.get("/smart/callback", params={"code": "the-code", "state": params["state"][0]})
     assert response.status_code == 302
+    assert smart.cookies.get("cmlcds_smart", path="/smart") not in (None, launched)  # a new session id
     assert response.headers["location"] == "http://testserver/smart/app"
     sent = parse_qs(token.calls.last.request.content.decode())
     assert _s256(sent["code_verifier"][0]) == params["code_challenge"][0]
