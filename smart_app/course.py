@@ -174,6 +174,7 @@ def build_course(snapshot: PatientSnapshot, findings: list[Finding], knowledge: 
         levels=_levels(knowledge),
         results=_results(snapshot, knowledge),
         lines=lines,
+        current_line_start=snapshot.current_tki.start if snapshot.current_tki else None,
         milestones=_milestones(snapshot),
         zones=_zones(knowledge),
         tfr=_tfr(lines),

@@ -143,6 +143,15 @@ def _excluded(course: Course) -> str:
     )
 
 
+def _counted_from(course: Course) -> str:
+    if course.current_line_start is None:
+        return '<p class="note">No current TKI: no ELN milestones are shown.</p>'
+    return (
+        f'<p class="note" id="milestones-from">ELN milestones of the current line counted from '
+        f"{course.current_line_start}, as the service counts them for its cards.</p>"
+    )
+
+
 def course_page(course: Course, nonce: str, knowledge_version: str) -> str:
     findings = "".join(_finding(f) for f in course.findings) or "<li>No findings.</li>"
     body = (
@@ -150,7 +159,7 @@ def course_page(course: Course, nonce: str, knowledge_version: str) -> str:
         f"<header><h1>BCR::ABL1 course</h1><p>Patient <strong>{_e(course.patient)}</strong> · as of "
         f"{course.as_of} · cml-cds knowledge {_e(knowledge_version)} · same algorithm as the CDS cards</p></header>"
         '<main><section class="chart-section" aria-labelledby="chart-h"><h2 id="chart-h">Course</h2>'
-        f"{render_chart(course)}{_legend()}</section>"
+        f"{render_chart(course)}{_legend()}{_counted_from(course)}</section>"
         f'<section aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2><ul class="findings" '
         f'id="findings">{findings}</ul></section>'
         f'<div class="tables" id="tables">{_results_table(course)}{_lines_table(course)}{_kinase_table(course)}'

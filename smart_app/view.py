@@ -128,6 +128,9 @@ class Course(_View):
     levels: list[Level]
     results: list[ResultPoint]
     lines: list[Line]
+    current_line_start: date | None = Field(
+        serialization_alias="currentLineStart", description="where the algorithm counts the milestones from"
+    )
     milestones: list[MilestoneSpan]
     zones: list[ZoneBand]
     tfr: list[Period]

@@ -12,6 +12,7 @@ from smart_app.course import build_course
 from smart_app.view import Course
 from tests.builders import bcr_abl1, bundle, patient, procedure, tki_statement
 from tki_resistance import assess, default_knowledge
+from tki_resistance.model import months_between
 from tki_resistance.response import milestone_in_force
 
 AS_OF = date(2026, 11, 22)
@@ -69,3 +70,27 @@ def test_every_mark_is_focusable_and_labelled() -> None:
     marks = re.findall(r"<g class=\"(?:result|line|kd|tfr|transplant)[^>]*>", svg)
     assert marks
     assert all('tabindex="0"' in mark and "aria-label=" in mark for mark in marks)
+
+
+def test_the_chart_counts_milestones_from_where_the_milestone_finding_does() -> None:
+    """A tripwire for a change of what "the current line" is: chart and finding must move together."""
+    course = _course(
+        tki_statement(
+            "imatinib",
+            date(2024, 1, 10),
+            end=date(2025, 1, 20),
+            status="stopped",
+            dose_mg=400,
+            statusReason=[{"text": "resistance"}],
+        ),
+        tki_statement("nilotinib", date(2025, 2, 1), end=date(2025, 7, 31), status="completed", dose_mg=300, per_day=2),
+        tki_statement("nilotinib", date(2025, 8, 1), dose_mg=400, per_day=2),
+        bcr_abl1(date(2025, 11, 5), 0.05),
+        bcr_abl1(date(2026, 10, 1), 0.3),
+    )
+    finding = next(f for f in course.findings if f.code.startswith("milestone-"))
+    latest = course.results[-1]
+    assert course.current_line_start is not None
+    months = round(months_between(course.current_line_start, latest.taken), 1)
+    assert f"at {months:g} months" in finding.summary
+    assert latest.zone is not None and f"ELN 2020 {latest.zone} " in finding.summary
