@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse
 
 from fhir_mapping.fhir_client import FhirReader
 from fhir_mapping.http_reader import HttpFhirReader
-from smart_app.routes import router as smart_router
 from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
 from .audit import AuditMiddleware, AuditStore
@@ -150,6 +149,8 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(router)
+    from smart_app.routes import router as smart_router  # smart_app builds on cds_hooks: imported late
+
     app.include_router(smart_router)
     install_openapi(app)
     return app

@@ -12,8 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from smart_app.routes import launch_url
-
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
 from .body import read_body
@@ -123,6 +121,8 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     )
     response = await service.call(hook_request, context)
     if hook_request.hook == "patient-view":
+        from smart_app.routes import launch_url  # smart_app builds on cds_hooks: imported late
+
         response = with_smart_link(response, launch_url(request, runtime))
     audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
