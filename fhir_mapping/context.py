@@ -114,6 +114,9 @@ def _count(observation: Observation, kind: str, log: ExclusionLog) -> float | No
     elif unit != "%":
         log.exclude(observation, f"{name} in '{unit or 'no unit'}', not %")
         return None
+    if not 0 <= quantity.value <= 100:  # a percentage of cells: anything else is not a count
+        log.exclude(observation, f"blast count {quantity.value:g}% is outside 0–100%")
+        return None
     return quantity.value
 
 

@@ -16,7 +16,7 @@ from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, Tra
 
 from .conditions import map_conditions
 from .context import allogeneic_transplant, observation_context
-from .dates import parse_day
+from .dates import implausible_date, parse_day
 from .exclusions import ExclusionLog
 from .kinase_domain import map_kinase_domain
 from .medications import map_medication_request, map_medication_statement, medication_index
@@ -87,7 +87,7 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
         kind = raw.get("resourceType")
         if kind == "OperationOutcome":
             continue
-        if kind not in READ_TYPES:
+        if not isinstance(kind, str) or kind not in READ_TYPES:
             log.exclude(raw, f"unexpected resource type '{kind}'")
             continue
         ident = raw.get("id")
@@ -142,6 +142,18 @@ def _validated(resources: list[dict[str, Any]], log: ExclusionLog) -> dict[str, 
     return by_type
 
 
+def _dated(models: list[Any], as_of: date, log: ExclusionLog) -> list[Any]:
+    """The models whose dates are plausible (dates.py); the others excluded with the date that failed."""
+    kept: list[Any] = []
+    for model in models:
+        reason = implausible_date(model, as_of)
+        if reason is None:
+            kept.append(model)
+        else:
+            log.exclude(model, reason)
+    return kept
+
+
 def build_snapshot(
     patient_id: str, prefetch: Mapping[str, Any], as_of: date, unavailable: tuple[str, ...] = ()
 ) -> PatientSnapshot:
@@ -150,6 +162,7 @@ def build_snapshot(
     resources = _checked(iter_resources(prefetch, log), patient_id, log)
     medications = medication_index(resources)
     by_type = _validated(resources, log)
+    by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
     transcripts: list[TranscriptResult] = []

@@ -57,7 +57,8 @@ def halving_time_days(first: TranscriptResult, later: TranscriptResult) -> float
     days = (later.taken - first.taken).days
     if days <= 0 or later.comparator is not Comparator.EQUAL or not 0 < later.percent_is < first.percent_is:
         return None
-    return days * math.log(2) / math.log(first.percent_is / later.percent_is)
+    ratio = first.percent_is / later.percent_is
+    return days * math.log(2) / math.log(ratio) if math.isfinite(ratio) else None
 
 
 def log_rise(results: list[TranscriptResult]) -> tuple[TranscriptResult, float] | None:
@@ -91,8 +92,9 @@ def kinetics(transcripts: tuple[TranscriptResult, ...], start: date) -> Kinetics
     reduction = None
     halving = None
     if baseline is not None and latest is not None and latest is not baseline:
-        if latest.comparator is Comparator.EQUAL and latest.percent_is > 0:
-            reduction = math.log10(baseline.percent_is / latest.percent_is)
+        ratio = baseline.percent_is / latest.percent_is if latest.percent_is > 0 else math.inf
+        if latest.comparator is Comparator.EQUAL and 0 < ratio < math.inf:  # the mapping bounds values; defensive
+            reduction = math.log10(ratio)
         halving = halving_time_days(baseline, latest)
     rise = log_rise(results)
     return Kinetics(

@@ -37,7 +37,7 @@ def test_tfr_transplant_and_an_undetectable_without_limit_are_drawn_and_named() 
         tki_statement("dasatinib", date(2023, 9, 1), dose_mg=100),
         bcr_abl1(date(2022, 6, 1), 0.0032, comparator="<"),
         bcr_abl1(date(2023, 8, 1), 0.5),
-        bcr_abl1(date(2024, 1, 1), 0.0, comparator="<"),
+        bcr_abl1(date(2024, 1, 1), 0.0),  # "0": not detected, no limit reported
         procedure("58390007", date(2025, 2, 1), text="Allogeneic bone marrow transplant"),
     )
     svg = render_chart(course)

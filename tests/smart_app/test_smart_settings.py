@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cds_hooks.settings import Settings
+from tests.cds_hooks.test_settings import STRONG_SECRET
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "cml-cds.production.toml"
 
@@ -28,5 +29,13 @@ def test_an_iss_listed_twice_is_refused() -> None:
 
 def test_production_refuses_a_plain_http_smart_iss(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMLCDS_CONFIG_FILE", str(EXAMPLE))
+    monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", STRONG_SECRET)
     with pytest.raises(ValueError, match=r"smart client 'http://ehr\.example/fhir': not https"):
         Settings(smart_clients=[{"iss": "http://ehr.example/fhir", "client_id": "1"}])  # type: ignore[list-item]
+
+
+def test_the_production_example_names_a_smart_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CMLCDS_CONFIG_FILE", str(EXAMPLE))
+    monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", STRONG_SECRET)
+    client = Settings().smart_client("https://fhir.hospital-a.example/interconnect-fhir-oauth/api/FHIR/R4/")
+    assert client is not None and client.client_id == "cml-cds-smart"
