@@ -88,12 +88,24 @@ def _results_table(course: Course) -> str:
         '<table id="results-table"><thead><tr><th scope="col">Date</th><th scope="col">IS</th>'
         '<th scope="col">Level</th><th scope="col">Milestone</th><th scope="col">ELN zone</th>'
         f'<th scope="col">Record</th></tr></thead><tbody>{rows or "<tr><td colspan=6>No results</td></tr>"}'
-        "</tbody></table></section>"
+        f"</tbody></table>{_print_results(course)}</section>"
     )
 
 
 def _dose(step: DoseStep) -> str:
     return f"{step.start or '?'}: {step.dose}"
+
+
+def _print_results(course: Course) -> str:
+    """On paper the results go in columns, so a long course still fits the page (the table is for screens)."""
+    items = "".join(
+        f"<li>{p.taken} <strong>{_e(p.display)}</strong>"
+        + (f" {_e(p.level)}" if p.level else "")
+        + (f" · {_e(p.zone)}" if p.zone else "")
+        + "</li>"
+        for p in course.results
+    )
+    return f'<ul class="print-results" aria-hidden="true">{items}</ul>'
 
 
 def _lines_table(course: Course) -> str:

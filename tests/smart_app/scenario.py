@@ -56,3 +56,22 @@ def resources() -> list[dict[str, Any]]:
         kd_variant(date(2026, 10, 15), "Thr315Ile", vaf=0.3, ident="sm-kd2"),
     ]
     return [patient(), *transcripts, *medications, *variants]
+
+
+LONG_PATIENT = "cml-long"
+LONG_RESULTS = 48  # twelve years of quarterly monitoring
+
+
+def long_course() -> list[dict[str, Any]]:
+    """Twelve years on imatinib, a result every quarter: what must still print on one page."""
+    start = date(2014, 1, 6)
+    values = [max(50.0 / (2.2**i), 0.004) for i in range(LONG_RESULTS)]
+    transcripts = [
+        bcr_abl1(date(2014 + i // 4, 1 + 3 * (i % 4), 10), value, patient=LONG_PATIENT, ident=f"lc-t{i}")
+        for i, value in enumerate(values)
+    ]
+    return [
+        patient(LONG_PATIENT),
+        tki_statement("imatinib", start, dose_mg=400, patient=LONG_PATIENT, ident="lc-ms1"),
+        *transcripts,
+    ]

@@ -24,7 +24,7 @@ from cds_hooks.settings import Settings, SmartClient
 from tests.builders import TODAY
 from tests.fhir_server import FhirServer, running_fhir_server
 from tests.smart_app.auth_server import Client, SmartAuthServer
-from tests.smart_app.scenario import RESULTS, resources
+from tests.smart_app.scenario import LONG_PATIENT, LONG_RESULTS, RESULTS, long_course, resources
 from tests.smart_app.threaded_server import free_port, serving
 
 pytestmark = pytest.mark.fhir_server
@@ -71,12 +71,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     auth_url, app_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{app_port}"
     with running_fhir_server(FHIR_TOKEN, public_url=auth_url) as fhir:
         fhir.put_all(resources())
+        fhir.put_all(long_course())
         auth = SmartAuthServer(
             fhir_base=fhir.base_url,
             client=Client(CLIENT_ID, [f"{app_url}/smart/callback"]),
             access_token=FHIR_TOKEN,
         )
-        auth.launches = {"launch-ok": ("cml-1", FHIR_TOKEN), "launch-revoked": ("cml-1", "revoked-token")}
+        auth.launches = {
+            "launch-ok": ("cml-1", FHIR_TOKEN),
+            "launch-revoked": ("cml-1", "revoked-token"),
+            "launch-long": (LONG_PATIENT, FHIR_TOKEN),
+        }
         auth.standalone_patient = "cml-1"
         settings = Settings(
             database_path=tmp_path_factory.mktemp("smart") / "cml-cds.sqlite3",
@@ -209,8 +214,20 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
     if screenshot:
         Path(screenshot.replace(".png", ".pdf")).write_bytes(pdf)
         Path(screenshot.replace(".png", ".html")).write_text(page.content())
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    assert _pages(pdf) == 1
     assert _hosts(page.requested) == {"127.0.0.1"}, page.requested
+
+
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def test_twelve_years_of_results_still_print_on_one_page(stack: Stack, page: Any) -> None:
+    page.goto(stack.launch_url(stack.fhir.base_url, "launch-long"))
+    page.wait_for_url(re.compile(r".*/smart/app$"))
+    assert page.locator("svg#course-chart g.result").count() == LONG_RESULTS
+    assert page.locator("#results-table tbody tr").count() == LONG_RESULTS
+    assert _pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 1
 
 
 def test_standalone_launch_reaches_the_same_page(stack: Stack, page: Any) -> None:
