@@ -226,6 +226,7 @@ class Condition(FhirModel):
     onsetPeriod: Period | None = None
     recordedDate: str | None = None
     stage: list[ConditionStage] = Field(default_factory=list)
+    note: list[Annotation] = Field(default_factory=list)
 
 
 class Procedure(FhirModel):

@@ -58,6 +58,7 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
     PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey("goals", f"Goal?patient={_P}", False, "goals (treatment-free remission)"),
     PrefetchKey(
         "blasts",
         f"Observation?patient={_P}&code={_LOINC}26446-5&_sort=-date",
