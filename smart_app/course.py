@@ -1,19 +1,20 @@
 """Snapshot + findings → `Course`: what the page draws, taken from the algorithm's own functions.
 
-Nothing clinical is decided here. Milestone windows come from `milestone_in_force`, the zone of each
-result from `assess_history` (as the service judged it when it was the latest), response levels and ELN
-bands from the knowledge base, findings from `assess`. This module only groups and labels.
+Nothing clinical is decided here. Treatment lines come from `course.with_lines` (as `assess` derives them),
+milestone windows from `milestone_in_force` counted from the current line's start, the zone of each result
+from `assess_history` (as the service judged it when it was the latest), response levels and ELN bands from
+the knowledge base, findings from `assess`. This module only labels.
 """
 
 from __future__ import annotations
 
-import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
+from tki_resistance.course import with_lines
 from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
 from tki_resistance.knowledge_base import Knowledge
-from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult
+from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TranscriptResult
 from tki_resistance.response import MILESTONE_WINDOW_DAYS, assess_history, milestone_in_force
 from tki_resistance.response_levels import molecular_level
 
@@ -79,30 +80,21 @@ def _results(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[ResultPoin
     return points
 
 
-def _taken(snapshot: PatientSnapshot) -> list[TkiExposure]:
-    return sorted((e for e in snapshot.tki_exposures if not e.ordered), key=lambda e: e.start or date.min)
-
-
 def _lines(snapshot: PatientSnapshot) -> list[Line]:
-    current = snapshot.current_tki
-    lines: list[Line] = []
-    for drug, group in itertools.groupby(_taken(snapshot), key=lambda e: e.drug):
-        records = list(group)
-        last = records[-1]
-        active = any(e.active for e in records)
-        ends = [e.end for e in records]
-        lines.append(
-            Line(
-                drug=drug,
-                start=records[0].start,
-                end=None if active or None in ends else max(e for e in ends if e is not None),
-                active=active,
-                stop_reason=None if active else (last.stop_reason or StopReason.UNKNOWN).value,
-                doses=[DoseStep(start=e.start, end=e.end, dose=format_dose(e), reference=e.source) for e in records],
-                current=current is not None and current in records,
-            )
+    """The algorithm's treatment lines (`course.with_lines`): a dose change or a short gap is not a new line."""
+    current = snapshot.current_line
+    return [
+        Line(
+            drug=line.drug,
+            start=line.start,
+            end=line.end,
+            active=line.active,
+            stop_reason=None if line.active else (line.stop_reason or StopReason.UNKNOWN).value,
+            doses=[DoseStep(start=e.start, end=e.end, dose=format_dose(e), reference=e.source) for e in line.records],
+            current=line is current,
         )
-    return lines
+        for line in snapshot.lines or ()
+    ]
 
 
 def _tfr(lines: list[Line]) -> list[Period]:
@@ -167,6 +159,8 @@ def _finding(finding: Finding) -> FindingView:
 
 
 def build_course(snapshot: PatientSnapshot, findings: list[Finding], knowledge: Knowledge) -> Course:
+    """`findings` are `assess(snapshot, knowledge)`; lines are derived here as `assess` derives them."""
+    snapshot = with_lines(snapshot, knowledge)
     lines = _lines(snapshot)
     return Course(
         patient=snapshot.patient_id,

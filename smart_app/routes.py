@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from cds_hooks.runtime import Runtime, RuntimeDep
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
+from tki_resistance.course import with_lines
 
 from .course import build_course
 from .launch import LaunchError, authorization_url, discover, exchange_code
@@ -172,7 +173,7 @@ async def _course(request: Request, runtime: Runtime) -> tuple[Course, str]:
     if runtime.fhir_reader is None:  # pragma: no cover - create_app always installs a reader
         raise ReadProblem("unreachable", "no FHIR reader configured")
     data, unavailable = await read_patient(runtime.fhir_reader, session.iss, session.access_token, session.patient)
-    snapshot = build_snapshot(session.patient, data, runtime.today(), unavailable)
+    snapshot = with_lines(build_snapshot(session.patient, data, runtime.today(), unavailable), runtime.knowledge)
     course = build_course(snapshot, assess(snapshot, runtime.knowledge), runtime.knowledge)
     return course, runtime.knowledge.version
 
