@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ValidationError
-
-from fhir_mapping import build_snapshot
-from fhir_mapping.fhir_client import FhirReadError
 from tki_resistance import assess
 
 from ..cards import render_cards
-from ..errors import BadRequest, PreconditionFailed
 from ..gc_pause import cyclic_gc_paused
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
-from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
 from .base import CallContext, CdsService
+from .pipeline import (
+    PREFETCH_KEYS,
+    check_hook,
+    resolve_prefetch,
+    response_extension,
+    snapshot_for,
+    validated_context,
+)
 
 __all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS"]
 
 HOOK = "patient-view"
-_P = "{{context.patientId}}"
-_LOINC = "http://loinc.org|"
-
-PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
-    PrefetchKey("patient", f"Patient/{_P}", True, "the patient"),
-    PrefetchKey(
-        "bcrAbl1",
-        f"Observation?patient={_P}&code="
-        + ",".join(
-            _LOINC + code
-            for code in (
-                "69380-4",
-                "46434-7",
-                "21822-2",
-                "21823-0",
-                "42714-6",
-                "21821-4",
-                "69381-2",
-                "69382-0",
-            )
-        )
-        + "&_sort=date",
-        True,
-        "BCR::ABL1 transcript results",
-    ),
-    PrefetchKey(
-        "kinaseDomainVariants",
-        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("69548-6", "55135-8", "84414-2")),
-        True,
-        "BCR::ABL1 kinase-domain mutation results",
-    ),
-    PrefetchKey("medicationStatements", f"MedicationStatement?patient={_P}", True, "medication statements"),
-    PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
-    PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
-    PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
-    PrefetchKey(
-        "blasts",
-        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("26446-5", "26464-8")) + "&_sort=-date",
-        False,
-        "blast counts (disease phase)",
-    ),
-)
 
 DESCRIPTOR = ServiceDescriptor(
     hook=HOOK,
@@ -80,53 +38,15 @@ DESCRIPTOR = ServiceDescriptor(
 )
 
 
-async def _resolve(
-    request: HookRequest, context: dict[str, Any], call: CallContext
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
-    data: dict[str, Any] = dict(request.prefetch or {})
-    missing = unsatisfied_keys(PREFETCH_KEYS, data)
-    failed: dict[str, str] = {}
-    if missing and request.fhirServer and call.fhir_reader is not None:
-        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
-        queries = {k.key: fill_template(k.template, context) for k in missing}
-        try:
-            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
-        except FhirReadError as exc:
-            failed[exc.key] = exc.reason
-        missing = unsatisfied_keys(PREFETCH_KEYS, data)
-    required = [k for k in missing if k.required]
-    if required:
-        how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
-        names = ", ".join(k.key for k in required)
-        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
-    return data, tuple(k.description for k in missing)
-
-
 async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
-    if request.hook != HOOK:
-        raise BadRequest(f"service cml-tki-resistance answers hook '{HOOK}', not '{request.hook}'")
-    try:
-        context = PatientViewContext.model_validate(request.context)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-
-    prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
+    check_hook(request, DESCRIPTOR.id, HOOK)
+    context = validated_context(PatientViewContext, request)
+    prefetch, unavailable = await resolve_prefetch(request, call_context)
     with cyclic_gc_paused():  # synchronous from here on: no await inside
-        snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+        snapshot = snapshot_for(context.patientId, prefetch, unavailable, call_context)
         findings = assess(snapshot, call_context.knowledge)
         cards = render_cards(findings, context.patientId, request.hookInstance)
-    return CdsResponse(
-        cards=cards,
-        extension={
-            "org.cmlcds.response": {
-                "serviceVersion": call_context.service_version,
-                "knowledgeVersion": call_context.knowledge.version,
-                "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
-            }
-        },
-    )
+    return CdsResponse(cards=cards, extension=response_extension(call_context, snapshot))
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

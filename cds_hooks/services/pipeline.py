@@ -1,0 +1,131 @@
+"""The path every service shares: validate the context, resolve the prefetch, build the snapshot.
+
+patient-view and the ordering hooks publish the same prefetch keys and read a missing key from
+`fhirServer` the same way; only what they assess and render differs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from fhir_mapping import build_snapshot
+from fhir_mapping.fhir_client import FhirReadError
+from tki_resistance.model import PatientSnapshot
+
+from ..errors import BadRequest, PreconditionFailed
+from ..models import HookRequest
+from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
+from .base import CallContext
+
+__all__ = [
+    "PREFETCH_KEYS",
+    "ModelT",
+    "check_hook",
+    "resolve_prefetch",
+    "response_extension",
+    "snapshot_for",
+    "validated_context",
+]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_P = "{{context.patientId}}"
+_LOINC = "http://loinc.org|"
+
+PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
+    PrefetchKey("patient", f"Patient/{_P}", True, "the patient"),
+    PrefetchKey(
+        "bcrAbl1",
+        f"Observation?patient={_P}&code="
+        + ",".join(
+            _LOINC + code
+            for code in (
+                "69380-4",
+                "46434-7",
+                "21822-2",
+                "21823-0",
+                "42714-6",
+                "21821-4",
+                "69381-2",
+                "69382-0",
+            )
+        )
+        + "&_sort=date",
+        True,
+        "BCR::ABL1 transcript results",
+    ),
+    PrefetchKey(
+        "kinaseDomainVariants",
+        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("69548-6", "55135-8", "84414-2")),
+        True,
+        "BCR::ABL1 kinase-domain mutation results",
+    ),
+    PrefetchKey("medicationStatements", f"MedicationStatement?patient={_P}", True, "medication statements"),
+    PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
+    PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
+    PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey(
+        "blasts",
+        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("26446-5", "26464-8")) + "&_sort=-date",
+        False,
+        "blast counts (disease phase)",
+    ),
+)
+
+
+def check_hook(request: HookRequest, service_id: str, hook: str) -> None:
+    if request.hook != hook:
+        raise BadRequest(f"service {service_id} answers hook '{hook}', not '{request.hook}'")
+
+
+def validated_context(model: type[ModelT], request: HookRequest) -> ModelT:
+    """The hook's context, or 400 naming the first field that does not fit the hook definition."""
+    try:
+        return model.model_validate(request.context)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+async def resolve_prefetch(
+    request: HookRequest, call: CallContext, keys: tuple[PrefetchKey, ...] = PREFETCH_KEYS
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
+    context = dict(request.context)
+    data: dict[str, Any] = dict(request.prefetch or {})
+    missing = unsatisfied_keys(keys, data)
+    failed: dict[str, str] = {}
+    if missing and request.fhirServer and call.fhir_reader is not None:
+        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+        queries = {k.key: fill_template(k.template, context) for k in missing}
+        try:
+            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
+        except FhirReadError as exc:
+            failed[exc.key] = exc.reason
+        missing = unsatisfied_keys(keys, data)
+    required = [k for k in missing if k.required]
+    if required:
+        how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
+        names = ", ".join(k.key for k in required)
+        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
+    return data, tuple(k.description for k in missing)
+
+
+def snapshot_for(
+    patient_id: str, prefetch: dict[str, Any], unavailable: tuple[str, ...], call: CallContext
+) -> PatientSnapshot:
+    """The patient as the algorithm sees them today (synchronous: call inside cyclic_gc_paused)."""
+    return build_snapshot(patient_id, prefetch, call.today(), unavailable)
+
+
+def response_extension(call: CallContext, snapshot: PatientSnapshot) -> dict[str, Any]:
+    """`extension["org.cmlcds.response"]`: versions, and every record set aside with its reason."""
+    return {
+        "org.cmlcds.response": {
+            "serviceVersion": call.service_version,
+            "knowledgeVersion": call.knowledge.version,
+            "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
+        }
+    }
