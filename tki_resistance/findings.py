@@ -27,6 +27,8 @@ class FindingCode(StrEnum):
     COMORBIDITY_CAUTION = "comorbidity-caution"
     MONITORING_DUE = "monitoring-due"
     TFR_ELIGIBLE = "tfr-eligible"
+    DRUG_INTERACTION = "drug-interaction"
+    PRIOR_FAILURE = "prior-failure"
     DATA_EXCLUDED = "data-excluded"
     NOT_ASSESSABLE = "not-assessable"
 

@@ -140,7 +140,15 @@ class DoseRow(KnowledgeRow):
     tki: Tki
     line: Literal["first", "later", "any"]
     phase: Literal["chronic", "advanced", "any"]
-    situation: Literal["standard", "t315i", "response-le-1pct", "after-primary-ponatinib-failure"] = "standard"
+    situation: Literal[
+        "standard",
+        "t315i",
+        "response-le-1pct",
+        "after-primary-ponatinib-failure",
+        "hepatic-impairment",
+        "renal-crcl-30-50",
+        "renal-crcl-below-30",
+    ] = "standard"
     daily_mg: float = Field(gt=0)
     doses_per_day: int = Field(ge=1)
     text: str
