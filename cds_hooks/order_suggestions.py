@@ -11,7 +11,7 @@ import copy
 import uuid
 from typing import Any
 
-from fhir_mapping.terminology import UCUM
+from fhir_mapping.terminology import RXNORM, TKI_INGREDIENT_RXNORM, UCUM
 from tki_resistance.findings import Finding
 
 from .models import Action, Card, Suggestion
@@ -23,10 +23,19 @@ _TIMES = {1: "once daily", 2: "twice daily", 3: "three times daily"}
 _DROPPED = ("meta", "text", "identifier", "dispenseRequest")  # stale for a new order: the EHR fills them again
 
 
-def corrected_request(draft: dict[str, Any], dose: dict[str, Any], patient_id: str) -> dict[str, Any]:
-    """A copy of the draft with the corrected dose: a new draft for the same patient and drug."""
+def corrected_request(draft: dict[str, Any], dose: dict[str, Any], patient_id: str, drug: str) -> dict[str, Any]:
+    """A copy of the draft with the corrected dose: a new draft for the same patient and drug.
+
+    A TKI is named by its RxNorm ingredient, not the drafted product: a product code carries a strength
+    (e.g. a 40 mg tablet) that the corrected dose may not fit; the EHR picks the product.
+    """
     mg, per_day = float(dose["mgPerDose"]), int(dose["dosesPerDay"])
     resource = {k: copy.deepcopy(v) for k, v in draft.items() if k not in _DROPPED}
+    if drug in TKI_INGREDIENT_RXNORM:
+        for key in ("medicationReference", "contained"):
+            resource.pop(key, None)
+        coding = [{"system": RXNORM, "code": TKI_INGREDIENT_RXNORM[drug], "display": drug}]
+        resource["medicationCodeableConcept"] = {"coding": coding, "text": drug}
     resource["id"] = f"{draft.get('id', 'draft')}-corrected"
     resource["status"] = "draft"
     resource["intent"] = draft.get("intent") or "order"
@@ -53,7 +62,7 @@ def with_order_suggestion(card: Card, finding: Finding, drafts: dict[str, dict[s
     label = f"Remove the draft order for {name}"
     dose = finding.extra.get("replacementDose")
     if isinstance(dose, dict):
-        resource = corrected_request(draft, dose, patient_id)
+        resource = corrected_request(draft, dose, patient_id, name)
         text = resource["dosageInstruction"][0]["text"]
         actions.append(Action(type="create", description=f"Order {name} {text} instead", resource=resource))
         label = f"Replace with {name} {text}"

@@ -154,7 +154,7 @@ def test_asciminib_below_200_mg_bid_with_t315i_is_replaced_by_the_right_dose(cli
     assert create["type"] == "create"
     assert resource["resourceType"] == "MedicationRequest" and resource["status"] == "draft"
     assert resource["subject"] == {"reference": "Patient/cml-1"}
-    assert resource["medicationCodeableConcept"] == {"text": "asciminib"}
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "2584304"  # the ingredient
     dosage = resource["dosageInstruction"][0]
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 200
     assert dosage["timing"]["repeat"]["frequency"] == 2
@@ -487,3 +487,19 @@ def test_discovery_lists_both_ordering_services_with_the_patient_view_prefetch(c
     assert services["cml-tki-order-sign"]["hook"] == "order-sign"
     prefetch = services["cml-tki-resistance"]["prefetch"]
     assert services["cml-tki-order-select"]["prefetch"] == prefetch == services["cml-tki-order-sign"]["prefetch"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_the_correction_of_a_product_draft_names_the_ingredient_not_the_product(client: TestClient, hook: str) -> None:
+    order = draft("x", dose_mg=40, per_day=2, ident="d-asc")
+    del order["medicationCodeableConcept"]
+    order["contained"] = [
+        {"resourceType": "Medication", "id": "m", "code": {"text": "Scemblix 40 mg film-coated tablet"}}
+    ]
+    order["medicationReference"] = {"reference": "#m"}
+    order["note"] = [{"text": "kept"}]
+    body = _post(client, hook, [order], variants=T315I)
+    resource = _actions(_one(body, "dose-check"))[1]["resource"]
+    assert "contained" not in resource and "medicationReference" not in resource
+    assert resource["medicationCodeableConcept"]["text"] == "asciminib"
+    assert resource["note"] == [{"text": "kept"}] and resource["id"] != "d-asc"
