@@ -21,7 +21,7 @@ from tki_resistance.orders import DraftOrder
 from .dosing import daily_dose
 from .exclusions import ExclusionLog
 from .medications import all_codes, first_display, medication_index, recognise_tki, resolved_concept
-from .resources import MedicationRequest
+from .resources import Medication, MedicationRequest
 
 __all__ = ["DraftOrders", "bundle_resources", "map_draft_orders"]
 
@@ -53,10 +53,23 @@ def _for_patient(raw: Mapping[str, Any], patient_id: str) -> bool:
     )
 
 
+def _readable_medication(raw: dict[str, Any], log: ExclusionLog) -> bool:
+    """A Medication entry a draft may reference; an unreadable one is excluded (its drafts then are too)."""
+    if raw.get("resourceType") != "Medication":
+        return False
+    try:
+        Medication.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        log.exclude(raw, f"not a valid FHIR R4 Medication: {first['loc']} {first['msg']}")
+        return False
+    return True
+
+
 def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
     log = ExclusionLog()
     resources = bundle_resources(bundle)
-    medications = medication_index(resources)
+    medications = medication_index([r for r in resources if _readable_medication(r, log)])
     orders: list[DraftOrder] = []
     raw_by_reference: dict[str, dict[str, Any]] = {}
     for raw in resources:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from tki_resistance.model import Comedication, StopReason, TkiExposure
 
 from .dates import parse_day
@@ -120,7 +122,10 @@ def _concept(
     if reference and reference.startswith("#"):
         for contained in resource.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
-                medication = Medication.model_validate(contained)
+                try:
+                    medication = Medication.model_validate(contained)
+                except ValidationError:  # an unreadable contained Medication: unresolvable, logged by the caller
+                    medication = None
     elif reference:
         medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
     if medication is None:
