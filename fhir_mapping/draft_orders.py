@@ -66,6 +66,40 @@ def _readable_medication(raw: dict[str, Any], log: ExclusionLog) -> bool:
     return True
 
 
+def _as_lists(raw: dict[str, Any]) -> dict[str, Any]:
+    """`dosageInstruction` and its `doseAndRate` as arrays: the hook definitions' own examples write a lone
+    object where FHIR JSON wants an array of one; its meaning is not in doubt."""
+    dosage = raw.get("dosageInstruction")
+    if isinstance(dosage, dict):
+        dosage = [dosage]
+    if isinstance(dosage, list):
+        dosage = [
+            {**d, "doseAndRate": [d["doseAndRate"]]}
+            if isinstance(d, dict) and isinstance(d.get("doseAndRate"), dict)
+            else d
+            for d in dosage
+        ]
+        return {**raw, "dosageInstruction": dosage}
+    return raw
+
+
+def _request(raw: dict[str, Any], log: ExclusionLog) -> MedicationRequest | None:
+    """The draft as a MedicationRequest; with an unreadable dosage, the drug still counts (the dose is not
+    read and that is said); otherwise None, excluded with the first error."""
+    try:
+        return MedicationRequest.model_validate(_as_lists(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if all(error["loc"][:1] == ("dosageInstruction",) for error in exc.errors()):
+            log.exclude(raw, f"dosage not readable ({first['loc']} {first['msg']}): checked without its dose")
+            try:
+                return MedicationRequest.model_validate({k: v for k, v in raw.items() if k != "dosageInstruction"})
+            except ValidationError:  # pragma: no cover - the only errors were in the dosage
+                return None
+        log.exclude(raw, f"not a valid FHIR R4 MedicationRequest: {first['loc']} {first['msg']}")
+        return None
+
+
 def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
     log = ExclusionLog()
     resources = bundle_resources(bundle)
@@ -81,11 +115,8 @@ def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
         if not _for_patient(raw, patient_id):
             log.exclude(raw, "draft order for another patient (subject is not the patient in context): ignored")
             continue
-        try:
-            request = MedicationRequest.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            log.exclude(raw, f"not a valid FHIR R4 MedicationRequest: {first['loc']} {first['msg']}")
+        request = _request(raw, log)
+        if request is None:
             continue
         concept = resolved_concept(request, medications, log)
         if concept is None:

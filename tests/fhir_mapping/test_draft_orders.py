@@ -61,3 +61,22 @@ def test_other_request_types_are_not_read() -> None:
 def test_an_absolute_subject_reference_is_this_patient() -> None:
     order = draft("dasatinib", ident="d", subject={"reference": "https://ehr.example.org/fhir/Patient/cml-1"})
     assert [o.tki for o in map_draft_orders(_bundle(order), "cml-1").orders] == ["dasatinib"]
+
+
+def test_a_lone_dose_object_is_read_as_the_array_of_one_it_means() -> None:
+    order = draft("asciminib", ident="a")
+    order["dosageInstruction"] = {
+        "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+        "doseAndRate": {"doseQuantity": {"value": 40, "unit": "mg", "code": "mg"}},
+    }
+    drafts = map_draft_orders(_bundle(order), "cml-1")
+    assert [(o.daily_dose_mg, o.doses_per_day) for o in drafts.orders] == [(80, 2)]
+    assert drafts.exclusions == ()
+
+
+def test_an_unreadable_dosage_keeps_the_drug_and_says_the_dose_was_not_read() -> None:
+    order = draft("dasatinib", ident="d", dosageInstruction=[{"doseAndRate": "100 mg"}])
+    drafts = map_draft_orders(_bundle(order), "cml-1")
+    assert [(o.tki, o.daily_dose_mg) for o in drafts.orders] == [("dasatinib", None)]
+    (exclusion,) = drafts.exclusions
+    assert exclusion.reference == "MedicationRequest/d" and "checked without its dose" in exclusion.reason
