@@ -503,3 +503,12 @@ def test_the_correction_of_a_product_draft_names_the_ingredient_not_the_product(
     assert "contained" not in resource and "medicationReference" not in resource
     assert resource["medicationCodeableConcept"]["text"] == "asciminib"
     assert resource["note"] == [{"text": "kept"}] and resource["id"] != "d-asc"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_optional_data_not_provided_is_said_at_ordering(client: TestClient, hook: str) -> None:
+    request = order_request(hook, [draft("ponatinib", dose_mg=45, ident="d-pon")])
+    del request["prefetch"]["conditions"]
+    body = client.post(URLS[hook], json=request).json()
+    card = _one(body, "not-assessable")
+    assert "conditions" in card["summary"]  # the comorbidity cautions could not be checked
