@@ -13,6 +13,7 @@ The dose to sign instead goes in `extra["replacementDose"]` only when it is unam
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .advanced_phase import is_advanced
@@ -165,12 +166,12 @@ def _line_or_phase(
 def draft_dose_findings(
     snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
 ) -> list[Finding]:
-    found = situation_dose_findings(snapshot, exposure, profile, knowledge)
-    for finding in found:  # the patient-view rule, with the dose to sign where the row gives one
-        if finding.rules and finding.rules[0].id == "dose.asciminib.t315i":
-            row = _rows(knowledge, "asciminib", "t315i")[0]
-            index = found.index(finding)
-            found[index] = _with_replacement(finding, row)
+    # the patient-view rules; T315I on asciminib with the dose to sign, which its row gives
+    t315i = {row.id: row for row in _rows(knowledge, "asciminib", "t315i")}
+    found = [
+        _with_replacement(f, t315i[f.rules[0].id]) if f.rules and f.rules[0].id in t315i else f
+        for f in situation_dose_findings(snapshot, exposure, profile, knowledge)
+    ]
     if (ponatinib := _ponatinib_at_response(snapshot, exposure, knowledge)) is not None:
         found.append(ponatinib)
     current = snapshot.current_tki
@@ -186,6 +187,4 @@ def draft_dose_findings(
 
 
 def _with_replacement(finding: Finding, row: DoseRow) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)})
+    return dataclasses.replace(finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)})
