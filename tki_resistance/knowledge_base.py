@@ -31,6 +31,7 @@ from .knowledge_schema import (
     MutationRuleRow,
     MutationTestingRow,
     NccnRow,
+    OrderingRuleRow,
     PhaseRow,
     ResponseLevelRow,
     SctReferralRow,
@@ -124,6 +125,10 @@ class Knowledge:
     @property
     def sct_referral(self) -> tuple[SctReferralRow, ...]:
         return self.rows("sct_referral", SctReferralRow)
+
+    @property
+    def ordering_rules(self) -> tuple[OrderingRuleRow, ...]:
+        return self.rows("ordering_rules", OrderingRuleRow)
 
     def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
         """The reference a finding carries for `row`: id, guideline, source key, verified flag."""

@@ -24,6 +24,7 @@ __all__ = [
     "MutationRuleRow",
     "MutationTestingRow",
     "NccnRow",
+    "OrderingRuleRow",
     "PhaseRow",
     "ResponseLevelRow",
     "SctReferralRow",
@@ -240,6 +241,14 @@ class SctReferralRow(KnowledgeRow):
     text: str
 
 
+class OrderingRuleRow(KnowledgeRow):
+    """A rule the ordering hooks apply to a drafted TKI that no other table states on its own."""
+
+    guideline: str
+    situation: Literal["prior-failure", "prior-intolerance"]
+    text: str
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -257,4 +266,5 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "phases": ("criterion", PhaseRow),
     "mutation_testing": ("trigger", MutationTestingRow),
     "sct_referral": ("situation", SctReferralRow),
+    "ordering_rules": ("rule", OrderingRuleRow),
 }

@@ -30,16 +30,10 @@ from .therapy_history import intolerance_stops, resistance_stops
 
 __all__ = ["ordering_data_findings", "ordering_findings"]
 
-_ELN = "P1"
 
-
-def _rule(knowledge: Knowledge, rule_id: str, text: str) -> RuleRef:
-    """A rule of the ordering stage that rests on ELN 2020 as recalled (no table row states it alone)."""
-    source = knowledge.sources.get(_ELN)
-    cited = f"{source.key}: {source.citation}" if source else "ELN 2020"
-    return RuleRef(
-        id=rule_id, guideline="ELN 2020", source=cited, verified=False, text=text, url=source.url if source else ""
-    )
+def _rule(knowledge: Knowledge, situation: str) -> tuple[RuleRef, ...]:
+    """The ordering_rules row for `situation` (none when the table lacks it: the card then cites none)."""
+    return tuple(knowledge.rule(row) for row in knowledge.ordering_rules if row.situation == situation)
 
 
 def _avoid(draft: DraftOrder, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge) -> Finding | None:
@@ -98,14 +92,7 @@ def _prior_failure(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: 
         severity=Severity.WARNING,
         summary=f"{exposure.drug} failed before: stopped for resistance"
         + (f" on {stop.end.isoformat()}" if stop.end else ""),
-        rules=(
-            _rule(
-                knowledge,
-                "ordering.prior-failure",
-                "A TKI stopped for resistance (failure) is not expected to work again: change to a TKI the "
-                "mutation results leave, or consider allo-SCT.",
-            ),
-        ),
+        rules=_rule(knowledge, "prior-failure"),
         evidence=(
             exposure_evidence(exposure, "Drafted TKI"),
             exposure_evidence(stop, "Earlier TKI (stopped for resistance)"),
@@ -135,14 +122,7 @@ def _prior_intolerance(snapshot: PatientSnapshot, exposure: TkiExposure, knowled
         summary=f"{exposure.drug} was stopped before for intolerance"
         + (f" ({stop.stop_detail})" if stop.stop_detail else "")
         + ": not a failure",
-        rules=(
-            _rule(
-                knowledge,
-                "ordering.prior-intolerance",
-                "Intolerance is not resistance: a TKI stopped for intolerance has not failed; a re-challenge "
-                "(often at a lower dose) is possible with the adverse event in mind.",
-            ),
-        ),
+        rules=_rule(knowledge, "prior-intolerance"),
         evidence=(
             exposure_evidence(exposure, "Drafted TKI"),
             exposure_evidence(stop, "Earlier TKI (stopped for intolerance)"),
