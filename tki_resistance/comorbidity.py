@@ -9,7 +9,24 @@ from .knowledge_schema import ComorbidityCautionRow
 from .model import Comorbidity, PatientSnapshot, TkiExposure
 from .therapy_history import ordered_tkis
 
-__all__ = ["UNVERIFIED_CODES", "caution_finding", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+__all__ = [
+    "STRENGTH_NOTE",
+    "UNVERIFIED_CODES",
+    "caution_finding",
+    "cautions_for",
+    "comorbidity_findings",
+    "comorbidity_rules",
+]
+
+#: How each strength is named after the caution text, and the card severity it gives.
+STRENGTH_NOTE = {"caution": "", "warning": " (label warning)", "boxed": " (boxed warning)", "stop": " (label: stop)"}
+_SEVERITY = {
+    "caution": Severity.INFO,
+    "warning": Severity.WARNING,
+    "boxed": Severity.WARNING,
+    "stop": Severity.CRITICAL,
+}
+_RANK = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 
 #: Cited on a card whose comorbidity was recognised through a code mapping that is not yet verified.
 UNVERIFIED_CODES = RuleRef(
@@ -54,14 +71,11 @@ def caution_finding(exposure: TkiExposure, snapshot: PatientSnapshot, knowledge:
     hits = cautions_for(exposure.drug, snapshot, knowledge)
     if not hits:
         return None
-    boxed = any(row.strength == "boxed" for _, row in hits)
+    severity = max((_SEVERITY[row.strength] for _, row in hits), key=_RANK.index)
     role = "ordered" if exposure.ordered else "current"
     names = sorted({c.display or c.key for c, _ in hits})
     detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
-    detail += [
-        f"- **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
-        for c, row in hits
-    ]
+    detail += [f"- **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}" for c, row in hits]
     detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
     evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
     evidence += [
@@ -69,7 +83,7 @@ def caution_finding(exposure: TkiExposure, snapshot: PatientSnapshot, knowledge:
     ]
     return Finding(
         code=FindingCode.COMORBIDITY_CAUTION,
-        severity=Severity.WARNING if boxed else Severity.INFO,
+        severity=severity,
         summary=f"{exposure.drug}: caution with {', '.join(names)}",
         rules=comorbidity_rules(hits, knowledge),
         evidence=tuple(evidence),

@@ -22,7 +22,7 @@ from .findings import Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import KnowledgeRow
 from .model import Exclusion, PatientSnapshot, TkiExposure
-from .mutations import MutationProfile, _dose_note, mutation_profile
+from .mutations import MutationProfile, _option_text, mutation_profile
 from .ordering_dose import draft_dose_findings
 from .ordering_interactions import draft_interaction_findings
 from .orders import DraftOrder
@@ -36,7 +36,9 @@ def _rule(knowledge: Knowledge, situation: str) -> tuple[RuleRef, ...]:
     return tuple(knowledge.rule(row) for row in knowledge.ordering_rules if row.situation == situation)
 
 
-def _avoid(draft: DraftOrder, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge) -> Finding | None:
+def _avoid(
+    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
+) -> Finding | None:
     tki = exposure.drug
     items = profile.avoid.get(tki)
     if not items:
@@ -52,7 +54,7 @@ def _avoid(draft: DraftOrder, exposure: TkiExposure, profile: MutationProfile, k
         "TKIs to avoid for this patient: " + ", ".join(profile.avoided) + ".",
         (
             "Remaining options: "
-            + "; ".join(f"{t} ({note})" if (note := _dose_note(t, profile, knowledge)) else t for t in remaining)
+            + "; ".join(_option_text(t, profile, snapshot, knowledge) for t in remaining)
             + "; allo-SCT; clinical trial."
         )
         if remaining
@@ -146,7 +148,7 @@ def _tki_findings(
 ) -> list[Finding]:
     exposure = draft.as_exposure(snapshot.as_of)
     found: list[Finding | None] = [
-        _avoid(draft, exposure, profile, knowledge),
+        _avoid(snapshot, exposure, profile, knowledge),
         _prior_failure(snapshot, exposure, knowledge),
         _prior_intolerance(snapshot, exposure, knowledge),
     ]

@@ -323,8 +323,8 @@ def test_a_qt_prolonging_drug_with_nilotinib_says_ecg(client: TestClient, hook: 
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_a_separate_interaction_is_info_and_keeps_the_order(client: TestClient, hook: str) -> None:
-    current = [tki_statement("bosutinib", START, dose_mg=500, ident="ms-bos")]
-    body = _post(client, hook, [draft("pantoprazole", ident="d-co")], medications=current)
+    current = [tki_statement("nilotinib", START, dose_mg=800, per_day=2, ident="ms-nil")]
+    body = _post(client, hook, [draft("famotidine", ident="d-co")], medications=current)
     card = _one(body, "drug-interaction")
     assert finding(card)["actions"] == ["separate"] and card["indicator"] == "info"
     assert not card.get("suggestions")
