@@ -27,6 +27,7 @@ class FindingCode(StrEnum):
     COMORBIDITY_CAUTION = "comorbidity-caution"
     MONITORING_DUE = "monitoring-due"
     TFR_ELIGIBLE = "tfr-eligible"
+    RELAPSE = "relapse"
     DRUG_INTERACTION = "drug-interaction"
     PRIOR_FAILURE = "prior-failure"
     DATA_EXCLUDED = "data-excluded"

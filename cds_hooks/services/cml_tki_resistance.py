@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
+
 from tki_resistance import assess
 
 from ..cards import render_cards
@@ -10,6 +12,7 @@ from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescri
 from .base import CallContext, CdsService
 from .pipeline import (
     PREFETCH_KEYS,
+    Resolved,
     check_hook,
     resolve_prefetch,
     response_extension,
@@ -38,15 +41,23 @@ DESCRIPTOR = ServiceDescriptor(
 )
 
 
+def _answer(
+    request: HookRequest, context: PatientViewContext, resolved: Resolved, call_context: CallContext
+) -> CdsResponse:
+    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
+    with cyclic_gc_paused():
+        snapshot = snapshot_for(context.patientId, resolved, call_context)
+        findings = assess(snapshot, call_context.knowledge)
+        cards = render_cards(findings, context.patientId, request.hookInstance)
+        return CdsResponse(cards=cards, extension=response_extension(call_context, snapshot))
+
+
 async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
     check_hook(request, DESCRIPTOR.id, HOOK)
     context = validated_context(PatientViewContext, request)
-    prefetch, unavailable = await resolve_prefetch(request, call_context)
-    with cyclic_gc_paused():  # synchronous from here on: no await inside
-        snapshot = snapshot_for(context.patientId, prefetch, unavailable, call_context)
-        findings = assess(snapshot, call_context.knowledge)
-        cards = render_cards(findings, context.patientId, request.hookInstance)
-    return CdsResponse(cards=cards, extension=response_extension(call_context, snapshot))
+    resolved = await resolve_prefetch(request, call_context)
+    # off the event loop: mapping a large patient must not make other callers wait
+    return await to_thread.run_sync(_answer, request, context, resolved, call_context)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

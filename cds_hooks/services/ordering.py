@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from anyio import to_thread
 from pydantic import Field, JsonValue
 
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
@@ -17,10 +18,10 @@ from tki_resistance.ordering import ordering_data_findings, ordering_findings
 from ..cards import render_cards
 from ..errors import BadRequest
 from ..gc_pause import cyclic_gc_paused
-from ..models import CdsResponse, HookRequest, NonBlank, WireModel
+from ..models import CdsResponse, FhirId, HookRequest, NonBlank, WireModel
 from ..order_suggestions import with_order_suggestion
 from .base import CallContext
-from .pipeline import check_hook, resolve_prefetch, response_extension, snapshot_for, validated_context
+from .pipeline import Resolved, check_hook, resolve_prefetch, response_extension, snapshot_for, validated_context
 
 __all__ = ["DraftOrdersBundle", "OrderSelectContext", "OrderSignContext", "call_ordering_hook"]
 
@@ -34,8 +35,8 @@ class DraftOrdersBundle(WireModel):
 
 class OrderSignContext(WireModel):
     userId: NonBlank
-    patientId: NonBlank
-    encounterId: str | None = None
+    patientId: FhirId
+    encounterId: FhirId | None = None
     draftOrders: DraftOrdersBundle
 
 
@@ -59,18 +60,17 @@ def _spoken_exclusions(drafts: DraftOrders, spoken: set[str] | None) -> DraftOrd
     return dataclasses.replace(drafts, exclusions=kept)
 
 
-async def call_ordering_hook(
-    request: HookRequest, call: CallContext, *, service_id: str, hook: str, selections: bool
+def _answer(
+    request: HookRequest,
+    context: OrderSignContext,
+    bundle: dict[str, Any],
+    spoken_refs: set[str] | None,
+    resolved: Resolved,
+    call: CallContext,
 ) -> CdsResponse:
-    check_hook(request, service_id, hook)
-    context: OrderSignContext = validated_context(OrderSelectContext if selections else OrderSignContext, request)
-    bundle = request.context["draftOrders"]
-    if not isinstance(bundle, dict):  # pragma: no cover - validated as a Bundle object above
-        raise BadRequest("context.draftOrders: not a Bundle")
-    spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
-    prefetch, unavailable = await resolve_prefetch(request, call)
-    with cyclic_gc_paused():  # synchronous from here on: no await inside
-        snapshot = snapshot_for(context.patientId, prefetch, unavailable, call)
+    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
+    with cyclic_gc_paused():
+        snapshot = snapshot_for(context.patientId, resolved, call)
         drafts = _spoken_exclusions(map_draft_orders(bundle, context.patientId), spoken_refs)
         spoken = drafts.orders if spoken_refs is None else drafts.named(spoken_refs)
         findings = ordering_findings(snapshot, spoken, drafts.orders, call.knowledge)
@@ -80,5 +80,19 @@ async def call_ordering_hook(
             with_order_suggestion(card, finding, drafts.resources, context.patientId)
             for card, finding in zip(cards, findings, strict=True)
         ]
-    reported = dataclasses.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
-    return CdsResponse(cards=cards, extension=response_extension(call, reported))
+        reported = dataclasses.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
+        return CdsResponse(cards=cards, extension=response_extension(call, reported))
+
+
+async def call_ordering_hook(
+    request: HookRequest, call: CallContext, *, service_id: str, hook: str, selections: bool
+) -> CdsResponse:
+    check_hook(request, service_id, hook)
+    context: OrderSignContext = validated_context(OrderSelectContext if selections else OrderSignContext, request)
+    bundle = request.context["draftOrders"]
+    if not isinstance(bundle, dict):  # pragma: no cover - validated as a Bundle object above
+        raise BadRequest("context.draftOrders: not a Bundle")
+    spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
+    resolved = await resolve_prefetch(request, call)
+    # off the event loop, as patient-view: mapping a large patient must not make other callers wait
+    return await to_thread.run_sync(_answer, request, context, bundle, spoken_refs, resolved, call)

@@ -6,13 +6,14 @@ patient-view and the ordering hooks publish the same prefetch keys and read a mi
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from fhir_mapping import build_snapshot
 from fhir_mapping.fhir_client import FhirReadError
-from tki_resistance.model import PatientSnapshot
+from tki_resistance.model import Exclusion, PatientSnapshot
 
 from ..errors import BadRequest, PreconditionFailed
 from ..models import HookRequest
@@ -22,6 +23,7 @@ from .base import CallContext
 __all__ = [
     "PREFETCH_KEYS",
     "ModelT",
+    "Resolved",
     "check_hook",
     "resolve_prefetch",
     "response_extension",
@@ -66,6 +68,7 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
     PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey("goals", f"Goal?patient={_P}", False, "goals (treatment-free remission)"),
     PrefetchKey(
         "blasts",
         f"Observation?patient={_P}&code={_LOINC}26446-5&_sort=-date",
@@ -117,10 +120,30 @@ def validated_context(model: type[ModelT], request: HookRequest) -> ModelT:
         raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
 
+def _read_failure(value: Any) -> str | None:
+    """The reason the reader gave for a key it could not read (its OperationOutcome), if any."""
+    if not isinstance(value, dict) or value.get("resourceType") != "OperationOutcome":
+        return None
+    issues = value.get("issue")
+    first = issues[0] if isinstance(issues, list) and issues and isinstance(issues[0], dict) else {}
+    diagnostics = first.get("diagnostics")
+    return diagnostics if isinstance(diagnostics, str) else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The prefetch completed from `fhirServer`; the optional data that stayed missing; and why optional
+    data read from fhirServer could not be used (a cap, a timeout), as exclusions."""
+
+    prefetch: dict[str, Any]
+    unavailable: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+
+
 async def resolve_prefetch(
     request: HookRequest, call: CallContext, keys: tuple[PrefetchKey, ...] = PREFETCH_KEYS
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
+) -> Resolved:
+    """The prefetch, completed from `fhirServer` where needed; 412 when required data can be had neither way."""
     context = dict(request.context)
     data: dict[str, Any] = dict(request.prefetch or {})
     missing = unsatisfied_keys(keys, data)
@@ -129,23 +152,32 @@ async def resolve_prefetch(
         token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
         queries = {k.key: fill_template(k.template, context) for k in missing}
         try:
-            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
+            read = await call.fhir_reader.read(request.fhirServer, token, queries)
         except FhirReadError as exc:
             failed[exc.key] = exc.reason
+        else:
+            data.update(read)
+            failed.update({key: reason for key, value in read.items() if (reason := _read_failure(value))})
         missing = unsatisfied_keys(keys, data)
     required = [k for k in missing if k.required]
     if required:
         how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
         names = ", ".join(k.key for k in required)
-        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
-    return data, tuple(k.description for k in missing)
+        reasons = "; ".join(failed[k.key] for k in required if k.key in failed)
+        raise PreconditionFailed(
+            f"required prefetch missing, null or failed ({names}) and {how}" + (f": {reasons}" if reasons else "")
+        )
+    excluded = tuple(Exclusion(f"prefetch {k.key}", failed[k.key]) for k in missing if k.key in failed)
+    return Resolved(data, tuple(k.description for k in missing), excluded)
 
 
-def snapshot_for(
-    patient_id: str, prefetch: dict[str, Any], unavailable: tuple[str, ...], call: CallContext
-) -> PatientSnapshot:
-    """The patient as the algorithm sees them today (synchronous: call inside cyclic_gc_paused)."""
-    return build_snapshot(patient_id, prefetch, call.today(), unavailable)
+def snapshot_for(patient_id: str, resolved: Resolved, call: CallContext) -> PatientSnapshot:
+    """The patient as the algorithm sees them today (synchronous: call inside cyclic_gc_paused, off the
+    event loop)."""
+    snapshot = build_snapshot(patient_id, resolved.prefetch, call.today(), resolved.unavailable)
+    if resolved.excluded:
+        snapshot = replace(snapshot, exclusions=resolved.excluded + snapshot.exclusions)
+    return snapshot
 
 
 def response_extension(call: CallContext, snapshot: PatientSnapshot) -> dict[str, Any]:
