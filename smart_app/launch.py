@@ -22,12 +22,14 @@ with warnings.catch_warnings():  # Authlib 1.9 nudges towards httpx2; the servic
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from cds_hooks.services.cml_tki_resistance import PREFETCH_KEYS
+
 from .sessions import Authorised, Pending
 
 __all__ = ["LaunchError", "SmartEndpoints", "authorization_url", "discover", "exchange_code", "scope_for"]
 
-#: What the page reads: the patient-view prefetch queries, read-and-search only.
-_RESOURCES = ("Patient", "Observation", "MedicationStatement", "MedicationRequest", "Condition", "Procedure")
+#: What the page reads: the resource types of the patient-view prefetch queries, read-and-search only.
+_RESOURCES = sorted({key.template.split("?")[0].split("/")[0] for key in PREFETCH_KEYS})
 _READ_SCOPES = " ".join(f"patient/{kind}.rs" for kind in _RESOURCES)
 _MAX_CONFIG_BYTES = 64 * 1024
 

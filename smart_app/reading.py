@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from cds_hooks.prefetch import fill_template
 from cds_hooks.services.cml_tki_resistance import PREFETCH_KEYS
+from cds_hooks.services.pipeline import Resolved
 from fhir_mapping.fhir_client import FhirReader, FhirReadError
+from tki_resistance.model import Exclusion
 
 __all__ = ["ReadProblem", "read_patient"]
 
@@ -35,10 +37,9 @@ def _failure(value: Any) -> str | None:
     return None
 
 
-async def read_patient(
-    reader: FhirReader, iss: str, access_token: str, patient: str
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Prefetch-shaped data for `build_snapshot`, and the optional kinds of data that could not be read."""
+async def read_patient(reader: FhirReader, iss: str, access_token: str, patient: str) -> Resolved:
+    """The data as a hook call resolves it (`pipeline.Resolved`): what could be read, the optional kinds of
+    data that could not, and why (as exclusions, which the page lists like the cards do)."""
     queries: Mapping[str, str] = {k.key: fill_template(k.template, {"patientId": patient}) for k in PREFETCH_KEYS}
     try:
         data = await reader.read(iss, access_token, queries)
@@ -50,5 +51,8 @@ async def read_patient(
         reasons = "; ".join(failures[key.key] for key in required)
         kind: Problem = "no-access" if "not authorised" in reasons else "unreachable"
         raise ReadProblem(kind, reasons)
-    unavailable = tuple(key.description for key in PREFETCH_KEYS if key.key in failures)
-    return {key: value for key, value in data.items() if key not in failures}, unavailable
+    return Resolved(
+        prefetch={key: value for key, value in data.items() if key not in failures},
+        unavailable=tuple(key.description for key in PREFETCH_KEYS if key.key in failures),
+        excluded=tuple(Exclusion(f"prefetch {key}", reason) for key, reason in failures.items()),
+    )

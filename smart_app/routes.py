@@ -12,11 +12,14 @@ import secrets
 import time
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from cds_hooks.gc_pause import cyclic_gc_paused
 from cds_hooks.runtime import Runtime, RuntimeDep
-from fhir_mapping import build_snapshot
+from cds_hooks.services.base import CallContext
+from cds_hooks.services.pipeline import Resolved, snapshot_for
 from tki_resistance import assess
 from tki_resistance.course import with_lines
 
@@ -172,10 +175,17 @@ async def _course(request: Request, runtime: Runtime) -> tuple[Course, str]:
         raise _NoSession
     if runtime.fhir_reader is None:  # pragma: no cover - create_app always installs a reader
         raise ReadProblem("unreachable", "no FHIR reader configured")
-    data, unavailable = await read_patient(runtime.fhir_reader, session.iss, session.access_token, session.patient)
-    snapshot = with_lines(build_snapshot(session.patient, data, runtime.today(), unavailable), runtime.knowledge)
-    course = build_course(snapshot, assess(snapshot, runtime.knowledge), runtime.knowledge)
+    resolved = await read_patient(runtime.fhir_reader, session.iss, session.access_token, session.patient)
+    call = CallContext(knowledge=runtime.knowledge, today=runtime.today)
+    course = await to_thread.run_sync(_assessed_course, session.patient, resolved, call)
     return course, runtime.knowledge.version
+
+
+def _assessed_course(patient: str, resolved: Resolved, call: CallContext) -> Course:
+    """Mapping and the algorithm as a hook call runs them (synchronous: off the event loop, GC paused)."""
+    with cyclic_gc_paused():
+        snapshot = with_lines(snapshot_for(patient, resolved, call), call.knowledge)
+        return build_course(snapshot, assess(snapshot, call.knowledge), call.knowledge)
 
 
 _PROBLEM_TEXT = {

@@ -69,7 +69,9 @@ def test_the_authorization_request_carries_pkce_s256_state_aud_and_launch(smart:
     assert params["code_challenge_method"] == ["S256"]
     assert len(params["code_challenge"][0]) == 43
     assert len(params["state"][0]) >= 20
-    assert params["scope"][0].split()[0] == "launch"
+    scopes = params["scope"][0].split()
+    assert scopes[0] == "launch"
+    assert {"patient/Observation.rs", "patient/MedicationStatement.rs", "patient/Goal.rs"} <= set(scopes)
     cookie = smart.cookies.get("cmlcds_smart", path="/smart")
     assert cookie
 
@@ -153,6 +155,19 @@ def test_an_unreachable_fhir_server_says_so(smart: TestClient) -> None:
         page = smart.get("/smart/app")
     assert page.status_code == 502
     assert "unreachable" in page.text
+
+
+def test_optional_data_that_cannot_be_read_is_listed_as_excluded(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        mock.get(url__startswith=f"{ISS}/Condition").respond(503)
+        mock.get(f"{ISS}/Patient/cml-1").respond(json={"resourceType": "Patient", "id": "cml-1"})
+        mock.get(url__startswith=ISS).respond(json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+        page = smart.get("/smart/app")
+        data = smart.get("/smart/api/course").json()
+    assert page.status_code == 200
+    assert {"reference": "prefetch conditions", "reason": "conditions: HTTP 503"} in data["excluded"]
+    assert "prefetch conditions" in page.text and "HTTP 503" in page.text
 
 
 def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
