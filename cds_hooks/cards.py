@@ -15,9 +15,17 @@ from typing import Any
 from fhir_mapping.outbound import kd_mutation_service_request
 from tki_resistance.findings import SUMMARY_MAX, Evidence, Finding, FindingCode, RuleRef
 
-from .models import Action, Card, Coding, Source, Suggestion
+from .models import Action, Card, CdsResponse, Coding, Link, Source, Suggestion
 
-__all__ = ["FINDING_EXTENSION", "TOPIC_DISPLAY", "TOPIC_SYSTEM", "render_card", "render_cards"]
+__all__ = [
+    "FINDING_EXTENSION",
+    "SMART_LINK_LABEL",
+    "TOPIC_DISPLAY",
+    "TOPIC_SYSTEM",
+    "render_card",
+    "render_cards",
+    "with_smart_link",
+]
 
 FINDING_EXTENSION = "org.cmlcds.finding"
 TOPIC_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/finding"
@@ -38,11 +46,14 @@ TOPIC_DISPLAY: dict[FindingCode, str] = {
     FindingCode.MONITORING_DUE: "BCR::ABL1 monitoring due",
     FindingCode.TFR_ELIGIBLE: "Treatment-free remission",
     FindingCode.RELAPSE: "Relapse off treatment",
+    FindingCode.DRUG_INTERACTION: "Drug interaction",
+    FindingCode.PRIOR_FAILURE: "Failed before",
     FindingCode.DATA_EXCLUDED: "Records not used",
     FindingCode.NOT_ASSESSABLE: "Not assessable",
 }
 #: Data points printed in the detail; every one is in the extension's `data` as well.
 _DATA_SHOWN = 6
+SMART_LINK_LABEL = "BCR::ABL1 course (SMART app)"
 
 
 def _source_label(rule: RuleRef) -> str:
@@ -198,3 +209,10 @@ def _slug(text: str) -> str:
 
 def render_cards(findings: list[Finding], patient_id: str, hook_instance: str) -> list[Card]:
     return [render_card(f, patient_id, hook_instance, i) for i, f in enumerate(findings)]
+
+
+def with_smart_link(response: CdsResponse, launch_url: str) -> CdsResponse:
+    """Every card gains a `smart` link to the app's launch URL; the EHR adds `iss` and `launch` to it."""
+    link = Link(label=SMART_LINK_LABEL, url=launch_url, type="smart", autolaunchable=False, autoLaunchable=False)
+    cards = [card.model_copy(update={"links": [*(card.links or []), link]}) for card in response.cards]
+    return response.model_copy(update={"cards": cards})
