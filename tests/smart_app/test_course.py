@@ -93,4 +93,4 @@ def test_the_chart_counts_milestones_from_where_the_milestone_finding_does() -> 
     assert course.current_line_start is not None
     months = round(months_between(course.current_line_start, latest.taken), 1)
     assert f"at {months:g} months" in finding.summary
-    assert latest.zone is not None and f"ELN 2020 {latest.zone} " in finding.summary
+    assert latest.zone is not None and f"ELN 2020 {latest.zone}" in finding.summary  # "(ELN 2020 warning)" (#11)
