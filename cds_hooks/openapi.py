@@ -34,6 +34,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             {"name": "discovery", "description": "CDS Hooks discovery"},
             {"name": "services", "description": "CDS service calls"},
             {"name": "feedback", "description": "CDS Hooks 2.0 feedback"},
+            {"name": "operations", "description": "Liveness, readiness and Prometheus metrics (no JWT)"},
         ],
     )
     _, schemas = models_json_schema(

@@ -18,6 +18,7 @@ from .body import read_body
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
+from .metrics import FEEDBACK, MeasuredFhirReader
 from .models import (
     CdsResponse,
     DiscoveryResponse,
@@ -115,11 +116,16 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     context = CallContext(
         knowledge=runtime.knowledge,
         today=runtime.today,
-        fhir_reader=GuardedFhirReader(runtime.fhir_reader, policy) if runtime.fhir_reader is not None else None,
+        fhir_reader=(
+            MeasuredFhirReader(GuardedFhirReader(runtime.fhir_reader, policy))
+            if runtime.fhir_reader is not None
+            else None
+        ),
         service_version=runtime.version,
     )
     response = await service.call(hook_request, context)
     audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
+    audit.cards = [(card.uuid or "", code) for card, code in zip(response.cards, audit.finding_codes, strict=True)]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
 
 
@@ -161,4 +167,8 @@ async def feedback(service_id: str, request: Request, runtime: RuntimeDep, _clie
     from starlette.concurrency import run_in_threadpool
 
     stored, duplicates = await run_in_threadpool(runtime.feedback.add, service_id, list(items.feedback))
+    for item in items.feedback:
+        FEEDBACK.labels(item.outcome, "received").inc()
+    FEEDBACK.labels("all", "stored").inc(stored)
+    FEEDBACK.labels("all", "duplicate").inc(duplicates)
     return Response(FeedbackResponse(stored=stored, duplicates=duplicates).model_dump_json(), media_type=JSON)

@@ -13,6 +13,7 @@ from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge_base import Knowledge
 
 from .audit import AuditStore
+from .database import Database
 from .settings import Settings
 from .storage import FeedbackStore
 
@@ -33,6 +34,7 @@ class Runtime:
     audit: AuditStore | None = None
     verifier: TokenVerifier | None = None
     pseudonym_secret: bytes = b""
+    database: Database | None = None
 
 
 def _runtime(request: Request) -> Runtime:

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="root log level of `cml-cds serve`")
 
     database_path: Path = Field(default=Path("var/cml-cds.sqlite3"), description="SQLite file (feedback, audit)")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db: feedback, audit and seen JWT ids in PostgreSQL, not SQLite",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="request body limit; 413 above (10,000 results ≈ 8 MiB)"
     )
@@ -142,6 +146,11 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if self.authentication and not self.trusted_issuers:
             problems.append("authentication is on but no trusted_issuers are configured")
+        if self.database_url is not None and urlsplit(self.database_url.get_secret_value()).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            problems.append("database_url must be a postgresql:// URL")
         seen = [issuer.iss for issuer in self.trusted_issuers]
         if len(seen) != len(set(seen)):
             problems.append("trusted_issuers: an iss is listed twice")

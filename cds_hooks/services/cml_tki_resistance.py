@@ -13,6 +13,7 @@ from tki_resistance import assess
 from ..cards import render_cards
 from ..errors import BadRequest, PreconditionFailed
 from ..gc_pause import cyclic_gc_paused
+from ..metrics import stage
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
 from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
 from .base import CallContext, CdsService
@@ -114,9 +115,11 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
 
     prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
     with cyclic_gc_paused():  # synchronous from here on: no await inside
-        snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
-        findings = assess(snapshot, call_context.knowledge)
-        cards = render_cards(findings, context.patientId, request.hookInstance)
+        with stage("mapping_algorithm"):
+            snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+            findings = assess(snapshot, call_context.knowledge)
+        with stage("rendering"):
+            cards = render_cards(findings, context.patientId, request.hookInstance)
     return CdsResponse(
         cards=cards,
         extension={
