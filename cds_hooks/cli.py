@@ -27,8 +27,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     Everything that can refuse to start — settings, knowledge tables, the database and its migrations — is
     checked here once, before any worker exists, so a bad configuration is one line on stderr and exit 2.
-    Metrics are always in prometheus-client's multiprocess mode under `serve`, in a folder made here (or
-    `PROMETHEUS_MULTIPROC_DIR` when set), so one worker or eight expose the same counters.
+    With --workers N > 1, metrics are in prometheus-client's multiprocess mode, in a folder made here (or
+    `PROMETHEUS_MULTIPROC_DIR` when set) before the workers start, so /metrics adds up all workers.
     """
     settings = get_settings_checked()
     if not settings.authentication and not _loopback(args.host):
@@ -39,7 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("cml-cds: --workers must be at least 1", file=sys.stderr)
         return 2
-    with _metrics_folder():
+    with _metrics_folder(args.workers):
         import uvicorn
 
         from .logs import install_json_logging
@@ -92,9 +92,13 @@ def _check_storage(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def _metrics_folder() -> Iterator[None]:
-    """PROMETHEUS_MULTIPROC_DIR for this run: a fresh temporary folder, removed at exit, unless one is given."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def _metrics_folder(workers: int) -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for the workers: a fresh temporary folder, removed at exit, unless one is given.
+
+    Only for N > 1: prometheus-client picks its mode when first imported, which in this process has already
+    happened; worker processes import it afresh and see the variable. One worker keeps the process registry.
+    """
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         yield
         return
     folder = tempfile.mkdtemp(prefix="cml-cds-metrics-")

@@ -9,13 +9,20 @@ service ids, finding codes, stage names, refusal kinds): nothing a caller choose
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    values,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from fhir_mapping.fhir_client import FhirReader, FhirReadError
@@ -112,7 +119,8 @@ class MeasuredFhirReader:
         try:
             with stage("fhir_read"):
                 result = await self.inner.read(fhir_server, access_token, queries)
-            outcome = "ok" if all(_usable(value) for value in result.values()) else "partial"
+            usable = [_usable(value) for value in result.values()]
+            outcome = "ok" if all(usable) else "partial" if any(usable) else "failed"
             return result
         except FhirReadError:
             outcome = "failed"
@@ -129,8 +137,12 @@ def _usable(value: Any) -> bool:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The text exposition: of all workers in multiprocess mode, else of this process."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    """The text exposition: of all workers in multiprocess mode, else of this process.
+
+    The mode is the one prometheus-client chose when it was imported (values.ValueClass), not the current
+    environment: a variable set later would collect files this process never wrote.
+    """
+    if values.ValueClass is not values.MutexValue:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
