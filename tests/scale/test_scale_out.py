@@ -147,6 +147,7 @@ def test_killing_a_replica_mid_load_loses_no_acknowledged_feedback_and_shows_no_
         for future in futures:
             future.result(timeout=300)
 
+    print(f"scale-out: statuses seen by the client {dict(statuses)}; nginx upstream log in {cluster.nginx.folder}")
     assert victim.process.returncode is not None
     assert not [s for s in statuses if s >= 500 or s == 0], statuses
     assert statuses[200] == total, statuses  # every request acknowledged in the end
