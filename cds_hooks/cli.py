@@ -208,6 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from tki_resistance.knowledge_base import KnowledgeError
 
+        from .database import DatabaseError
+
+        if isinstance(exc, DatabaseError):
+            print(f"cml-cds: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, KnowledgeError):
             print(f"cml-cds: knowledge base invalid: {exc}", file=sys.stderr)
             return 2

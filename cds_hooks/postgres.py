@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .database import Connection, Cursor, DatabaseError
@@ -52,8 +53,12 @@ class PostgresDatabase:
             kwargs={"connect_timeout": max(1, int(timeout)), "application_name": "cml-cds"},
             name="cml-cds",
         )
-        self._pool.open(wait=True, timeout=timeout * 3)
-        self._migrate()
+        try:
+            self._pool.open(wait=True, timeout=timeout * 3)
+            self._migrate()
+        except (psycopg.Error, PoolTimeout, DatabaseError) as exc:
+            self._pool.close()
+            raise DatabaseError(f"PostgreSQL at {_where(url)} unavailable at start-up: {type(exc).__name__}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -93,3 +98,12 @@ class PostgresDatabase:
                     (migration.version, migration.name, datetime.now(UTC).isoformat()),
                 )
                 logger.info("schema migrated", extra={"schema_version": migration.version})
+
+
+def _where(url: str) -> str:
+    """host:port/dbname of a connection URL, for messages: never the password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparsable database_url>"
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
