@@ -1,8 +1,9 @@
 """Audit rows written off the request's critical path: a bounded queue and one writer thread.
 
-Why: a hook call's answer should not wait for a database commit it does not depend on (an fsync in
-SQLite, a network round trip to PostgreSQL). The writer drains the queue in batches, one transaction per
-batch. Bounded: when the queue is full the request writes its own row (back-pressure, nothing dropped).
+Why: a hook call's answer should not wait for a database commit it does not depend on (a commit in
+SQLite, a network round trip to PostgreSQL). The writer wakes when a row arrives, waits `linger` seconds
+for more, and writes what gathered in one transaction: one thread switch and one commit per batch.
+Bounded: when the queue is full the request writes its own row (back-pressure, nothing dropped).
 `close()` — at application shutdown — stops accepting, drains the queue and waits for the last commit.
 A batch that fails is retried a few times, then counted in `cmlcds_audit_records_lost_total`; the JSON
 log line of each call was written already, so log shipping still has every record.
@@ -33,10 +34,18 @@ _STOP = None
 
 class AuditWriter:
     def __init__(
-        self, store: AuditStore, *, capacity: int = 10_000, batch: int = 200, retries: int = 3, retry_delay: float = 0.5
+        self,
+        store: AuditStore,
+        *,
+        capacity: int = 10_000,
+        batch: int = 500,
+        linger: float = 0.05,
+        retries: int = 3,
+        retry_delay: float = 0.5,
     ) -> None:
         self.store = store
         self.batch = batch
+        self.linger = linger
         self.retries = retries
         self.retry_delay = retry_delay
         self._queue: queue.Queue[AuditRecord | None] = queue.Queue(maxsize=capacity)
@@ -75,6 +84,8 @@ class AuditWriter:
             first = self._queue.get()
             records = [] if first is None else [first]
             stop = first is None
+            if not stop and self.linger:
+                time.sleep(self.linger)  # let a batch gather: one wake-up and one commit per batch, not per call
             while not stop and len(records) < self.batch:
                 try:
                     item = self._queue.get_nowait()
