@@ -132,6 +132,10 @@ def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
             "conditions": _bundle(conditions),
             "procedures": _bundle([]),
             "blasts": _bundle([]),
+            "blastsByName": _bundle([]),
+            "bloodCounts": _bundle([]),
+            "karyotype": _bundle([]),
+            "transcriptType": _bundle([]),
         },
     }
 

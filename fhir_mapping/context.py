@@ -1,8 +1,12 @@
 """Disease context besides BCR::ABL1 and mutations: blasts, karyotype, transcript type, transplant.
 
-* Blast percentage: LOINC codes in `terminology.BLAST_PERCENT` with unit `%`; the latest result wins.
+* Blast percentage: LOINC codes in `terminology.BLAST_PERCENT`, or an Observation named "blasts … marrow /
+  blood" (no marrow-blast LOINC code was verified), with unit `%`; the latest result wins, with its date.
+  Named "blasts + promyelocytes": the ELN AP criterion of that name.
+* Blood counts: basophils % (LOINC 706-2), platelets 10⁹/L (26515-7, 777-3); the latest of each, dated.
 * Karyotype: an ISCN string (a Genomics Reporting "Variant ISCN" 81291-7 component, a value that looks
-  like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`.
+  like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`; the
+  latest karyotype's Observation and date are kept so the card can cite them and old ones age out.
 * Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3; b2a2 = e13a2, b3a2 = e14a2) from BCR::ABL1 or
   transcript Observations; co-expressed types are joined with "+" in a fixed order.
 * Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
@@ -15,11 +19,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from tki_resistance.model import LabValue
+
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
-from .terminology import BCR_ABL1_ANY, BLAST_PERCENT, LOINC, SNOMED
+from .terminology import BASOPHIL_PERCENT, BCR_ABL1_ANY, BLAST_PERCENT, LOINC, PLATELET_COUNT, PLATELET_UNITS, SNOMED
 
 __all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
 
@@ -35,6 +41,9 @@ _ALLO_WORDS = ("allogeneic", "allo-sct", "allo-hsct", "allo sct", "allo hsct", "
 _USABLE = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
+_COUNT_KINDS = ("blasts", "blasts-promyelocytes", "basophils", "platelets")
+
+
 @dataclass(frozen=True)
 class ObservationContext:
     blast_percent: float | None = None
@@ -42,6 +51,27 @@ class ObservationContext:
     chromosomal_abnormalities: tuple[str, ...] = ()
     transcript_type: str | None = None
     fusion_sources: tuple[str, ...] = ()
+    blast_date: date | None = None
+    karyotype_source: str | None = None
+    karyotype_date: date | None = None
+    blasts_promyelocytes: LabValue | None = None
+    basophils: LabValue | None = None
+    platelets: LabValue | None = None
+
+
+def _count_kind(observation: Observation) -> str | None:
+    """Which phase-relevant count an Observation is, by LOINC code or (marrow blasts) by its name."""
+    code = observation.code
+    if code.has(LOINC, _BLAST_CODES):
+        return "blasts"
+    if code.has(LOINC, BASOPHIL_PERCENT):
+        return "basophils"
+    if code.has(LOINC, PLATELET_COUNT):
+        return "platelets"
+    words = code.words()
+    if "blasts" in words and ("marrow" in words or "blood" in words or "/100" in words):
+        return "blasts-promyelocytes" if "promyelocyte" in words else "blasts"
+    return None
 
 
 def _day(observation: Observation) -> date:
@@ -68,20 +98,28 @@ def _iscn_strings(observation: Observation) -> list[str]:
     return strings
 
 
-def _blast(observation: Observation, log: ExclusionLog) -> float | None:
+def _count(observation: Observation, kind: str, log: ExclusionLog) -> float | None:
+    """The value in % (platelets: in 10⁹/L); anything else is excluded and reported."""
+    name = "platelet count" if kind == "platelets" else f"{kind.replace('-', ' + ')} count"
+    name = name.replace("blasts count", "blast count")
     quantity = observation.valueQuantity
     if quantity is None or quantity.value is None:
-        log.exclude(observation, "blast count without a numeric value")
+        log.exclude(observation, f"{name} without a numeric value")
         return None
-    if (quantity.code or quantity.unit or "").strip() != "%":
-        log.exclude(observation, f"blast count in '{quantity.code or quantity.unit or 'no unit'}', not %")
+    unit = (quantity.code or quantity.unit or "").strip()
+    if kind == "platelets":
+        if unit not in PLATELET_UNITS:
+            log.exclude(observation, f"platelet count in '{unit or 'no unit'}', not 10^9/L")
+            return None
+    elif unit != "%":
+        log.exclude(observation, f"{name} in '{unit or 'no unit'}', not %")
         return None
     return quantity.value
 
 
 def observation_context(observations: list[Observation], log: ExclusionLog) -> ObservationContext:
-    blasts: list[tuple[date, float, str]] = []
-    karyotypes: list[tuple[date, tuple[str, ...]]] = []
+    counts: dict[str, list[tuple[date, float, str]]] = {kind: [] for kind in _COUNT_KINDS}
+    karyotypes: list[tuple[date, tuple[str, ...], str]] = []
     transcripts: set[str] = set()
     fusion: list[str] = []
     seen_texts: set[str] = set()
@@ -89,14 +127,15 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
         if (observation.status or "unknown") not in _USABLE:
             continue
         source = f"Observation/{observation.id}"
-        if observation.code.has(LOINC, _BLAST_CODES):
-            value = _blast(observation, log)
+        kind = _count_kind(observation)
+        if kind is not None:
+            value = _count(observation, kind, log)
             if value is not None:
-                blasts.append((_day(observation), value, source))
+                counts[kind].append((_day(observation), value, source))
             continue
         iscn = _iscn_strings(observation)
         if iscn:
-            karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s))))
+            karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s)), source))
             if any(has_philadelphia(s) for s in iscn):
                 fusion.append(source)
         bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_ANY)
@@ -111,15 +150,31 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
                 for match in _TRANSCRIPT.finditer(text):
                     name = match.group(1).lower()
                     transcripts.add(_ALIASES.get(name, name))
-    latest_blast = max(blasts, key=lambda b: b[0], default=None)
+    latest = {kind: max(values, key=lambda b: b[0], default=None) for kind, values in counts.items()}
+    blast = latest["blasts"]
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
     return ObservationContext(
-        blast_percent=latest_blast[1] if latest_blast else None,
-        blast_source=latest_blast[2] if latest_blast else None,
+        blast_percent=blast[1] if blast else None,
+        blast_source=blast[2] if blast else None,
+        blast_date=_known(blast[0]) if blast else None,
         chromosomal_abnormalities=tuple(dict.fromkeys(latest_karyotype[1])) if latest_karyotype else (),
+        karyotype_source=latest_karyotype[2] if latest_karyotype else None,
+        karyotype_date=_known(latest_karyotype[0]) if latest_karyotype else None,
         transcript_type="+".join(t for t in _TRANSCRIPT_ORDER if t in transcripts) or None,
         fusion_sources=tuple(fusion),
+        blasts_promyelocytes=_lab(latest["blasts-promyelocytes"]),
+        basophils=_lab(latest["basophils"]),
+        platelets=_lab(latest["platelets"]),
     )
+
+
+def _known(day: date) -> date | None:
+    """`_day` sorts undated records first with date.min; the model says "date unknown" with None."""
+    return None if day == date.min else day
+
+
+def _lab(entry: tuple[date, float, str] | None) -> LabValue | None:
+    return LabValue(entry[2], _known(entry[0]), entry[1]) if entry else None
 
 
 def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> date | None:

@@ -94,7 +94,10 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
         if ident is not None:
             key = (str(kind), str(ident))
             if key in seen:
-                log.exclude(raw, "duplicate resource id (first occurrence used)")
+                # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
+                # two different resources with one id are a conflict, reported
+                if raw not in (r for r in kept if r.get("resourceType") == kind and r.get("id") == ident):
+                    log.exclude(raw, "duplicate resource id (first occurrence used)")
                 continue
             seen.add(key)
         if kind == "Patient":
@@ -181,7 +184,14 @@ def build_snapshot(
         phase_source=conditions.phase_source,
         blast_percent=context.blast_percent,
         blast_source=context.blast_source,
+        blast_date=context.blast_date,
         chromosomal_abnormalities=context.chromosomal_abnormalities,
+        karyotype_source=context.karyotype_source,
+        karyotype_date=context.karyotype_date,
+        basophils=context.basophils,
+        platelets=context.platelets,
+        blasts_promyelocytes=context.blasts_promyelocytes,
+        extramedullary_blasts_source=conditions.extramedullary_source,
         allogeneic_transplant=allogeneic_transplant(by_type["Procedure"], log),
         birth_date=parse_day(patients[0].birthDate) if patients else None,
         transcript_type=context.transcript_type,

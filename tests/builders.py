@@ -128,6 +128,10 @@ def hook_request(
             "conditions": bundle(*(conditions or [])),
             "procedures": bundle(*(procedures or [])),
             "blasts": bundle(),
+            "blastsByName": bundle(),
+            "bloodCounts": bundle(),
+            "karyotype": bundle(),
+            "transcriptType": bundle(),
         },
     }
     request.update(overrides)

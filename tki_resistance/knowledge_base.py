@@ -19,10 +19,12 @@ from pydantic import ValidationError
 from .findings import RuleRef
 from .knowledge_schema import (
     TABLES,
+    AnyTimeFailureRow,
     ComorbidityCautionRow,
     CompoundRuleRow,
     DoseRow,
     DrugClassRow,
+    EvidenceWindowRow,
     ExtrinsicCheckRow,
     InteractionRow,
     KnowledgeRow,
@@ -32,6 +34,7 @@ from .knowledge_schema import (
     MutationTestingRow,
     NccnRow,
     PhaseRow,
+    PolymorphismRow,
     ResponseLevelRow,
     SctReferralRow,
     SourceRow,
@@ -116,6 +119,18 @@ class Knowledge:
     @property
     def phases(self) -> tuple[PhaseRow, ...]:
         return self.rows("phases", PhaseRow)
+
+    @property
+    def any_time_failure(self) -> tuple[AnyTimeFailureRow, ...]:
+        return self.rows("any_time_failure", AnyTimeFailureRow)
+
+    @property
+    def evidence_windows(self) -> tuple[EvidenceWindowRow, ...]:
+        return self.rows("evidence_windows", EvidenceWindowRow)
+
+    @property
+    def polymorphisms(self) -> tuple[PolymorphismRow, ...]:
+        return self.rows("polymorphisms", PolymorphismRow)
 
     @property
     def mutation_testing(self) -> tuple[MutationTestingRow, ...]:

@@ -20,6 +20,7 @@ __all__ = [
     "DiseasePhase",
     "Exclusion",
     "KinaseDomainTest",
+    "LabValue",
     "PatientSnapshot",
     "StopReason",
     "TkiExposure",
@@ -55,6 +56,11 @@ COMORBIDITY_KEYS: frozenset[str] = frozenset(
         "kidney-disease",
         "gi-disease",
         "bleeding-risk",
+        "venous-thromboembolism",
+        "hepatitis-b",
+        "pregnancy",
+        "hypokalaemia",
+        "hypomagnesaemia",
     }
 )
 
@@ -180,6 +186,15 @@ class Exclusion:
 
 
 @dataclass(frozen=True, slots=True)
+class LabValue:
+    """One dated measurement (a count or percentage) with the record it came from."""
+
+    source: str
+    taken: date | None
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class PatientSnapshot:
     """Everything the algorithm may use about one patient on one day (`as_of`)."""
 
@@ -205,6 +220,14 @@ class PatientSnapshot:
     blast_source: str | None = None  # the Observation behind `blast_percent`
     cml_diagnosis_sources: tuple[str, ...] = ()  # Conditions coding CML (SNOMED 92818009, ICD-10 C92.1x)
     bcr_abl1_fusion_sources: tuple[str, ...] = ()  # Observations showing the fusion itself (variant or t(9;22))
+    # Added for issue #9 (phase criteria): dates and sources of the phase evidence, and blood counts.
+    blast_date: date | None = None
+    karyotype_source: str | None = None
+    karyotype_date: date | None = None
+    basophils: LabValue | None = None  # % of leukocytes in blood
+    platelets: LabValue | None = None  # 10^9/L
+    blasts_promyelocytes: LabValue | None = None  # blasts + promyelocytes, %
+    extramedullary_blasts_source: str | None = None  # a Condition recording extramedullary blast disease
 
     @property
     def current_tki(self) -> TkiExposure | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .advanced_phase import advanced_phase_findings
+from .any_time_failure import any_time_failure_findings
 from .comorbidity import comorbidity_findings
 from .data_quality import data_quality_findings
 from .dose_check import dose_check_findings
@@ -27,6 +28,7 @@ Stage = Callable[[PatientSnapshot, Knowledge], list[Finding]]
 STAGES: tuple[Stage, ...] = (
     advanced_phase_findings,
     response_findings,
+    any_time_failure_findings,
     extrinsic_causes_findings,
     mutation_testing_findings,
     avoid_tki_findings,

@@ -58,9 +58,37 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
     PrefetchKey(
         "blasts",
-        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("26446-5", "26464-8")) + "&_sort=-date",
+        f"Observation?patient={_P}&code={_LOINC}26446-5&_sort=-date",
         False,
         "blast counts (disease phase)",
+    ),
+    # No marrow-blast LOINC code was verified (26464-8 is a leukocyte count): marrow blasts and blasts +
+    # promyelocytes by the Observation's name (FHIR token :text search, starts-with on text or display).
+    PrefetchKey(
+        "blastsByName",
+        f"Observation?patient={_P}&code:text=blasts&_sort=-date",
+        False,
+        "marrow blast and blast + promyelocyte counts (disease phase)",
+    ),
+    PrefetchKey(
+        "bloodCounts",
+        f"Observation?patient={_P}&code="
+        + ",".join(_LOINC + c for c in ("706-2", "26515-7", "777-3"))
+        + "&_sort=-date",
+        False,
+        "basophils and platelets (disease phase)",
+    ),
+    PrefetchKey(
+        "karyotype",
+        f"Observation?patient={_P}&code:text=karyotype,cytogenetic,chromosome&_sort=-date",
+        False,
+        "karyotype / cytogenetics (clonal evolution, disease phase)",
+    ),
+    PrefetchKey(
+        "transcriptType",
+        f"Observation?patient={_P}&code:text=transcript,BCR-ABL1%20transcript,BCR::ABL1%20transcript&_sort=-date",
+        False,
+        "BCR::ABL1 transcript type (atypical transcripts)",
     ),
 )
 
