@@ -98,3 +98,17 @@ def test_the_image_runs_cml_cds_serve_as_a_non_root_user_with_a_healthcheck() ->
     assert 'ENTRYPOINT ["cml-cds", "serve"]' in lines
     assert any(line.startswith("HEALTHCHECK ") for line in lines)
     assert any("/healthz" in line for line in lines)
+
+
+def test_the_image_install_ships_every_package_and_the_migrations() -> None:
+    """The image installs the project non-editable: a package or SQL file not declared would be missing there."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("cds_hooks", "fhir_mapping", "tki_resistance")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == on_disk
+    sql = {str(p.relative_to(ROOT / "cds_hooks")) for p in (ROOT / "cds_hooks" / "migrations").rglob("*.sql")}
+    patterns = setuptools["package-data"]["cds_hooks"]
+    assert sql and all(any(Path(name).match(pattern) for pattern in patterns) for name in sql)
