@@ -172,6 +172,12 @@ def test_readyz_is_503_while_the_database_is_down_and_200_after(cluster: Cluster
         down = httpx.get(f"{live.base_url}/readyz", timeout=10.0, trust_env=False)
         assert (down.status_code, down.text) == (503, "database not answering\n")
         assert httpx.get(f"{live.base_url}/healthz", trust_env=False).status_code == 200
+        body = json.dumps(
+            {"feedback": [{"card": "db-down", "outcome": "overridden", "outcomeTimestamp": "2026-11-22T12:00:00Z"}]}
+        )
+        refused = cluster.post(live.base_url, FEEDBACK, body.encode())
+        assert refused.status_code == 503  # not acknowledged, not a 401: the client may retry later
+        assert refused.json()["issue"][0]["code"] == "transient"
     finally:
         cluster.postgres.start()
     deadline = time.monotonic() + 30
