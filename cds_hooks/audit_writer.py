@@ -68,6 +68,17 @@ class AuditWriter:
                 logger.warning("audit queue full: writing in the request")
         await run_in_threadpool(self._write, [record])
 
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued row is written (or failed); False on timeout. For tests and shutdown paths."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
     def close(self, timeout: float = 30.0) -> None:
         """Drain what is queued, then stop the thread (application shutdown)."""
         with self._lock:
@@ -97,6 +108,8 @@ class AuditWriter:
                     records.append(item)
             if records:
                 self._write(records)
+            for _ in range(len(records) + stop):
+                self._queue.task_done()
             if stop:
                 return
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tki_resistance.model import COMORBIDITY_KEYS, Comorbidity, DiseasePhase
 
+from .context import transcript_names
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Condition
@@ -87,6 +88,8 @@ class ConditionFacts:
     phase: DiseasePhase
     phase_source: str | None
     cml_sources: tuple[str, ...]
+    transcripts: tuple[str, ...] = ()  # transcript names the conditions' text mentions (e1a2, e13a2, …)
+    transcript_sources: tuple[str, ...] = ()
     extramedullary_source: str | None = None
 
 
@@ -144,6 +147,8 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
     comorbidities: list[Comorbidity] = []
     phases: list[tuple[date, DiseasePhase, str]] = []
     cml: list[str] = []
+    transcripts: set[str] = set()
+    transcript_sources: list[str] = []
     extramedullary: list[str] = []
     for condition in conditions:
         if condition.code is None:
@@ -155,6 +160,10 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 log.exclude(condition, "verification status 'entered-in-error'")
             continue
         source = f"Condition/{condition.id}"
+        names = transcript_names(" ".join([condition.code.words(), *(n.text or "" for n in condition.note)]))
+        if names:
+            transcripts |= names
+            transcript_sources.append(source)
         if _is_cml(condition.code):
             cml.append(source)
             phase = _phase(condition)
@@ -176,5 +185,7 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
         phase=latest[1] if latest else DiseasePhase.UNKNOWN,
         phase_source=latest[2] if latest else None,
         cml_sources=tuple(cml),
+        transcripts=tuple(sorted(transcripts)),
+        transcript_sources=tuple(transcript_sources),
         extramedullary_source=extramedullary[-1] if extramedullary else None,
     )

@@ -7,8 +7,9 @@
 * Karyotype: an ISCN string (a Genomics Reporting "Variant ISCN" 81291-7 component, a value that looks
   like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`; the
   latest karyotype's Observation and date are kept so the card can cite them and old ones age out.
-* Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3; b2a2 = e13a2, b3a2 = e14a2) from BCR::ABL1 or
-  transcript Observations; co-expressed types are joined with "+" in a fixed order.
+* Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3/e19a2 and any other eNaM name; b2a2 = e13a2, b3a2 =
+  e14a2) named in any Observation's text (value, code text, components) or in Condition text
+  (conditions.py); co-expressed types are joined with "+" in a fixed order, typical ones first.
 * Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
   58390007 (allogeneic BMT), 174241000112100 (allogeneic HSCT), or "allogeneic"/"allo-SCT" text.
 """
@@ -25,19 +26,40 @@ from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
 from .resources import Observation, Procedure
-from .terminology import BASOPHIL_PERCENT, BCR_ABL1_ANY, BLAST_PERCENT, LOINC, PLATELET_COUNT, PLATELET_UNITS, SNOMED
+from .terminology import BASOPHIL_PERCENT, BLAST_PERCENT, LOINC, PLATELET_COUNT, PLATELET_UNITS, SNOMED
 
-__all__ = ["ObservationContext", "allogeneic_transplant", "observation_context"]
+__all__ = [
+    "ObservationContext",
+    "allogeneic_transplant",
+    "join_transcripts",
+    "observation_context",
+    "transcript_names",
+    "transplant_record",
+]
 
 _ISCN_COMPONENT = "81291-7"
 _BLAST_CODES = frozenset(BLAST_PERCENT)
 _KARYOTYPE_WORDS = ("karyotype", "cytogenetic", "chromosome analysis", "iscn")
-_TRANSCRIPT = re.compile(r"\b(e1a2|e13a2|e14a2|e13a3|e14a3|e19a2|b2a2|b3a2)\b", re.IGNORECASE)
+_TRANSCRIPT = re.compile(r"\b(e\d{1,2}a[23]|b2a2|b3a2)\b", re.IGNORECASE)
 _ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2"}
 _TRANSCRIPT_ORDER = ("e13a2", "e14a2", "e1a2", "e13a3", "e14a3", "e19a2")
 _TRANSPLANT_ALLO = frozenset({"58390007", "174241000112100"})
 _TRANSPLANT_ANY = frozenset({"234336002"})
-_ALLO_WORDS = ("allogeneic", "allo-sct", "allo-hsct", "allo sct", "allo hsct", "allograft", "allo-bmt")
+_ALLO_WORDS = (
+    "allogeneic",
+    "allogenic",  # a common misspelling in free text
+    "allo-sct",
+    "allo-hsct",
+    "allo sct",
+    "allo hsct",
+    "allo-hct",
+    "allo hct",
+    "allograft",
+    "allo-bmt",
+    "haploidentical",
+    "unrelated donor",
+    "sibling donor",
+)
 _USABLE = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
@@ -51,12 +73,26 @@ class ObservationContext:
     chromosomal_abnormalities: tuple[str, ...] = ()
     transcript_type: str | None = None
     fusion_sources: tuple[str, ...] = ()
+    transcripts: tuple[str, ...] = ()  # every transcript name seen (normalised)
+    transcript_sources: tuple[str, ...] = ()
     blast_date: date | None = None
     karyotype_source: str | None = None
     karyotype_date: date | None = None
     blasts_promyelocytes: LabValue | None = None
     basophils: LabValue | None = None
     platelets: LabValue | None = None
+
+
+def transcript_names(text: str) -> set[str]:
+    """The BCR::ABL1 transcript names a text mentions, normalised (b2a2 → e13a2, b3a2 → e14a2)."""
+    names = {match.group(1).lower() for match in _TRANSCRIPT.finditer(text)}
+    return {_ALIASES.get(name, name) for name in names}
+
+
+def join_transcripts(names: set[str]) -> str | None:
+    """Co-expressed types joined with "+": the known ones in a fixed order, then any other, sorted."""
+    known = [t for t in _TRANSCRIPT_ORDER if t in names]
+    return "+".join(known + sorted(names - set(_TRANSCRIPT_ORDER))) or None
 
 
 def _count_kind(observation: Observation) -> str | None:
@@ -114,6 +150,9 @@ def _count(observation: Observation, kind: str, log: ExclusionLog) -> float | No
     elif unit != "%":
         log.exclude(observation, f"{name} in '{unit or 'no unit'}', not %")
         return None
+    if not 0 <= quantity.value <= 100:  # a percentage of cells: anything else is not a count
+        log.exclude(observation, f"blast count {quantity.value:g}% is outside 0–100%")
+        return None
     return quantity.value
 
 
@@ -121,6 +160,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     counts: dict[str, list[tuple[date, float, str]]] = {kind: [] for kind in _COUNT_KINDS}
     karyotypes: list[tuple[date, tuple[str, ...], str]] = []
     transcripts: set[str] = set()
+    transcript_sources: list[str] = []
     fusion: list[str] = []
     seen_texts: set[str] = set()
     for observation in observations:
@@ -138,18 +178,19 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s)), source))
             if any(has_philadelphia(s) for s in iscn):
                 fusion.append(source)
-        bcr_abl1 = observation.code.has(LOINC, BCR_ABL1_ANY)
-        if bcr_abl1 or "transcript" in observation.code.words():
-            texts = [observation.valueString or "", observation.code.text or ""]
-            if observation.valueCodeableConcept is not None:
-                texts += [observation.valueCodeableConcept.words()]
-            texts += [c.valueString or "" for c in observation.component]
-            text = " ".join(texts)
-            if text not in seen_texts:  # thousands of results usually share one code text
-                seen_texts.add(text)
-                for match in _TRANSCRIPT.finditer(text):
-                    name = match.group(1).lower()
-                    transcripts.add(_ALIASES.get(name, name))
+        # any Observation may name the transcript (a BCR::ABL1 result, a transcript-type test, a PCR or
+        # FISH report): the eNaM pattern is specific enough to read every one
+        texts = [observation.valueString or "", observation.code.text or ""]
+        if observation.valueCodeableConcept is not None:
+            texts += [observation.valueCodeableConcept.words()]
+        texts += [c.valueString or "" for c in observation.component]
+        text = " ".join(texts)
+        if text not in seen_texts:  # thousands of results usually share one code text
+            seen_texts.add(text)
+            names = transcript_names(text)
+            if names:
+                transcripts |= names
+                transcript_sources.append(source)
     latest = {kind: max(values, key=lambda b: b[0], default=None) for kind, values in counts.items()}
     blast = latest["blasts"]
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
@@ -160,11 +201,13 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
         chromosomal_abnormalities=tuple(dict.fromkeys(latest_karyotype[1])) if latest_karyotype else (),
         karyotype_source=latest_karyotype[2] if latest_karyotype else None,
         karyotype_date=_known(latest_karyotype[0]) if latest_karyotype else None,
-        transcript_type="+".join(t for t in _TRANSCRIPT_ORDER if t in transcripts) or None,
-        fusion_sources=tuple(fusion),
         blasts_promyelocytes=_lab(latest["blasts-promyelocytes"]),
         basophils=_lab(latest["basophils"]),
         platelets=_lab(latest["platelets"]),
+        transcript_type=join_transcripts(transcripts),
+        fusion_sources=tuple(fusion),
+        transcripts=tuple(sorted(transcripts)),
+        transcript_sources=tuple(transcript_sources),
     )
 
 
@@ -179,7 +222,13 @@ def _lab(entry: tuple[date, float, str] | None) -> LabValue | None:
 
 def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> date | None:
     """The date of the latest allogeneic stem-cell transplant, or None."""
-    dates: list[date] = []
+    record = transplant_record(procedures, log)
+    return record[0] if record else None
+
+
+def transplant_record(procedures: list[Procedure], log: ExclusionLog) -> tuple[date, str] | None:
+    """(date, `Procedure/id`) of the latest allogeneic stem-cell transplant, or None."""
+    dates: list[tuple[date, str]] = []
     for procedure in procedures:
         if procedure.code is None:
             continue
@@ -202,5 +251,5 @@ def allogeneic_transplant(procedures: list[Procedure], log: ExclusionLog) -> dat
         if procedure.status not in (None, "completed", "in-progress"):
             log.exclude(procedure, f"transplant procedure with status '{procedure.status}'")
             continue
-        dates.append(day)
+        dates.append((day, f"Procedure/{procedure.id}"))
     return max(dates, default=None)

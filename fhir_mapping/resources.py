@@ -6,9 +6,9 @@ microseconds and still reject wrong types. They are read-only views, never writt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict
 
 __all__ = [
     "Bundle",
@@ -30,6 +30,12 @@ __all__ = [
     "Range",
     "Reference",
 ]
+
+
+#: A JSON number as FHIR means it: never `true` read as 1, never NaN or ±Infinity (`1e400` overflows to it).
+#: A resource carrying one does not validate and is excluded with the reason (snapshot.py).
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+Integer = Annotated[int, Strict()]
 
 
 class FhirModel(BaseModel):
@@ -64,7 +70,7 @@ class CodeableConcept(FhirModel):
 
 
 class Quantity(FhirModel):
-    value: float | None = None
+    value: Number | None = None
     comparator: str | None = None
     unit: str | None = None
     system: str | None = None
@@ -92,7 +98,7 @@ class ObservationComponent(FhirModel):
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
-    valueInteger: int | None = None
+    valueInteger: Integer | None = None
     dataAbsentReason: CodeableConcept | None = None
 
 
@@ -119,7 +125,7 @@ class Observation(FhirModel):
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
-    valueInteger: int | None = None
+    valueInteger: Integer | None = None
     valueBoolean: bool | None = None
     dataAbsentReason: CodeableConcept | None = None
     interpretation: list[CodeableConcept] = Field(default_factory=list)
@@ -133,8 +139,8 @@ class Observation(FhirModel):
 
 class Repeat(FhirModel):
     boundsPeriod: Period | None = None
-    frequency: int | None = None
-    period: float | None = None
+    frequency: Integer | None = None
+    period: Number | None = None
     periodUnit: str | None = None
     when: list[str] = Field(default_factory=list)
     timeOfDay: list[str] = Field(default_factory=list)
@@ -220,6 +226,7 @@ class Condition(FhirModel):
     onsetPeriod: Period | None = None
     recordedDate: str | None = None
     stage: list[ConditionStage] = Field(default_factory=list)
+    note: list[Annotation] = Field(default_factory=list)
 
 
 class Procedure(FhirModel):

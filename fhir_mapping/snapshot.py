@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
 
 from .conditions import map_conditions
-from .context import allogeneic_transplant, observation_context
-from .dates import parse_day
+from .context import join_transcripts, observation_context, transplant_record
+from .dates import implausible_date, parse_day
 from .exclusions import ExclusionLog
+from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
 from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import is_bcr_abl1, map_transcript
@@ -43,6 +44,7 @@ READ_TYPES = frozenset(
         "Medication",
         "Condition",
         "Procedure",
+        "Goal",
     }
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
@@ -87,7 +89,7 @@ def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: Exclusio
         kind = raw.get("resourceType")
         if kind == "OperationOutcome":
             continue
-        if kind not in READ_TYPES:
+        if not isinstance(kind, str) or kind not in READ_TYPES:
             log.exclude(raw, f"unexpected resource type '{kind}'")
             continue
         ident = raw.get("id")
@@ -123,6 +125,7 @@ _MODELS: dict[str, type[FhirModel]] = {
     "MedicationRequest": MedicationRequest,
     "Condition": Condition,
     "Procedure": Procedure,
+    "Goal": Goal,
 }
 
 
@@ -142,6 +145,18 @@ def _validated(resources: list[dict[str, Any]], log: ExclusionLog) -> dict[str, 
     return by_type
 
 
+def _dated(models: list[Any], as_of: date, log: ExclusionLog) -> list[Any]:
+    """The models whose dates are plausible (dates.py); the others excluded with the date that failed."""
+    kept: list[Any] = []
+    for model in models:
+        reason = implausible_date(model, as_of)
+        if reason is None:
+            kept.append(model)
+        else:
+            log.exclude(model, reason)
+    return kept
+
+
 def build_snapshot(
     patient_id: str, prefetch: Mapping[str, Any], as_of: date, unavailable: tuple[str, ...] = ()
 ) -> PatientSnapshot:
@@ -150,6 +165,7 @@ def build_snapshot(
     resources = _checked(iter_resources(prefetch, log), patient_id, log)
     medications = medication_index(resources)
     by_type = _validated(resources, log)
+    by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
     transcripts: list[TranscriptResult] = []
@@ -172,6 +188,9 @@ def build_snapshot(
 
     conditions = map_conditions(by_type["Condition"], log)
     patients = [p for p in by_type["Patient"] if p.id == patient_id]
+    transplant = transplant_record(by_type["Procedure"], log)
+    goal = tfr_goal(by_type["Goal"])
+    transcript_names = set(context.transcripts) | set(conditions.transcripts)
     return PatientSnapshot(
         patient_id=patient_id,
         as_of=as_of,
@@ -192,9 +211,13 @@ def build_snapshot(
         platelets=context.platelets,
         blasts_promyelocytes=context.blasts_promyelocytes,
         extramedullary_blasts_source=conditions.extramedullary_source,
-        allogeneic_transplant=allogeneic_transplant(by_type["Procedure"], log),
+        allogeneic_transplant=transplant[0] if transplant else None,
+        transplant_source=transplant[1] if transplant else None,
         birth_date=parse_day(patients[0].birthDate) if patients else None,
-        transcript_type=context.transcript_type,
+        transcript_type=join_transcripts(transcript_names),
+        transcript_sources=context.transcript_sources + conditions.transcript_sources,
+        tfr_goal=goal is not None,
+        tfr_goal_source=goal.source if goal else None,
         cml_diagnosis_sources=conditions.cml_sources,
         bcr_abl1_fusion_sources=kinase.fusion_sources + context.fusion_sources,
         exclusions=log.items,

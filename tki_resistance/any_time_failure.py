@@ -18,7 +18,7 @@ from .knowledge_base import Knowledge
 from .knowledge_schema import AnyTimeFailureRow
 from .model import PatientSnapshot, TkiExposure, months_between
 from .mutations import mutation_profile
-from .response import assess_milestones
+from .response import line_assessment
 
 __all__ = ["any_time_failure_findings"]
 
@@ -58,7 +58,7 @@ def any_time_failure_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
     if exposure is None or exposure.start is None:
         return []
     start = exposure.start
-    assessment = assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
+    assessment = line_assessment(snapshot, knowledge)  # None with an atypical transcript: no milestone card
     if assessment is not None and assessment.category is ResponseCategory.FAILURE:
         return []  # the milestone card already calls it a failure
     advanced = assess_phase(snapshot, knowledge) is not None

@@ -10,7 +10,7 @@ import hashlib
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -22,6 +22,7 @@ from .knowledge_schema import (
     AnyTimeFailureRow,
     ComorbidityCautionRow,
     CompoundRuleRow,
+    CourseRuleRow,
     DoseRow,
     DrugClassRow,
     EvidenceWindowRow,
@@ -87,6 +88,21 @@ class Knowledge:
     @property
     def compound_rules(self) -> tuple[CompoundRuleRow, ...]:
         return self.rows("compound_rules", CompoundRuleRow)
+
+    @property
+    def course_rules(self) -> tuple[CourseRuleRow, ...]:
+        return self.rows("course_rules", CourseRuleRow)
+
+    @cached_property
+    def _course_index(self) -> dict[str, CourseRuleRow]:
+        index: dict[str, CourseRuleRow] = {}
+        for row in self.course_rules:
+            index.setdefault(row.rule, row)
+        return index
+
+    def course_rule(self, rule: str) -> CourseRuleRow | None:
+        """The course rule with key `rule` (a CourseRule), or None when the table lacks it (indexed once)."""
+        return self._course_index.get(rule)
 
     @property
     def doses(self) -> tuple[DoseRow, ...]:

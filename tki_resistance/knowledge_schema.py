@@ -15,6 +15,7 @@ __all__ = [
     "AnyTimeFailureRow",
     "ComorbidityCautionRow",
     "CompoundRuleRow",
+    "CourseRuleRow",
     "DoseRow",
     "DrugClassRow",
     "EvidenceWindowRow",
@@ -279,6 +280,36 @@ class SctReferralRow(KnowledgeRow):
     text: str
 
 
+CourseRule = Literal[
+    "line-same-tki",
+    "line-interruption",
+    "tfr-loss-of-mmr",
+    "tfr-failed-attempt",
+    "sct-molecular-relapse",
+    "sct-relapse-treatment",
+    "sct-no-referral",
+    "atypical-transcript",
+    "new-diagnosis",
+    "log-rise-floor",
+    "halving-time-window",
+]
+
+
+class CourseRuleRow(KnowledgeRow):
+    """A rule about the course across lines and off treatment: lines, TFR, transplant, transcripts, kinetics.
+
+    `days`, `percent` and `months` hold the rule's number where it has one (an interruption length, an
+    assay floor, a window).
+    """
+
+    guideline: str
+    rule: CourseRule
+    text: str
+    days: int | None = Field(default=None, gt=0)
+    percent: float | None = Field(default=None, gt=0)
+    months: float | None = Field(default=None, gt=0)
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -286,6 +317,7 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "response_levels": ("level", ResponseLevelRow),
     "mutation_rules": ("rule", MutationRuleRow),
     "compound_rules": ("rule", CompoundRuleRow),
+    "course_rules": ("rule", CourseRuleRow),
     "doses": ("dose", DoseRow),
     "drug_classes": ("drug_class", DrugClassRow),
     "extrinsic_checks": ("check", ExtrinsicCheckRow),

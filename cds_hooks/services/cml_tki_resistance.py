@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from anyio import to_thread
 from pydantic import ValidationError
 
 from fhir_mapping import build_snapshot
 from fhir_mapping.fhir_client import FhirReadError
 from tki_resistance import assess
+from tki_resistance.model import Exclusion
 
 from ..cards import render_cards
 from ..errors import BadRequest, PreconditionFailed
@@ -56,6 +59,7 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
     PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey("goals", f"Goal?patient={_P}", False, "goals (treatment-free remission)"),
     PrefetchKey(
         "blasts",
         f"Observation?patient={_P}&code={_LOINC}26446-5&_sort=-date",
@@ -109,10 +113,21 @@ DESCRIPTOR = ServiceDescriptor(
 )
 
 
+def _read_failure(value: Any) -> str | None:
+    """The reason the reader gave for a key it could not read (its OperationOutcome), if any."""
+    if not isinstance(value, dict) or value.get("resourceType") != "OperationOutcome":
+        return None
+    issues = value.get("issue")
+    first = issues[0] if isinstance(issues, list) and issues and isinstance(issues[0], dict) else {}
+    diagnostics = first.get("diagnostics")
+    return diagnostics if isinstance(diagnostics, str) else None
+
+
 async def _resolve(
     request: HookRequest, context: dict[str, Any], call: CallContext
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Exclusion, ...]]:
+    """The prefetch, completed from `fhirServer` where needed; the optional data that stayed missing; and
+    why optional data read from fhirServer could not be used (a cap, a timeout), as exclusions."""
     data: dict[str, Any] = dict(request.prefetch or {})
     missing = unsatisfied_keys(PREFETCH_KEYS, data)
     failed: dict[str, str] = {}
@@ -120,16 +135,52 @@ async def _resolve(
         token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
         queries = {k.key: fill_template(k.template, context) for k in missing}
         try:
-            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
+            read = await call.fhir_reader.read(request.fhirServer, token, queries)
         except FhirReadError as exc:
             failed[exc.key] = exc.reason
+        else:
+            data.update(read)
+            failed.update({key: reason for key, value in read.items() if (reason := _read_failure(value))})
         missing = unsatisfied_keys(PREFETCH_KEYS, data)
     required = [k for k in missing if k.required]
     if required:
         how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
         names = ", ".join(k.key for k in required)
-        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
-    return data, tuple(k.description for k in missing)
+        reasons = "; ".join(failed[k.key] for k in required if k.key in failed)
+        raise PreconditionFailed(
+            f"required prefetch missing, null or failed ({names}) and {how}" + (f": {reasons}" if reasons else "")
+        )
+    excluded = tuple(Exclusion(f"prefetch {k.key}", failed[k.key]) for k in missing if k.key in failed)
+    return data, tuple(k.description for k in missing), excluded
+
+
+def _answer(
+    request: HookRequest,
+    context: PatientViewContext,
+    prefetch: dict[str, Any],
+    unavailable: tuple[str, ...],
+    excluded: tuple[Exclusion, ...],
+    call_context: CallContext,
+) -> CdsResponse:
+    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
+    with cyclic_gc_paused():
+        with stage("mapping_algorithm"):
+            snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+            if excluded:
+                snapshot = replace(snapshot, exclusions=excluded + snapshot.exclusions)
+            findings = assess(snapshot, call_context.knowledge)
+        with stage("rendering"):
+            cards = render_cards(findings, context.patientId, request.hookInstance)
+        return CdsResponse(
+            cards=cards,
+            extension={
+                "org.cmlcds.response": {
+                    "serviceVersion": call_context.service_version,
+                    "knowledgeVersion": call_context.knowledge.version,
+                    "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
+                }
+            },
+        )
 
 
 async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
@@ -141,23 +192,9 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
         first = exc.errors()[0]
         raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
-    prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
-    with cyclic_gc_paused():  # synchronous from here on: no await inside
-        with stage("mapping_algorithm"):
-            snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
-            findings = assess(snapshot, call_context.knowledge)
-        with stage("rendering"):
-            cards = render_cards(findings, context.patientId, request.hookInstance)
-    return CdsResponse(
-        cards=cards,
-        extension={
-            "org.cmlcds.response": {
-                "serviceVersion": call_context.service_version,
-                "knowledgeVersion": call_context.knowledge.version,
-                "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
-            }
-        },
-    )
+    prefetch, unavailable, excluded = await _resolve(request, dict(request.context), call_context)
+    # off the event loop: mapping a large patient must not make other callers wait
+    return await to_thread.run_sync(_answer, request, context, prefetch, unavailable, excluded, call_context)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -6,6 +6,7 @@ root filesystem, the ConfigMap's TOML accepted by the service's own settings val
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import tomllib
@@ -77,7 +78,7 @@ def test_the_configmap_settings_are_accepted_in_production_mode(
     config = tmp_path / "cml-cds.toml"
     config.write_text(toml)
     monkeypatch.setenv(CONFIG_FILE_VARIABLE, str(config))
-    monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", "s" * 40)
+    monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", secrets.token_urlsafe(32))
     monkeypatch.setenv("CMLCDS_DATABASE_URL", "postgresql://cmlcds:pw@db.internal:5432/cmlcds")
     settings = Settings()
     assert settings.mode == "production" and settings.authentication

@@ -90,3 +90,18 @@ def test_rows_that_cannot_be_stored_after_retries_are_counted_as_lost() -> None:
     asyncio.run(submit())
     writer.close()
     assert REGISTRY.get_sample_value("cmlcds_audit_records_lost_total") == before + 3
+
+
+def test_flush_waits_until_the_queued_rows_are_written(database: Database) -> None:
+    store = AuditStore(database)
+    writer = AuditWriter(store, linger=0.2)
+    writer.start()
+
+    async def submit() -> None:
+        for n in range(5):
+            await writer.submit(_record(n))
+
+    asyncio.run(submit())
+    assert writer.flush(timeout=10)
+    assert len(store.all()) == 5
+    writer.close()
