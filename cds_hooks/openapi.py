@@ -10,13 +10,15 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from .models import FeedbackRequest, HookRequest
+from .openapi_services import document_services
 
 __all__ = ["build_openapi", "install_openapi", "render_openapi"]
 
 _DESCRIPTION = """\
 CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/) service for tyrosine kinase inhibitor (TKI) response and
 resistance in chronic myeloid leukaemia. Every card carries `extension["org.cmlcds.finding"]` with the
-finding code, the guideline, and (by code) the TKIs to avoid, the mutations and the ELN response.
+finding code, the guideline, and (by code) the TKIs to avoid, the mutations and the ELN response; cards of
+the ordering hooks (order-select, order-sign) also name their draft order (`order`).
 Every error body is a FHIR R4 OperationOutcome.
 """
 
@@ -49,6 +51,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation.get("responses", {}).pop("422", None)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    document_services(document)
     return document
 
 
