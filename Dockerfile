@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 COPY cds_hooks ./cds_hooks
 COPY fhir_mapping ./fhir_mapping
 COPY tki_resistance ./tki_resistance
+COPY smart_app ./smart_app
 # Every dependency is pinned in pyproject.toml; the project itself is the local source tree.
 RUN pip install --no-cache-dir --prefix=/install ./
 

@@ -178,5 +178,8 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(router)
     app.include_router(operations_router)
+    from smart_app.routes import router as smart_router  # smart_app builds on cds_hooks: imported late
+
+    app.include_router(smart_router)
     install_openapi(app)
     return app

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
+from .cards import with_smart_link
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
@@ -143,6 +144,10 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
         service_version=runtime.version,
     )
     response = await service.call(hook_request, context)
+    if hook_request.hook == "patient-view":
+        from smart_app.routes import launch_url  # smart_app builds on cds_hooks: imported late
+
+        response = with_smart_link(response, launch_url(request, runtime))
     audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
     audit.cards = [(card.uuid or "", code) for card, code in zip(response.cards, audit.finding_codes, strict=True)]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)

@@ -106,10 +106,16 @@ def test_the_image_install_ships_every_package_and_the_migrations() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("cds_hooks", "fhir_mapping", "tki_resistance")
+        for top in ("cds_hooks", "fhir_mapping", "tki_resistance", "smart_app")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert set(setuptools["packages"]) == on_disk
     sql = {str(p.relative_to(ROOT / "cds_hooks")) for p in (ROOT / "cds_hooks" / "migrations").rglob("*.sql")}
     patterns = setuptools["package-data"]["cds_hooks"]
     assert sql and all(any(Path(name).match(pattern) for pattern in patterns) for name in sql)
+
+
+def test_the_image_copies_every_top_level_package() -> None:
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+    assert {name for name in packages if "." not in name} <= copied
