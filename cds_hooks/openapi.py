@@ -37,6 +37,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             {"name": "services", "description": "CDS service calls"},
             {"name": "feedback", "description": "CDS Hooks 2.0 feedback"},
             {"name": "smart", "description": "SMART on FHIR app: launch, redirect URI, course page and its JSON"},
+            {"name": "operations", "description": "Liveness, readiness and Prometheus metrics (no JWT)"},
         ],
     )
     _, schemas = models_json_schema(

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="root log level of `cml-cds serve`")
 
     database_path: Path = Field(default=Path("var/cml-cds.sqlite3"), description="SQLite file (feedback, audit)")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db: feedback, audit and seen JWT ids in PostgreSQL, not SQLite",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="request body limit; 413 above (10,000 results ≈ 8 MiB)"
     )
@@ -195,6 +199,11 @@ class Settings(BaseSettings):
                 "authentication is on but public_base_url is not set (the JWT audience must not come from the Host"
                 " header)"
             )
+        if self.database_url is not None and urlsplit(self.database_url.get_secret_value()).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            problems.append("database_url must be a postgresql:// URL")
         seen = [issuer.iss for issuer in self.trusted_issuers]
         if len(seen) != len(set(seen)):
             problems.append("trusted_issuers: an iss is listed twice")

@@ -8,6 +8,7 @@ from tki_resistance import assess
 
 from ..cards import render_cards
 from ..gc_pause import cyclic_gc_paused
+from ..metrics import stage
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
 from .base import CallContext, CdsService
 from .pipeline import (
@@ -46,9 +47,11 @@ def _answer(
 ) -> CdsResponse:
     """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
     with cyclic_gc_paused():
-        snapshot = snapshot_for(context.patientId, resolved, call_context)
-        findings = assess(snapshot, call_context.knowledge)
-        cards = render_cards(findings, context.patientId, request.hookInstance)
+        with stage("mapping_algorithm"):
+            snapshot = snapshot_for(context.patientId, resolved, call_context)
+            findings = assess(snapshot, call_context.knowledge)
+        with stage("rendering"):
+            cards = render_cards(findings, context.patientId, request.hookInstance)
         return CdsResponse(cards=cards, extension=response_extension(call_context, snapshot))
 
 

@@ -18,6 +18,7 @@ from tki_resistance.ordering import ordering_data_findings, ordering_findings
 from ..cards import render_cards
 from ..errors import BadRequest
 from ..gc_pause import cyclic_gc_paused
+from ..metrics import stage
 from ..models import CdsResponse, FhirId, HookRequest, NonBlank, WireModel
 from ..order_suggestions import with_order_suggestion
 from .base import CallContext
@@ -70,16 +71,18 @@ def _answer(
 ) -> CdsResponse:
     """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
     with cyclic_gc_paused():
-        snapshot = snapshot_for(context.patientId, resolved, call)
-        drafts = _spoken_exclusions(map_draft_orders(bundle, context.patientId), spoken_refs)
-        spoken = drafts.orders if spoken_refs is None else drafts.named(spoken_refs)
-        findings = ordering_findings(snapshot, spoken, drafts.orders, call.knowledge)
-        findings += ordering_data_findings(snapshot, drafts.exclusions)
-        cards = render_cards(findings, context.patientId, request.hookInstance)
-        cards = [
-            with_order_suggestion(card, finding, drafts.resources, context.patientId)
-            for card, finding in zip(cards, findings, strict=True)
-        ]
+        with stage("mapping_algorithm"):
+            snapshot = snapshot_for(context.patientId, resolved, call)
+            drafts = _spoken_exclusions(map_draft_orders(bundle, context.patientId), spoken_refs)
+            spoken = drafts.orders if spoken_refs is None else drafts.named(spoken_refs)
+            findings = ordering_findings(snapshot, spoken, drafts.orders, call.knowledge)
+            findings += ordering_data_findings(snapshot, drafts.exclusions)
+        with stage("rendering"):
+            cards = render_cards(findings, context.patientId, request.hookInstance)
+            cards = [
+                with_order_suggestion(card, finding, drafts.resources, context.patientId)
+                for card, finding in zip(cards, findings, strict=True)
+            ]
         reported = dataclasses.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
         return CdsResponse(cards=cards, extension=response_extension(call, reported))
 
