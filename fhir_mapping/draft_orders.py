@@ -4,7 +4,9 @@ Only MedicationRequests are read; other request types (ServiceRequest, Nutrition
 drugs and are ignored. The drug is read as for any MedicationRequest (inline concept, or a reference to a
 contained Medication or a Medication entry of the same Bundle; RxNorm, ATC, generic and brand names) and
 the dose as for any dosage (structured or text). A draft about another patient, without an id, or whose
-drug cannot be resolved is excluded and said so, never silently dropped.
+drug cannot be resolved is excluded and said so, never silently dropped. A draft with no drug at all (no
+`medication[x]`: the clinician has not chosen one yet, as the CDS Hooks Sandbox sends while its form is
+empty) holds no data to assess and is not an order yet: it is passed over without a card.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ def _request(raw: dict[str, Any], log: ExclusionLog) -> MedicationRequest | None
         return None
 
 
+def _names_a_drug(raw: Mapping[str, Any]) -> bool:
+    """Whether the draft carries a `medication[x]` at all (an empty one is a form not yet filled in)."""
+    return bool(raw.get("medicationCodeableConcept") or raw.get("medicationReference"))
+
+
 def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
     log = ExclusionLog()
     resources = bundle_resources(bundle)
@@ -107,7 +114,7 @@ def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
     orders: list[DraftOrder] = []
     raw_by_reference: dict[str, dict[str, Any]] = {}
     for raw in resources:
-        if raw.get("resourceType") != "MedicationRequest":
+        if raw.get("resourceType") != "MedicationRequest" or not _names_a_drug(raw):
             continue
         if not raw.get("id"):
             log.exclude(raw, "draft order without an id: a card could not name it")

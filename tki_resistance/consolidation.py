@@ -24,7 +24,7 @@ from typing import Any
 from .extrinsic_causes import CONCRETE_CAUSES, extrinsic_summary
 from .findings import Finding, FindingCode, RuleRef, Severity
 
-__all__ = ["FRAMEWORK_ORDER", "absorb", "consolidate"]
+__all__ = ["FRAMEWORK_ORDER", "absorb", "by_urgency", "consolidate"]
 
 #: The Soverini–ELN framework's order, as the pipeline runs it; data-quality findings last.
 FRAMEWORK_ORDER: tuple[FindingCode, ...] = (
@@ -171,7 +171,11 @@ def _order(finding: Finding) -> tuple[int, int]:
     return _RANK[finding.severity], position
 
 
+def by_urgency(findings: list[Finding]) -> list[Finding]:
+    """Rule 4 alone: critical, then warning, then info; within a level, framework order (stable)."""
+    return sorted(findings, key=_order)
+
+
 def consolidate(findings: list[Finding]) -> list[Finding]:
     """Fold the findings that repeat another (rules 1–3), then order them by urgency (rule 4)."""
-    folded = _fold_phase_only_referral(_fold_adherence_only(_dose_to_dose_check(findings)))
-    return sorted(folded, key=_order)
+    return by_urgency(_fold_phase_only_referral(_fold_adherence_only(_dose_to_dose_check(findings))))

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from .comorbidity import caution_finding
+from .consolidation import by_urgency
 from .data_quality import excluded_findings, unavailable_findings
 from .evidence import exposure_evidence, variant_evidence
 from .findings import Finding, FindingCode, RuleRef, Severity
@@ -161,7 +162,8 @@ def _tki_findings(
 def ordering_findings(
     snapshot: PatientSnapshot, spoken: Sequence[DraftOrder], session: Sequence[DraftOrder], knowledge: Knowledge
 ) -> list[Finding]:
-    """Findings about the drafts in `spoken` (order-select: the selections; order-sign: all), in draft order.
+    """Findings about the drafts in `spoken` (order-select: the selections; order-sign: all), most urgent
+    first (critical → warning → info, then framework order, then draft order), as on patient-view.
 
     `session` is every draft of the ordering session: a drug drafted beside a TKI interacts with it too.
     """
@@ -174,7 +176,7 @@ def ordering_findings(
             found = draft_interaction_findings(snapshot, draft, session, spoken, knowledge)
         drug = draft.tki or draft.name
         findings += [dataclasses.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found]
-    return findings
+    return by_urgency(findings)
 
 
 def ordering_data_findings(snapshot: PatientSnapshot, draft_exclusions: tuple[Exclusion, ...]) -> list[Finding]:

@@ -16,14 +16,14 @@ EXPECTED = {
         ("dose-check", "draft-asciminib"),
         ("comorbidity-caution", "draft-asciminib"),
     ],
-    "order-sign": [
-        ("dose-check", "draft-asciminib"),
-        ("comorbidity-caution", "draft-asciminib"),
+    "order-sign": [  # most urgent first across the drafts (critical, warning, info; then framework order)
         ("avoid-tki", "draft-nilotinib"),
         ("drug-interaction", "draft-nilotinib"),
+        ("drug-interaction", "draft-omeprazole"),
+        ("dose-check", "draft-asciminib"),
         ("comorbidity-caution", "draft-nilotinib"),
         ("comorbidity-caution", "draft-ponatinib"),
-        ("drug-interaction", "draft-omeprazole"),
+        ("comorbidity-caution", "draft-asciminib"),
     ],
 }
 

@@ -512,3 +512,31 @@ def test_optional_data_not_provided_is_said_at_ordering(client: TestClient, hook
     body = client.post(URLS[hook], json=request).json()
     card = _one(body, "not-assessable")
     assert "conditions" in card["summary"]  # the comorbidity cautions could not be checked
+
+
+# --- what an EHR shows first, and a form not yet filled in ---------------------------------------------
+
+_URGENCY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def test_cards_come_most_urgent_first_across_drafts(client: TestClient) -> None:
+    """A critical card about the second draft comes before a warning about the first: an EHR may not re-sort."""
+    history = [_stopped("imatinib", "loss of response (resistance)", "ms-ima"), tki_statement("nilotinib", START)]
+    drafts = [draft("imatinib", dose_mg=400, ident="d-ima"), draft("dasatinib", dose_mg=100, ident="d-das")]
+    body = _post(client, "order-sign", drafts, medications=history, variants=T315I)
+    indicators = [card["indicator"] for card in body["cards"]]
+    assert indicators == sorted(indicators, key=_URGENCY.__getitem__), codes(body)
+    assert {finding(c)["order"] for c in body["cards"] if c["indicator"] == "critical"} == {
+        "MedicationRequest/d-ima",
+        "MedicationRequest/d-das",
+    }
+    assert finding(body["cards"][-1])["code"] == "prior-failure"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_a_draft_with_no_drug_chosen_yet_gives_no_card(client: TestClient, hook: str) -> None:
+    """The CDS Hooks Sandbox fires order-select with an empty draft before a drug is picked: nothing to judge."""
+    empty = draft("placeholder", ident="d-empty")
+    del empty["medicationCodeableConcept"]
+    body = _post(client, hook, [empty], variants=T315I)
+    assert body["cards"] == []
