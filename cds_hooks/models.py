@@ -11,12 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
+from fhir_mapping.decode import PrefetchValue
+
 __all__ = [
     "AcceptedSuggestion",
     "Action",
     "Card",
     "CdsResponse",
     "Coding",
+    "DecodedHookRequest",
     "DiscoveryResponse",
     "Feedback",
     "FeedbackRequest",
@@ -94,6 +97,14 @@ class HookRequest(WireModel):
     context: dict[str, JsonValue]
     prefetch: dict[str, Any] | None = None
     extension: dict[str, JsonValue] | None = None
+
+
+class DecodedHookRequest(HookRequest):
+    """The same request, with the prefetch decoded from the body's bytes in the same pass into the slim FHIR
+    models (fhir_mapping/decode.py): no dict pass and no second validation per resource. What the route
+    parses; `HookRequest` stays the documented schema."""
+
+    prefetch: dict[str, PrefetchValue] | None = None
 
 
 class Source(WireModel):

@@ -20,6 +20,7 @@ from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
 from .models import (
     CdsResponse,
+    DecodedHookRequest,
     DiscoveryResponse,
     FeedbackRequest,
     FeedbackResponse,
@@ -58,7 +59,7 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+def _parse(model: type[DecodedHookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     try:
         with cyclic_gc_paused():
             return model.model_validate_json(body)
@@ -67,7 +68,7 @@ def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any
         if first["type"] == "json_invalid":
             raise BadRequest(f"malformed JSON: {first['msg']}") from exc
         where = ".".join(map(str, first["loc"])) or "body"
-        kind = "CDS Hooks request" if model is HookRequest else "CDS Hooks feedback"
+        kind = "CDS Hooks request" if model is DecodedHookRequest else "CDS Hooks feedback"
         raise BadRequest(f"not a valid {kind}: {where}: {first['msg']}") from exc
 
 
@@ -106,7 +107,7 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     """Call a CDS service with a hook request; answers cards."""
     audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
-    hook_request: HookRequest = _parse(HookRequest, await read_body(request, runtime.settings.max_body_bytes))
+    hook_request: HookRequest = _parse(DecodedHookRequest, await read_body(request, runtime.settings.max_body_bytes))
     audit.hook_instance = hook_request.hookInstance
     patient_id = hook_request.context.get("patientId")
     if isinstance(patient_id, str):

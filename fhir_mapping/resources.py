@@ -6,7 +6,7 @@ microseconds and still reject wrong types. They are read-only views, never writt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -107,7 +107,7 @@ class ReferenceRange(FhirModel):
 
 
 class Observation(FhirModel):
-    resourceType: str = "Observation"
+    resourceType: Literal["Observation"] = "Observation"
     id: str | None = None
     status: str | None = None
     category: list[CodeableConcept] = Field(default_factory=list)
@@ -163,14 +163,14 @@ class Ingredient(FhirModel):
 
 
 class Medication(FhirModel):
-    resourceType: str = "Medication"
+    resourceType: Literal["Medication"] = "Medication"
     id: str | None = None
     code: CodeableConcept | None = None
     ingredient: list[Ingredient] = Field(default_factory=list)
 
 
 class MedicationStatement(FhirModel):
-    resourceType: str = "MedicationStatement"
+    resourceType: Literal["MedicationStatement"] = "MedicationStatement"
     id: str | None = None
     status: str | None = None
     statusReason: list[CodeableConcept] = Field(default_factory=list)
@@ -190,7 +190,7 @@ class DispenseRequest(FhirModel):
 
 
 class MedicationRequest(FhirModel):
-    resourceType: str = "MedicationRequest"
+    resourceType: Literal["MedicationRequest"] = "MedicationRequest"
     id: str | None = None
     status: str | None = None
     intent: str | None = None
@@ -210,7 +210,7 @@ class ConditionStage(FhirModel):
 
 
 class Condition(FhirModel):
-    resourceType: str = "Condition"
+    resourceType: Literal["Condition"] = "Condition"
     id: str | None = None
     clinicalStatus: CodeableConcept | None = None
     verificationStatus: CodeableConcept | None = None
@@ -223,7 +223,7 @@ class Condition(FhirModel):
 
 
 class Procedure(FhirModel):
-    resourceType: str = "Procedure"
+    resourceType: Literal["Procedure"] = "Procedure"
     id: str | None = None
     status: str | None = None
     code: CodeableConcept | None = None
@@ -234,7 +234,7 @@ class Procedure(FhirModel):
 
 
 class Patient(FhirModel):
-    resourceType: str = "Patient"
+    resourceType: Literal["Patient"] = "Patient"
     id: str | None = None
     birthDate: str | None = None
 
@@ -250,6 +250,6 @@ class BundleLink(FhirModel):
 
 
 class Bundle(FhirModel):
-    resourceType: str = "Bundle"
+    resourceType: Literal["Bundle"] = "Bundle"
     entry: list[BundleEntry] = Field(default_factory=list)
     link: list[BundleLink] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, Tra
 from .conditions import map_conditions
 from .context import allogeneic_transplant, observation_context
 from .dates import parse_day
+from .decode import DecodedBundle, decoded
 from .exclusions import ExclusionLog
 from .kinase_domain import map_kinase_domain
 from .medications import map_medication_request, map_medication_statement, medication_index
@@ -48,13 +49,25 @@ READ_TYPES = frozenset(
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 
 
-def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[dict[str, Any]]:
-    """Every resource in the prefetch values: a Bundle's entries, or a single resource.
+def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
+    """Every resource in the prefetch values (a Bundle's entries, or a single resource): a slim model where
+    the resource fits one (decode.py), else its raw JSON object.
 
     A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
     reported (when a log is given), never skipped in silence.
     """
-    for key, value in prefetch.items():
+    for key, raw_value in prefetch.items():
+        value = decoded(raw_value)
+        if isinstance(value, DecodedBundle):
+            for entry in value.entry:
+                if isinstance(entry.resource, FhirModel | dict):
+                    yield entry.resource
+                elif log is not None:
+                    log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+            continue
+        if isinstance(value, FhirModel):
+            yield value
+            continue
         if not isinstance(value, dict):
             continue
         if value.get("resourceType") != "Bundle":
@@ -79,37 +92,43 @@ def _about_patient(reference: str | None, patient_id: str) -> bool:
     return reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
 
 
-def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: ExclusionLog) -> list[dict[str, Any]]:
+def _identity(resource: Any) -> tuple[Any, Any, str | None]:
+    """(resourceType, id, subject reference) of a slim model or a raw object, as the raw JSON says them."""
+    if isinstance(resource, FhirModel):
+        subject = getattr(resource, "subject", None)
+        return resource.resourceType, resource.id, subject.reference if subject is not None else None  # type: ignore[attr-defined]
+    subject = resource.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
+
+
+def _checked(resources: Iterable[Any], patient_id: str, log: ExclusionLog) -> list[Any]:
     """Resources that passed the safety checks (type, duplicate, patient)."""
-    kept: list[dict[str, Any]] = []
+    kept: list[Any] = []
     seen: set[tuple[str, str]] = set()
-    for raw in resources:
-        kind = raw.get("resourceType")
+    for resource in resources:
+        kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
         if kind not in READ_TYPES:
-            log.exclude(raw, f"unexpected resource type '{kind}'")
+            log.exclude(resource, f"unexpected resource type '{kind}'")
             continue
-        ident = raw.get("id")
         if ident is not None:
             key = (str(kind), str(ident))
             if key in seen:
-                log.exclude(raw, "duplicate resource id (first occurrence used)")
+                log.exclude(resource, "duplicate resource id (first occurrence used)")
                 continue
             seen.add(key)
         if kind == "Patient":
             if ident is not None and ident != patient_id:
-                log.exclude(raw, "Patient resource of another patient")
+                log.exclude(resource, "Patient resource of another patient")
             else:
-                kept.append(raw)
+                kept.append(resource)
             continue
-        if kind not in _SUBJECT_LESS:
-            subject = raw.get("subject")
-            reference = subject.get("reference") if isinstance(subject, dict) else None
-            if not _about_patient(reference if isinstance(reference, str) else None, patient_id):
-                log.exclude(raw, "subject is not the patient in context")
-                continue
-        kept.append(raw)
+        if kind not in _SUBJECT_LESS and not _about_patient(reference, patient_id):
+            log.exclude(resource, "subject is not the patient in context")
+            continue
+        kept.append(resource)
     return kept
 
 
@@ -123,19 +142,23 @@ _MODELS: dict[str, type[FhirModel]] = {
 }
 
 
-def _validated(resources: list[dict[str, Any]], log: ExclusionLog) -> dict[str, list[Any]]:
-    """Slim models by type; a resource that does not fit its type is excluded with the first error."""
+def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
+    """Slim models by type. A raw resource of a modelled type did not fit its model when decoded: it is
+    validated once more, only to name the first error, and excluded with it."""
     by_type: dict[str, list[Any]] = {kind: [] for kind in _MODELS}
-    for raw in resources:
-        kind = raw["resourceType"]
+    for resource in resources:
+        if isinstance(resource, FhirModel):
+            by_type[resource.resourceType].append(resource)  # type: ignore[attr-defined]
+            continue
+        kind = resource["resourceType"]
         model = _MODELS.get(kind)
         if model is None:
             continue
         try:
-            by_type[kind].append(model.model_validate(raw))
+            by_type[kind].append(model.model_validate(resource))
         except ValidationError as exc:
             first = exc.errors()[0]
-            log.exclude(raw, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
+            log.exclude(resource, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
     return by_type
 
 
@@ -145,7 +168,7 @@ def build_snapshot(
     """Map everything usable into the model; everything unusable into `exclusions`."""
     log = ExclusionLog()
     resources = _checked(iter_resources(prefetch, log), patient_id, log)
-    medications = medication_index(resources)
+    medications = medication_index([r for r in resources if isinstance(r, dict)])
     by_type = _validated(resources, log)
     observations: list[Observation] = by_type["Observation"]
 
