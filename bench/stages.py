@@ -1,6 +1,6 @@
 """In-process cost of one hook call, stage by stage, on the service's own functions.
 
-parse  = HookRequest.model_validate_json (what the route does with the body)
+parse  = cds_hooks.body.decode_hook_request (what the route does with the body: bytes → slim models)
 map    = fhir_mapping.build_snapshot (FHIR → patient model)
 assess = tki_resistance.assess (the algorithm)
 render = cds_hooks.cards.render_cards + CdsResponse serialisation (what goes on the wire)
@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cds_hooks.body import decode_hook_request
 from cds_hooks.cards import render_cards
 from cds_hooks.gc_pause import cyclic_gc_paused
-from cds_hooks.models import CdsResponse, HookRequest
+from cds_hooks.models import CdsResponse
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
 from tki_resistance.knowledge_base import default_knowledge
@@ -56,7 +57,7 @@ def _once(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
 def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
     today = datetime.now(UTC).date()
     t0 = time.perf_counter()
-    request = HookRequest.model_validate_json(body)
+    request = decode_hook_request(body)
     t1 = time.perf_counter()
     patient_id = str(request.context["patientId"])
     snapshot = build_snapshot(patient_id, request.prefetch or {}, today)

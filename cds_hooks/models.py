@@ -11,15 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
-from fhir_mapping.decode import PrefetchValue
-
 __all__ = [
     "AcceptedSuggestion",
     "Action",
     "Card",
     "CdsResponse",
     "Coding",
-    "DecodedHookRequest",
     "DiscoveryResponse",
     "Feedback",
     "FeedbackRequest",
@@ -90,6 +87,9 @@ class PatientViewContext(WireModel):
 class HookRequest(WireModel):
     """A CDS service call. `context` and `prefetch` stay raw JSON here; the service validates them."""
 
+    # The route decodes `prefetch` values from the bytes into fhir_mapping's slim models where they fit
+    # (body.decode_hook_request); the documented schema stays raw JSON.
+
     hook: NonBlank
     hookInstance: NonBlank
     fhirServer: str | None = None
@@ -97,14 +97,6 @@ class HookRequest(WireModel):
     context: dict[str, JsonValue]
     prefetch: dict[str, Any] | None = None
     extension: dict[str, JsonValue] | None = None
-
-
-class DecodedHookRequest(HookRequest):
-    """The same request, with the prefetch decoded from the body's bytes in the same pass into the slim FHIR
-    models (fhir_mapping/decode.py): no dict pass and no second validation per resource. What the route
-    parses; `HookRequest` stays the documented schema."""
-
-    prefetch: dict[str, PrefetchValue] | None = None
 
 
 class Source(WireModel):

@@ -14,13 +14,12 @@ from pydantic import BaseModel, ValidationError
 
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
-from .body import read_body
+from .body import decode_hook_request, read_body
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
 from .models import (
     CdsResponse,
-    DecodedHookRequest,
     DiscoveryResponse,
     FeedbackRequest,
     FeedbackResponse,
@@ -59,16 +58,16 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-def _parse(model: type[DecodedHookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     try:
         with cyclic_gc_paused():
-            return model.model_validate_json(body)
+            return decode_hook_request(body) if model is HookRequest else model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             raise BadRequest(f"malformed JSON: {first['msg']}") from exc
         where = ".".join(map(str, first["loc"])) or "body"
-        kind = "CDS Hooks request" if model is DecodedHookRequest else "CDS Hooks feedback"
+        kind = "CDS Hooks request" if model is HookRequest else "CDS Hooks feedback"
         raise BadRequest(f"not a valid {kind}: {where}: {first['msg']}") from exc
 
 
@@ -107,7 +106,7 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     """Call a CDS service with a hook request; answers cards."""
     audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
-    hook_request: HookRequest = _parse(DecodedHookRequest, await read_body(request, runtime.settings.max_body_bytes))
+    hook_request: HookRequest = _parse(HookRequest, await read_body(request, runtime.settings.max_body_bytes))
     audit.hook_instance = hook_request.hookInstance
     patient_id = hook_request.context.get("patientId")
     if isinstance(patient_id, str):

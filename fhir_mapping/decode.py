@@ -1,22 +1,23 @@
-"""The prefetch decoded in one pass into the slim models, each resource still excluded on its own.
+"""The prefetch decoded from the request bytes in one pass into the slim models, each resource on its own.
 
-Why: parsing the body into dicts and then validating every resource dict again cost ~28 µs a resource
-(85 `validate_python` calls at 60 results). `PrefetchValue` lets pydantic decode the request bytes straight
-into `Bundle → entry → Observation | MedicationStatement | …` (a union on `resourceType`). A resource that
-does not fit its model, an unknown type or a malformed Bundle falls back to its plain JSON value (the
-`Any` arm of a left-to-right union), so one bad resource never fails the request: the mapping reports it
-exactly as it did when every resource was validated separately.
+Why: parsing the body into dicts and then validating every resource dict cost ~28 µs a resource (85
+`validate_python` calls at 60 results). Here msgspec decodes each prefetch value straight into a Bundle
+whose entries are kept as raw JSON spans, and each entry into its typed Struct (a union tagged by
+`resourceType`). A resource that does not decode strictly, of a type the service does not model, or a
+malformed Bundle, becomes its plain JSON value instead: the mapping then reads or reports it exactly as it
+did when every resource was a dict (snapshot.py, lax.py). One bad resource never fails the request.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar
 
-from pydantic import Field, TypeAdapter
+import msgspec
 
 from .resources import (
     Condition,
     FhirModel,
+    FhirResource,
     MedicationRequest,
     MedicationStatement,
     Observation,
@@ -24,42 +25,56 @@ from .resources import (
     Procedure,
 )
 
-__all__ = ["DecodedBundle", "DecodedEntry", "PrefetchValue", "decoded", "typed_resource"]
-
-#: A resource the mapping reads through a slim model, chosen by its `resourceType`.
-TypedResource = Annotated[
-    Patient | Observation | MedicationStatement | MedicationRequest | Condition | Procedure,
-    Field(discriminator="resourceType"),
-]
-
-#: The typed resource, or the raw JSON value when it does not fit (reported by the mapping, not here).
-MaybeTyped = Annotated[TypedResource | Any, Field(union_mode="left_to_right")]
+__all__ = ["DecodedBundle", "decode_prefetch", "decode_value"]
 
 
-class DecodedEntry(FhirModel):
-    resource: MaybeTyped = None
+class _WireEntry(msgspec.Struct):
+    resource: msgspec.Raw = msgspec.Raw(b"null")
 
 
-class DecodedBundle(FhirModel):
-    """A searchset as the mapping reads it; a Bundle whose `entry` is not a list of objects stays raw."""
-
-    resourceType: Literal["Bundle"] = "Bundle"
+class _WireBundle(FhirResource, frozen=True, kw_only=True, tag="Bundle"):
     id: str | None = None
-    entry: list[DecodedEntry] = Field(default_factory=list)
+    entry: list[_WireEntry] = msgspec.field(default_factory=list)
 
 
-#: One prefetch value: a Bundle of typed entries, a typed resource, or the raw JSON value.
-PrefetchValue = Annotated[DecodedBundle | TypedResource | Any, Field(union_mode="left_to_right")]
+class DecodedBundle(FhirModel, frozen=True, kw_only=True):
+    """A Bundle as the mapping reads it: its entries' resources, each a Struct, a plain JSON value, or
+    None (an entry without a resource, reported by the mapping)."""
 
-_VALUE: TypeAdapter[Any] = TypeAdapter(PrefetchValue)
-
-
-def decoded(value: Any) -> Any:
-    """A prefetch value from dicts (the FHIR reader, tests) decoded as the request body would have been."""
-    if isinstance(value, FhirModel):
-        return value
-    return _VALUE.validate_python(value)
+    resourceType: ClassVar[str] = "Bundle"
+    id: str | None = None
+    resources: list[Any] = msgspec.field(default_factory=list)
 
 
-def typed_resource(value: Any) -> bool:
-    return isinstance(value, FhirModel) and not isinstance(value, DecodedBundle)
+_TYPED_UNION = Patient | Observation | MedicationStatement | MedicationRequest | Condition | Procedure
+_VALUE = msgspec.json.Decoder(_WireBundle | _TYPED_UNION)
+_RESOURCE = msgspec.json.Decoder(_TYPED_UNION)
+_PLAIN = msgspec.json.Decoder()
+_PREFETCH = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _resource(raw: msgspec.Raw) -> Any:
+    try:
+        return _RESOURCE.decode(raw)
+    except msgspec.ValidationError:
+        return _PLAIN.decode(raw)
+
+
+def decode_value(raw: msgspec.Raw) -> Any:
+    """One prefetch value: a DecodedBundle, a typed resource, or its plain JSON value."""
+    try:
+        value = _VALUE.decode(raw)
+    except msgspec.ValidationError:
+        return _PLAIN.decode(raw)
+    if isinstance(value, _WireBundle):
+        return DecodedBundle(id=value.id, resources=[_resource(entry.resource) for entry in value.entry])
+    return value
+
+
+def decode_prefetch(raw: msgspec.Raw) -> Any:
+    """`prefetch` (key → value), decoded; anything but a JSON object is returned as its plain value."""
+    try:
+        values = _PREFETCH.decode(raw)
+    except msgspec.ValidationError:
+        return _PLAIN.decode(raw)
+    return {key: decode_value(value) for key, value in values.items()}

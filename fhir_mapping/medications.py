@@ -16,6 +16,7 @@ from tki_resistance.model import Comedication, StopReason, TkiExposure
 from .dates import parse_day
 from .dosing import daily_dose
 from .exclusions import ExclusionLog
+from .lax import read_resource
 from .resources import CodeableConcept, Dosage, Medication, MedicationRequest, MedicationStatement, Period
 from .terminology import (
     ATC,
@@ -104,7 +105,7 @@ def _concept(
     if reference and reference.startswith("#"):
         for contained in resource.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
-                medication = Medication.model_validate(contained)
+                medication = read_resource(contained, Medication)
     elif reference:
         medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
     if medication is None:
@@ -210,7 +211,7 @@ def medication_index(resources: list[dict[str, Any]]) -> dict[str, Medication]:
     index: dict[str, Medication] = {}
     for raw in resources:
         if raw.get("resourceType") == "Medication" and raw.get("id"):
-            medication = Medication.model_validate(raw)
+            medication = read_resource(raw, Medication)
             index[f"Medication/{medication.id}"] = medication
             index[str(medication.id)] = medication
     return index

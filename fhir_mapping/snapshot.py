@@ -17,14 +17,15 @@ from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, Tra
 from .conditions import map_conditions
 from .context import allogeneic_transplant, observation_context
 from .dates import parse_day
-from .decode import DecodedBundle, decoded
+from .decode import DecodedBundle
 from .exclusions import ExclusionLog
 from .kinase_domain import map_kinase_domain
+from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import is_bcr_abl1, map_transcript
 from .resources import (
     Condition,
-    FhirModel,
+    FhirResource,
     MedicationRequest,
     MedicationStatement,
     Observation,
@@ -50,22 +51,21 @@ _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 
 
 def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
-    """Every resource in the prefetch values (a Bundle's entries, or a single resource): a slim model where
-    the resource fits one (decode.py), else its raw JSON object.
+    """Every resource in the prefetch values (a Bundle's entries, or a single resource): a Struct where the
+    body was decoded into one (decode.py), else its JSON object.
 
     A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
     reported (when a log is given), never skipped in silence.
     """
-    for key, raw_value in prefetch.items():
-        value = decoded(raw_value)
+    for key, value in prefetch.items():
         if isinstance(value, DecodedBundle):
-            for entry in value.entry:
-                if isinstance(entry.resource, FhirModel | dict):
-                    yield entry.resource
+            for resource in value.resources:
+                if isinstance(resource, FhirResource | dict):
+                    yield resource
                 elif log is not None:
                     log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
             continue
-        if isinstance(value, FhirModel):
+        if isinstance(value, FhirResource):
             yield value
             continue
         if not isinstance(value, dict):
@@ -94,9 +94,9 @@ def _about_patient(reference: str | None, patient_id: str) -> bool:
 
 def _identity(resource: Any) -> tuple[Any, Any, str | None]:
     """(resourceType, id, subject reference) of a slim model or a raw object, as the raw JSON says them."""
-    if isinstance(resource, FhirModel):
+    if isinstance(resource, FhirResource):
         subject = getattr(resource, "subject", None)
-        return resource.resourceType, resource.id, subject.reference if subject is not None else None  # type: ignore[attr-defined]
+        return resource.resourceType, getattr(resource, "id", None), subject.reference if subject else None
     subject = resource.get("subject")
     reference = subject.get("reference") if isinstance(subject, dict) else None
     return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
@@ -132,7 +132,7 @@ def _checked(resources: Iterable[Any], patient_id: str, log: ExclusionLog) -> li
     return kept
 
 
-_MODELS: dict[str, type[FhirModel]] = {
+_MODELS: dict[str, type[FhirResource]] = {
     "Patient": Patient,
     "Observation": Observation,
     "MedicationStatement": MedicationStatement,
@@ -143,19 +143,19 @@ _MODELS: dict[str, type[FhirModel]] = {
 
 
 def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
-    """Slim models by type. A raw resource of a modelled type did not fit its model when decoded: it is
-    validated once more, only to name the first error, and excluded with it."""
+    """Slim models by type. A resource still a dict (read from a FHIR server, or not strictly decodable) is
+    read by lax.py; one that does not fit its type is excluded with the first error."""
     by_type: dict[str, list[Any]] = {kind: [] for kind in _MODELS}
     for resource in resources:
-        if isinstance(resource, FhirModel):
-            by_type[resource.resourceType].append(resource)  # type: ignore[attr-defined]
+        if isinstance(resource, FhirResource):
+            by_type[resource.resourceType].append(resource)
             continue
         kind = resource["resourceType"]
         model = _MODELS.get(kind)
         if model is None:
             continue
         try:
-            by_type[kind].append(model.model_validate(resource))
+            by_type[kind].append(read_resource(resource, model))
         except ValidationError as exc:
             first = exc.errors()[0]
             log.exclude(resource, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from cds_hooks.models import DecodedHookRequest
+from cds_hooks.body import decode_hook_request
 from fhir_mapping import build_snapshot
 from fhir_mapping.resources import Observation
 from tests.builders import PATIENT, TODAY, bcr_abl1, bundle, hook_request, patient, tki_statement
@@ -52,19 +52,19 @@ def _awkward_request() -> dict[str, Any]:
 
 def test_bytes_and_dicts_give_the_same_snapshot() -> None:
     body = json.dumps(_awkward_request()).encode()
-    from_bytes = DecodedHookRequest.model_validate_json(body).prefetch or {}
+    from_bytes = decode_hook_request(body).prefetch or {}
     from_dicts = json.loads(body)["prefetch"]
     assert any(isinstance(v, Observation) for b in from_bytes.values() for v in _resources(b))
     assert build_snapshot(PATIENT, from_bytes, TODAY) == build_snapshot(PATIENT, from_dicts, TODAY)
 
 
 def _resources(value: Any) -> list[Any]:
-    return [e.resource for e in getattr(value, "entry", [])]
+    return list(getattr(value, "resources", []))
 
 
 def test_every_bad_resource_is_reported_once_and_the_good_ones_are_read() -> None:
     body = json.dumps(_awkward_request()).encode()
-    snapshot = build_snapshot(PATIENT, DecodedHookRequest.model_validate_json(body).prefetch or {}, TODAY)
+    snapshot = build_snapshot(PATIENT, decode_hook_request(body).prefetch or {}, TODAY)
     assert [(t.source, t.percent_is) for t in snapshot.transcripts] == [
         ("Observation/bcr-good-1", 12.0),
         ("Observation/bcr-good-2", 4.0),
@@ -96,3 +96,22 @@ def test_a_request_with_bad_resources_is_answered_with_them_reported(client: Tes
     excluded = response.json()["extension"]["org.cmlcds.response"]["excluded"]
     assert len(excluded) == 12
     assert excluded[9]["reference"] == "Observation/bcr-bad-value"
+
+
+def test_values_msgspec_refuses_are_read_by_the_lax_rules_as_before() -> None:
+    """A numeric string, an integral float: read as numbers; a fractional frequency: excluded."""
+    statements = []
+    for ident, frequency in (("ms-text", "2"), ("ms-float", 1.0), ("ms-fraction", 1.5)):
+        statement = tki_statement("dasatinib", START, dose_mg=100, ident=ident)
+        statement["dosage"][0]["timing"]["repeat"]["frequency"] = frequency
+        statements.append(statement)
+    body = json.dumps(hook_request(medications=statements)).encode()
+    from_bytes = decode_hook_request(body).prefetch or {}
+    snapshot = build_snapshot(PATIENT, from_bytes, TODAY)
+    assert snapshot == build_snapshot(PATIENT, json.loads(body)["prefetch"], TODAY)
+    assert [(e.source, e.doses_per_day, e.daily_dose_mg) for e in snapshot.tki_exposures] == [
+        ("MedicationStatement/ms-text", 2, 200.0),
+        ("MedicationStatement/ms-float", 1, 100.0),
+    ]
+    assert [e.reference for e in snapshot.exclusions] == ["MedicationStatement/ms-fraction"]
+    assert "fractional part" in snapshot.exclusions[0].reason
