@@ -53,10 +53,6 @@ def detected_variants(snapshot: PatientSnapshot) -> list[tuple[Variant, KinaseDo
     return list(latest.values())
 
 
-def _matches(row: MutationRuleRow, change: str) -> bool:
-    return "*" in row.mutations or change.upper() in (m.upper() for m in row.mutations)
-
-
 def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> MutationProfile:
     variants = detected_variants(snapshot)
     avoid: dict[str, list[tuple[str, KnowledgeRow]]] = defaultdict(list)
@@ -66,9 +62,7 @@ def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> Mutatio
     for variant, _ in variants:
         for change in variant.components:
             label = variant.name if variant.is_compound else change
-            for row in knowledge.mutation_rules:
-                if not row.mutations or not _matches(row, change):
-                    continue
+            for row in knowledge.mutation_rows(change):  # precomputed at knowledge load
                 for tki in row.tkis:
                     if row.effect == "avoid":
                         avoid[tki].append((label, row))
