@@ -3,7 +3,7 @@
 parse  = cds_hooks.body.decode_hook_request (what the route does with the body: bytes → slim models)
 map    = fhir_mapping.build_snapshot (FHIR → patient model)
 assess = tki_resistance.assess (the algorithm)
-render = cds_hooks.cards.render_cards + CdsResponse serialisation (what goes on the wire)
+render = cds_hooks.cards.render_cards + the response with its extension, serialised (what goes on the wire)
 
 Why in-process: over HTTP these costs hide behind the framework and the network stack; here each one
 is timed alone, and divided by the number of results to see whether cost per result stays flat. Times are
@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from cds_hooks.body import decode_hook_request
 from cds_hooks.cards import render_cards
 from cds_hooks.gc_pause import cyclic_gc_paused
-from cds_hooks.models import CdsResponse
+from cds_hooks.services.base import CallContext
+from cds_hooks.services.cml_tki_resistance import response
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
 from tki_resistance.knowledge_base import default_knowledge
@@ -31,6 +32,7 @@ from .patients import hook_request_bytes
 __all__ = ["StageTimes", "time_stages"]
 
 STAGES = ("parse", "map", "assess", "render")
+_CONTEXT = CallContext(knowledge=default_knowledge(), today=lambda: datetime.now(UTC).date(), service_version="bench")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
     findings = assess(snapshot, knowledge)  # type: ignore[arg-type]
     t3 = time.thread_time()
     cards = render_cards(findings, patient_id, request.hookInstance)
-    CdsResponse(cards=cards).model_dump_json(exclude_none=True)
+    response(cards, snapshot.exclusions, _CONTEXT).model_dump_json(exclude_none=True)
     t4 = time.thread_time()
     return {"parse": t1 - t0, "map": t2 - t1, "assess": t3 - t2, "render": t4 - t3}, len(cards)
 

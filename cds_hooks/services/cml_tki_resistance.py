@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,15 +10,16 @@ from pydantic import ValidationError
 from fhir_mapping import build_snapshot
 from fhir_mapping.fhir_client import FhirReadError
 from tki_resistance import assess
+from tki_resistance.model import Exclusion
 
 from ..cards import render_cards
 from ..errors import BadRequest, PreconditionFailed
 from ..gc_pause import cyclic_gc_paused
-from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
+from ..models import Card, CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
 from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
 from .base import CallContext, CdsService
 
-__all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS"]
+__all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS", "answer", "response"]
 
 HOOK = "patient-view"
 _P = "{{context.patientId}}"
@@ -113,17 +115,36 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
         raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
     prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
-    with cyclic_gc_paused():  # synchronous from here on: no await inside
-        snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+    return answer(context.patientId, request.hookInstance, prefetch, unavailable, call_context)
+
+
+def answer(
+    patient_id: str,
+    hook_instance: str,
+    prefetch: Mapping[str, Any],
+    unavailable: tuple[str, ...],
+    call_context: CallContext,
+) -> CdsResponse:
+    """Mapping → algorithm → cards → response, once the prefetch is complete.
+
+    Synchronous and CPU-bound, no I/O and no await: the part of a call a caller may run in a worker thread.
+    """
+    with cyclic_gc_paused():
+        snapshot = build_snapshot(patient_id, prefetch, call_context.today(), unavailable)
         findings = assess(snapshot, call_context.knowledge)
-        cards = render_cards(findings, context.patientId, request.hookInstance)
+        cards = render_cards(findings, patient_id, hook_instance)
+        return response(cards, snapshot.exclusions, call_context)
+
+
+def response(cards: list[Card], exclusions: tuple[Exclusion, ...], call_context: CallContext) -> CdsResponse:
+    """The cards with the response extension: versions, and every record the mapping could not use."""
     return CdsResponse(
         cards=cards,
         extension={
             "org.cmlcds.response": {
                 "serviceVersion": call_context.service_version,
                 "knowledgeVersion": call_context.knowledge.version,
-                "excluded": [{"reference": e.reference, "reason": e.reason} for e in snapshot.exclusions],
+                "excluded": [{"reference": e.reference, "reason": e.reason} for e in exclusions],
             }
         },
     )
