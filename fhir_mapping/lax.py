@@ -28,7 +28,7 @@ def _mirror_type(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, FhirModel):
         return lax_model(annotation)
     origin, args = get_origin(annotation), get_args(annotation)
-    if origin is list:
+    if origin is list or origin is tuple:  # a tuple[X, ...] field is a JSON array: "a valid list", as before
         return list[_mirror_type(args[0])]  # type: ignore[misc]
     if origin is Union or origin is types.UnionType:
         return Union[tuple(_mirror_type(arg) for arg in args)]  # noqa: UP007 - built from a runtime tuple
@@ -44,8 +44,10 @@ def lax_model(struct: type[FhirModel]) -> type[BaseModel]:
     if isinstance(tag, str):
         fields["resourceType"] = (Literal[tag], tag)
     for field in msgspec.structs.fields(struct):
-        if field.default is not msgspec.NODEFAULT:
-            default: Any = field.default
+        if field.default == ():
+            default: Any = Field(default_factory=list)  # the empty tuple of a Struct, a list here
+        elif field.default is not msgspec.NODEFAULT:
+            default = field.default
         elif field.default_factory is not msgspec.NODEFAULT:
             default = Field(default_factory=field.default_factory)
         else:

@@ -9,6 +9,7 @@ else text): only resistance counts toward failure, intolerance never does.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from tki_resistance.model import Comedication, StopReason, TkiExposure
@@ -62,13 +63,13 @@ def recognise_tki(concept: CodeableConcept | None) -> str | None:
     return TKI_NAMES[match.group(1)] if match else None
 
 
-def daily_dose_mg(dosage: list[Dosage]) -> tuple[float | None, int | None, str | None]:
+def daily_dose_mg(dosage: Sequence[Dosage]) -> tuple[float | None, int | None, str | None]:
     """(mg per day, doses per day, dose text): kept for callers of the first version."""
     dose = daily_dose(dosage)
     return dose.mg_per_day, dose.doses_per_day, dose.text
 
 
-def stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
+def stop_reason(concepts: Sequence[CodeableConcept]) -> StopReason | None:
     """Why a drug was stopped: SNOMED intolerance codes, else words; None when nothing is recorded."""
     if any(c.code in INTOLERANCE_SNOMED for concept in concepts for c in concept.coding if c.system == SNOMED):
         return StopReason.INTOLERANCE
@@ -115,7 +116,7 @@ def _concept(
     parts += [i.itemCodeableConcept for i in medication.ingredient if i.itemCodeableConcept is not None]
     coding = [c for part in parts for c in part.coding]
     text = " ".join(p.text for p in parts if p.text) or None
-    return CodeableConcept(coding=coding, text=text)
+    return CodeableConcept(coding=tuple(coding), text=text)
 
 
 def _first_display(concept: CodeableConcept) -> str:

@@ -36,8 +36,13 @@ __all__ = [
 ]
 
 
-class FhirModel(msgspec.Struct, frozen=True, kw_only=True):
-    """Unknown fields are ignored (msgspec's default), as FHIR servers send many the service never reads."""
+class FhirModel(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Unknown fields are ignored (msgspec's default), as FHIR servers send many the service never reads.
+
+    `gc=False` and tuples (not lists) for repeated elements: decoded JSON holds no reference cycles, so the
+    cyclic collector need not track these objects. Tracked, every collection after a paused call walked all
+    of them again (bench/: 5.7 → 1.0 ms of collector time per call at 1,000 results).
+    """
 
 
 class FhirResource(FhirModel, frozen=True, kw_only=True, tag_field="resourceType"):
@@ -53,7 +58,7 @@ class Coding(FhirModel, frozen=True, kw_only=True):
 
 
 class CodeableConcept(FhirModel, frozen=True, kw_only=True):
-    coding: list[Coding] = []
+    coding: tuple[Coding, ...] = ()
     text: str | None = None
 
     def has(self, system: str, codes: frozenset[str] | set[str]) -> bool:
@@ -120,7 +125,7 @@ class Observation(FhirResource, frozen=True, kw_only=True, tag="Observation"):
     resourceType: ClassVar[str] = "Observation"
     id: str | None = None
     status: str | None = None
-    category: list[CodeableConcept] = []
+    category: tuple[CodeableConcept, ...] = ()
     code: CodeableConcept
     subject: Reference | None = None
     effectiveDateTime: str | None = None
@@ -132,13 +137,13 @@ class Observation(FhirResource, frozen=True, kw_only=True, tag="Observation"):
     valueInteger: int | None = None
     valueBoolean: bool | None = None
     dataAbsentReason: CodeableConcept | None = None
-    interpretation: list[CodeableConcept] = []
-    referenceRange: list[ReferenceRange] = []
+    interpretation: tuple[CodeableConcept, ...] = ()
+    referenceRange: tuple[ReferenceRange, ...] = ()
     method: CodeableConcept | None = None
-    component: list[ObservationComponent] = []
-    hasMember: list[Reference] = []
-    derivedFrom: list[Reference] = []
-    note: list[Annotation] = []
+    component: tuple[ObservationComponent, ...] = ()
+    hasMember: tuple[Reference, ...] = ()
+    derivedFrom: tuple[Reference, ...] = ()
+    note: tuple[Annotation, ...] = ()
 
 
 class Repeat(FhirModel, frozen=True, kw_only=True):
@@ -146,8 +151,8 @@ class Repeat(FhirModel, frozen=True, kw_only=True):
     frequency: int | None = None
     period: float | None = None
     periodUnit: str | None = None
-    when: list[str] = []
-    timeOfDay: list[str] = []
+    when: tuple[str, ...] = ()
+    timeOfDay: tuple[str, ...] = ()
 
 
 class Timing(FhirModel, frozen=True, kw_only=True):
@@ -164,7 +169,7 @@ class Dosage(FhirModel, frozen=True, kw_only=True):
     text: str | None = None
     patientInstruction: str | None = None
     timing: Timing | None = None
-    doseAndRate: list[DoseAndRate] = []
+    doseAndRate: tuple[DoseAndRate, ...] = ()
 
 
 class Ingredient(FhirModel, frozen=True, kw_only=True):
@@ -176,22 +181,22 @@ class Medication(FhirResource, frozen=True, kw_only=True, tag="Medication"):
     resourceType: ClassVar[str] = "Medication"
     id: str | None = None
     code: CodeableConcept | None = None
-    ingredient: list[Ingredient] = []
+    ingredient: tuple[Ingredient, ...] = ()
 
 
 class MedicationStatement(FhirResource, frozen=True, kw_only=True, tag="MedicationStatement"):
     resourceType: ClassVar[str] = "MedicationStatement"
     id: str | None = None
     status: str | None = None
-    statusReason: list[CodeableConcept] = []
+    statusReason: tuple[CodeableConcept, ...] = ()
     medicationCodeableConcept: CodeableConcept | None = None
     medicationReference: Reference | None = None
     subject: Reference | None = None
     effectiveDateTime: str | None = None
     effectivePeriod: Period | None = None
     dateAsserted: str | None = None
-    reasonCode: list[CodeableConcept] = []
-    dosage: list[Dosage] = []
+    reasonCode: tuple[CodeableConcept, ...] = ()
+    dosage: tuple[Dosage, ...] = ()
     contained: list[dict[str, Any]] = []
 
 
@@ -209,7 +214,7 @@ class MedicationRequest(FhirResource, frozen=True, kw_only=True, tag="Medication
     medicationReference: Reference | None = None
     subject: Reference | None = None
     authoredOn: str | None = None
-    dosageInstruction: list[Dosage] = []
+    dosageInstruction: tuple[Dosage, ...] = ()
     dispenseRequest: DispenseRequest | None = None
     contained: list[dict[str, Any]] = []
 
@@ -229,7 +234,7 @@ class Condition(FhirResource, frozen=True, kw_only=True, tag="Condition"):
     onsetDateTime: str | None = None
     onsetPeriod: Period | None = None
     recordedDate: str | None = None
-    stage: list[ConditionStage] = []
+    stage: tuple[ConditionStage, ...] = ()
 
 
 class Procedure(FhirResource, frozen=True, kw_only=True, tag="Procedure"):
@@ -261,5 +266,5 @@ class BundleLink(FhirModel, frozen=True, kw_only=True):
 
 class Bundle(FhirResource, frozen=True, kw_only=True, tag="Bundle"):
     resourceType: ClassVar[str] = "Bundle"
-    entry: list[BundleEntry] = []
-    link: list[BundleLink] = []
+    entry: tuple[BundleEntry, ...] = ()
+    link: tuple[BundleLink, ...] = ()
