@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Development mode only when nothing else says otherwise: a CMLCDS_CONFIG_FILE or CMLCDS_MODE wins.
 serve: $(STAMP)
-	CMLCDS_MODE=development $(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
+	if [ -z "$$CMLCDS_CONFIG_FILE" ] && [ -z "$$CMLCDS_MODE" ]; then export CMLCDS_MODE=development; fi; \
+	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance tests $(wildcard bench)

@@ -131,7 +131,12 @@ def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
             "medicationRequests": _bundle([]),
             "conditions": _bundle(conditions),
             "procedures": _bundle([]),
+            "goals": _bundle([]),
             "blasts": _bundle([]),
+            "blastsByName": _bundle([]),
+            "bloodCounts": _bundle([]),
+            "karyotype": _bundle([]),
+            "transcriptType": _bundle([]),
         },
     }
 

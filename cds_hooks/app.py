@@ -96,6 +96,19 @@ def _pseudonym_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+#: In development a locally run CDS Hooks Sandbox (http://localhost:3000, http://127.0.0.1:8000) may call.
+LOOPBACK_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
+
+
+def _origin_pattern(settings: Settings) -> str | None:
+    """Origins allowed by pattern: loopback in development, any but `null` for a `*` entry; `null` never
+    (a sandboxed iframe or a file: page sends it, and allowing it allows every such page)."""
+    patterns = [LOOPBACK_ORIGINS] if settings.mode == "development" else []
+    if "*" in settings.cors_origins:
+        patterns.append(r"(?!null$)[^\s]+")
+    return "|".join(f"(?:{p})" for p in patterns) or None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -141,7 +154,8 @@ def create_app(
     app.add_middleware(AuditMiddleware, store=audit)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.cors_origins,
+        allow_origins=[origin for origin in settings.cors_origins if origin not in ("*", "null")],
+        allow_origin_regex=_origin_pattern(settings),
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,

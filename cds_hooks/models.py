@@ -8,6 +8,7 @@ service sends; `openapi/` is generated from them.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
@@ -40,6 +41,37 @@ def _non_blank(value: str) -> str:
 
 
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
+
+#: FHIR R4 `id`: what may go into a URL path segment (`Patient/{id}`); nothing that can climb out of it.
+FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}$"
+
+
+def _not_a_dot_segment(value: str) -> str:
+    if value in (".", ".."):  # the grammar allows them, but in a URL path they mean "here" and "up"
+        raise ValueError("must not be '.' or '..'")
+    return value
+
+
+FhirId = Annotated[str, Field(pattern=FHIR_ID_PATTERN), AfterValidator(_not_a_dot_segment)]
+
+
+def _fhir_base_url(value: str) -> str:
+    """An absolute http(s) base URL without userinfo, query or fragment (`http://h/ok#@127.0.0.1:9` is not)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    if "@" in parts.netloc or parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError("must not carry userinfo, a query or a fragment")
+    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in value):
+        raise ValueError("must not contain whitespace, control characters or backslashes")
+    return value
+
+
+FhirBaseUrl = Annotated[str, AfterValidator(_fhir_base_url)]
+#: Feedback bounds: a card uuid or suggestion id is short; a comment is a sentence or two, not a document.
+MAX_ID_LENGTH = 128
+MAX_COMMENT_LENGTH = 4000
+MAX_FEEDBACK_ITEMS = 100
 
 
 class WireModel(BaseModel):
@@ -80,8 +112,8 @@ class FhirAuthorization(WireModel):
 
 class PatientViewContext(WireModel):
     userId: NonBlank
-    patientId: NonBlank
-    encounterId: str | None = None
+    patientId: FhirId
+    encounterId: FhirId | None = None
 
 
 class HookRequest(WireModel):
@@ -90,9 +122,9 @@ class HookRequest(WireModel):
     # The route decodes `prefetch` values from the bytes into fhir_mapping's slim models where they fit
     # (body.decode_hook_request); the documented schema stays raw JSON.
 
-    hook: NonBlank
-    hookInstance: NonBlank
-    fhirServer: str | None = None
+    hook: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
+    hookInstance: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]  # a UUID; stored in the audit row
+    fhirServer: FhirBaseUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, JsonValue]
     prefetch: dict[str, Any] | None = None
@@ -148,24 +180,30 @@ class CdsResponse(WireModel):
 
 
 class AcceptedSuggestion(WireModel):
-    id: NonBlank
+    id: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
+
+
+class FeedbackCoding(Coding):
+    system: Annotated[str, Field(max_length=512)] | None = None
+    code: Annotated[str, Field(max_length=MAX_ID_LENGTH)]
+    display: Annotated[str, Field(max_length=512)] | None = None
 
 
 class OverrideReason(WireModel):
-    reason: Coding | None = None
-    userComment: str | None = None
+    reason: FeedbackCoding | None = None
+    userComment: Annotated[str, Field(max_length=MAX_COMMENT_LENGTH)] | None = None
 
 
 class Feedback(WireModel):
-    card: NonBlank
+    card: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    acceptedSuggestions: Annotated[list[AcceptedSuggestion], Field(max_length=50)] | None = None
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: NonBlank
+    outcomeTimestamp: Annotated[NonBlank, Field(max_length=64)]
 
 
 class FeedbackRequest(WireModel):
-    feedback: list[Feedback] = Field(min_length=1)
+    feedback: list[Feedback] = Field(min_length=1, max_length=MAX_FEEDBACK_ITEMS)
 
 
 class OperationOutcomeIssue(WireModel):

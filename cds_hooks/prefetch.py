@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 __all__ = ["PrefetchKey", "fill_template", "unsatisfied_keys"]
 
@@ -29,11 +30,15 @@ class PrefetchKey:
 
 
 def fill_template(template: str, context: Mapping[str, Any]) -> str:
-    """Replace `{{context.x}}` tokens with the root-level primitive context values."""
+    """Replace `{{context.x}}` tokens with the root-level primitive context values, percent-encoded.
+
+    Quoted with no safe characters, so a value can never add a path segment, a query or a fragment (ids are
+    also checked against the FHIR id grammar before any template is filled).
+    """
     result = template
     for name, value in context.items():
         if isinstance(value, str | int | float) and not isinstance(value, bool):
-            result = result.replace("{{context." + name + "}}", str(value))
+            result = result.replace("{{context." + name + "}}", quote(str(value), safe=""))
     return result
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
-from .body import decode_hook_request, read_body
+from .body import decode_hook_request
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
@@ -26,6 +27,7 @@ from .models import (
     HookRequest,
     OperationOutcome,
 )
+from .request_limits import check_prefetch_size, read_json_body
 from .runtime import Runtime, RuntimeDep
 from .services import REGISTRY, CdsService
 from .services.base import CallContext
@@ -50,6 +52,11 @@ _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: _error("No valid CDS client JWT (when authentication is on); the body gives no reason")
 }
 
+_HYGIENE: dict[int | str, dict[str, Any]] = {
+    408: _error("The request body was not received within the body-read timeout"),
+    415: _error("Content-Type is not JSON (application/json or application/fhir+json)"),
+}
+
 
 def _service(service_id: str) -> CdsService:
     service = REGISTRY.get(service_id)
@@ -58,7 +65,12 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+async def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+    """Parsed in a worker thread: a large body must not hold the event loop for other callers."""
+    return await run_in_threadpool(_parse_now, model, body)
+
+
+def _parse_now(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     try:
         with cyclic_gc_paused():
             return decode_hook_request(body) if model is HookRequest else model.model_validate_json(body)
@@ -90,14 +102,21 @@ async def discovery(_client: ClientDep) -> Response:
     response_model=CdsResponse,
     response_model_exclude_none=True,
     responses={
-        400: _error("Malformed JSON, not a CDS Hooks request, or a hook the service does not answer"),
+        400: _error(
+            "Malformed JSON, not a CDS Hooks request, a hook the service does not answer, a patientId that is not a"
+            " FHIR id, or a fhirServer that is not an absolute http(s) base URL"
+        ),
         **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
         412: _error(
             "Required FHIR data was neither prefetched nor readable from fhirServer, or fhirServer is not on the"
             " calling client's allow-list (the service does not contact it)"
         ),
-        413: _error("Request body over the configured size limit"),
+        413: _error(
+            "Request body over the configured size limit, or a prefetch Bundle / the whole prefetch over its entry"
+            " limit"
+        ),
+        **_HYGIENE,
     },
     openapi_extra=_body(HookRequest),
     tags=["services"],
@@ -106,7 +125,8 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     """Call a CDS service with a hook request; answers cards."""
     audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
-    hook_request: HookRequest = _parse(HookRequest, await read_body(request, runtime.settings.max_body_bytes))
+    hook_request: HookRequest = await _parse(HookRequest, await read_json_body(request, runtime.settings))
+    check_prefetch_size(hook_request.prefetch, runtime.settings)
     audit.hook_instance = hook_request.hookInstance
     patient_id = hook_request.context.get("patientId")
     if isinstance(patient_id, str):
@@ -143,10 +163,11 @@ def _finding_code(extension: dict[str, Any] | None) -> str:
     "/cds-services/{service_id}/feedback",
     response_model=FeedbackResponse,
     responses={
-        400: _error("Malformed JSON or not CDS Hooks feedback"),
+        400: _error("Malformed JSON or not CDS Hooks feedback (also: too many items, an id or comment too long)"),
         **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
         413: _error("Request body over the configured size limit"),
+        **_HYGIENE,
     },
     openapi_extra=_body(FeedbackRequest),
     tags=["feedback"],
@@ -154,11 +175,9 @@ def _finding_code(extension: dict[str, Any] | None) -> str:
 async def feedback(service_id: str, request: Request, runtime: RuntimeDep, _client: ClientDep) -> Response:
     """CDS Hooks 2.0 feedback on cards; stored once however often it is sent."""
     _service(service_id)
-    items: FeedbackRequest = _parse(FeedbackRequest, await read_body(request, runtime.settings.max_body_bytes))
+    items: FeedbackRequest = await _parse(FeedbackRequest, await read_json_body(request, runtime.settings))
     for item in items.feedback:
         if item.outcome == "accepted" and not item.acceptedSuggestions:
             raise BadRequest("feedback: acceptedSuggestions is required for an 'accepted' outcome")
-    from starlette.concurrency import run_in_threadpool
-
     stored, duplicates = await run_in_threadpool(runtime.feedback.add, service_id, list(items.feedback))
     return Response(FeedbackResponse(stored=stored, duplicates=duplicates).model_dump_json(), media_type=JSON)

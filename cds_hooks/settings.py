@@ -11,7 +11,9 @@ a JWK Set URL, and a `fhirServer` receives a bearer access token — both need T
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["CONFIG_FILE_VARIABLE", "Settings", "TrustedIssuer", "get_settings", "normalise_url"]
+__all__ = ["CONFIG_FILE_VARIABLE", "Settings", "TrustedIssuer", "get_settings", "normalise_url", "weak_secret"]
 
 CONFIG_FILE_VARIABLE = "CMLCDS_CONFIG_FILE"
 Mode = Literal["development", "production"]
@@ -105,6 +107,27 @@ class Settings(BaseSettings):
     fhir_timeout_seconds: float = Field(default=5.0, gt=0, description="per request to the EHR's FHIR server")
     fhir_total_budget_seconds: float = Field(default=10.0, gt=0, description="all FHIR reads of one hook call")
     fhir_max_pages: int = Field(default=50, gt=0, description="`next` links followed per prefetch key")
+    fhir_max_response_bytes: int = Field(
+        default=8 * 1024 * 1024, gt=0, description="largest FHIR response body read (streamed; dropped above)"
+    )
+    fhir_max_call_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="all FHIR response bodies of one hook call together"
+    )
+    fhir_max_entries_per_key: int = Field(default=10_000, gt=0, description="Bundle entries read per prefetch key")
+    max_entries_per_bundle: int = Field(
+        default=20_000, gt=0, description="entries in one prefetch Bundle; 413 above (a patient has hundreds)"
+    )
+    max_resources_per_call: int = Field(
+        default=50_000, gt=0, description="resources in all prefetch values of one call; 413 above"
+    )
+    max_json_values: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="JSON values in one body, counted by its commas before parsing; 413 above (10,000 results ≈ 120k)",
+    )
+    body_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a request body not received within this is answered 408"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -142,6 +165,11 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if self.authentication and not self.trusted_issuers:
             problems.append("authentication is on but no trusted_issuers are configured")
+        if self.authentication and not self.public_base_url:
+            problems.append(
+                "authentication is on but public_base_url is not set (the JWT audience must not come from the Host"
+                " header)"
+            )
         seen = [issuer.iss for issuer in self.trusted_issuers]
         if len(seen) != len(set(seen)):
             problems.append("trusted_issuers: an iss is listed twice")
@@ -153,6 +181,8 @@ class Settings(BaseSettings):
             problems.append("production mode requires an https public_base_url (the JWT audience is built from it)")
         if self.pseudonym_secret is None or len(self.pseudonym_secret.get_secret_value()) < 32:
             problems.append("production mode requires a pseudonym_secret of at least 32 characters")
+        elif (weak := weak_secret(self.pseudonym_secret.get_secret_value())) is not None:
+            problems.append(f"production mode refuses this pseudonym_secret: {weak}")
         if "*" in self.cors_origins:
             problems.append("production mode refuses cors_origins '*'")
         for issuer in self.trusted_issuers:
@@ -163,6 +193,24 @@ class Settings(BaseSettings):
                 if not _https(url)
             )
         return problems
+
+
+#: Words of the placeholders in the README and examples/: a copied example is not a secret.
+_PLACEHOLDER_WORDS = ("replace-me", "replace me", "changeme", "change-me", "placeholder", "example", "secret")
+#: Shannon entropy of the characters × length; `openssl rand -base64 32` gives about 200 bits.
+MIN_SECRET_BITS = 96.0
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why a pseudonym secret is guessable (a placeholder, or too few distinct characters), or None."""
+    lowered = secret.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "it is a placeholder from the documentation"
+    counts = Counter(secret)
+    bits = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values()) * len(secret)
+    if len(counts) < 8 or bits < MIN_SECRET_BITS:
+        return f"low entropy (about {bits:.0f} bits; use e.g. `openssl rand -base64 32`)"
+    return None
 
 
 def _https(url: str) -> bool:

@@ -1,8 +1,10 @@
 """Conditions → comorbidity keys (`comorbidities.toml`) and the CML diagnosis with its phase.
 
 Only conditions whose clinical status is active (or recurrence/relapse) count, except keys marked
-`history` in the table (a past MI or stroke is still a ponatinib risk factor). Refuted and
-entered-in-error conditions never count; entered-in-error ones are reported.
+`history` in the table (a past MI or stroke is still a ponatinib risk factor, a resolved dasatinib
+effusion still matters): those count whatever the clinical status, also when none is recorded, and a
+resolved one is named "(resolved)" on the card. Refuted and entered-in-error conditions never count;
+entered-in-error ones are reported.
 
 CML: SNOMED 92818009, ICD-10(-CM) C92.1x, ICD-O-3 9875/3, or the words. Phase from `stage.summary`
 (SNOMED 278177007 chronic, 278179005 accelerated; "blast phase/crisis" text, no verified code) or from
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from tki_resistance.model import COMORBIDITY_KEYS, Comorbidity, DiseasePhase
 
+from .context import transcript_names
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Condition
@@ -38,8 +41,11 @@ _PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
     ("accelerated phase", DiseasePhase.ACCELERATED),
     ("chronic phase", DiseasePhase.CHRONIC),
 )
+#: Extramedullary blast disease (ELN blast phase): no verified code, so the condition's words [M].
+_EXTRAMEDULLARY_WORDS = ("myeloid sarcoma", "granulocytic sarcoma", "chloroma", "extramedullary blast")
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
-_HISTORY = _ACTIVE | {"inactive", "remission", "resolved"}
+_PAST = frozenset({"inactive", "remission", "resolved"})
+_HISTORY = _ACTIVE | _PAST | {None}
 _NOT_TRUE = frozenset({"refuted", "entered-in-error"})
 
 
@@ -82,6 +88,9 @@ class ConditionFacts:
     phase: DiseasePhase
     phase_source: str | None
     cml_sources: tuple[str, ...]
+    transcripts: tuple[str, ...] = ()  # transcript names the conditions' text mentions (e1a2, e13a2, …)
+    transcript_sources: tuple[str, ...] = ()
+    extramedullary_source: str | None = None
 
 
 def _status(concept: CodeableConcept | None) -> str | None:
@@ -138,6 +147,9 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
     comorbidities: list[Comorbidity] = []
     phases: list[tuple[date, DiseasePhase, str]] = []
     cml: list[str] = []
+    transcripts: set[str] = set()
+    transcript_sources: list[str] = []
+    extramedullary: list[str] = []
     for condition in conditions:
         if condition.code is None:
             continue
@@ -148,6 +160,10 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 log.exclude(condition, "verification status 'entered-in-error'")
             continue
         source = f"Condition/{condition.id}"
+        names = transcript_names(" ".join([condition.code.words(), *(n.text or "" for n in condition.note)]))
+        if names:
+            transcripts |= names
+            transcript_sources.append(source)
         if _is_cml(condition.code):
             cml.append(source)
             phase = _phase(condition)
@@ -155,12 +171,13 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 when = parse_day(condition.recordedDate) or _onset(condition) or date.min
                 phases.append((when, phase, source))
             continue
+        if clinical in _ACTIVE | {None} and any(w in condition.code.words() for w in _EXTRAMEDULLARY_WORDS):
+            extramedullary.append(source)
         display = condition.code.text or next((c.display for c in condition.code.coding if c.display), "")
         for row in _keys(condition.code):
             if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
-                comorbidities.append(
-                    Comorbidity(source, row.key, display or row.key, _onset(condition), code_verified=row.verified)
-                )
+                shown = (display or row.key) + (f" ({clinical})" if clinical in _PAST else "")
+                comorbidities.append(Comorbidity(source, row.key, shown, _onset(condition), code_verified=row.verified))
     order = list(DiseasePhase)
     latest = max(phases, key=lambda p: (p[0], order.index(p[1])), default=None)
     return ConditionFacts(
@@ -168,4 +185,7 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
         phase=latest[1] if latest else DiseasePhase.UNKNOWN,
         phase_source=latest[2] if latest else None,
         cml_sources=tuple(cml),
+        transcripts=tuple(sorted(transcripts)),
+        transcript_sources=tuple(transcript_sources),
+        extramedullary_source=extramedullary[-1] if extramedullary else None,
     )

@@ -1,10 +1,38 @@
-"""FHIR date/dateTime strings → `datetime.date`, refusing partial dates rather than guessing a day."""
+"""FHIR date/dateTime strings → `datetime.date`, refusing partial dates rather than guessing a day.
+
+`implausible_date` is the window every resource's dates must fall in before any mapper reads them: a
+date before 1900 or after tomorrow (`9999-12-31`, a typo, a placeholder) is not a clinical fact, and
+arithmetic on it (months since, a due date) would be absurd or overflow. A period's end, and a medication
+period's start (an order starting next week), may be a plan and lie ahead, but not past `MAX_PLANNED_YEARS`.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
+from typing import Any
 
-__all__ = ["parse_day"]
+__all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_date", "parse_day"]
+
+#: No CML result, drug or transplant predates 1900 (BCR::ABL1 qPCR dates from the late 1990s); birth dates
+#: of living patients neither.
+EARLIEST = date(1900, 1, 1)
+#: A planned stop or an order's validity beyond this is a placeholder (`9999-12-31`), not a plan.
+MAX_PLANNED_YEARS = 5
+_YEAR = re.compile(r"^(\d{4})")
+
+#: Fields saying when something happened (must not be after tomorrow), and periods whose end is a plan.
+_EVENT_FIELDS = (
+    "effectiveDateTime",
+    "issued",
+    "authoredOn",
+    "performedDateTime",
+    "onsetDateTime",
+    "recordedDate",
+    "birthDate",
+    "dateAsserted",
+)
+_PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod")
 
 
 def parse_day(value: str | None) -> date | None:
@@ -19,3 +47,47 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def _outside(value: Any, name: str, latest: date) -> str | None:
+    """Why this date string lies outside [EARLIEST, latest], or None (a missing or unreadable date is the
+    mappers' business: they say "no full date")."""
+    if not isinstance(value, str):
+        return None
+    day = parse_day(value)
+    if day is None:
+        year = _YEAR.match(value)  # a partial date (`1850`, `9999-01`) is still checked by its year
+        if year is None or EARLIEST.year <= int(year.group(1)) <= latest.year:
+            return None
+        return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
+    if EARLIEST <= day <= latest:
+        return None
+    return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
+
+
+def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
+    """(name, period, planned): a medication period may be a plan (an order starting next week), so its
+    start may lie ahead like its end; an observation's, procedure's or condition's period has happened."""
+    planned = getattr(resource, "resourceType", None) in ("MedicationStatement", "MedicationRequest")
+    found = [(name, getattr(resource, name, None), planned) for name in _PERIOD_FIELDS]
+    dispense = getattr(resource, "dispenseRequest", None)
+    found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None), True))
+    for dosage in [*getattr(resource, "dosage", []), *getattr(resource, "dosageInstruction", [])]:
+        repeat = dosage.timing.repeat if dosage.timing else None
+        found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None, True))
+    return [(name, period, plan) for name, period, plan in found if period is not None]
+
+
+def implausible_date(resource: Any, as_of: date) -> str | None:
+    """The first date of a slim FHIR model outside the plausible window, with the reason; None if all fit."""
+    tomorrow = as_of + timedelta(days=1)
+    for name in _EVENT_FIELDS:
+        if (reason := _outside(getattr(resource, name, None), name, tomorrow)) is not None:
+            return reason
+    horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
+    for name, period, planned in _periods(resource):
+        if (reason := _outside(period.start, f"{name}.start", horizon if planned else tomorrow)) is not None:
+            return reason
+        if (reason := _outside(period.end, f"{name}.end", horizon)) is not None:
+            return reason
+    return None

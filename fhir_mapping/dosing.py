@@ -8,6 +8,7 @@ stated frequency gives no daily dose: the frequency is never assumed.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,11 +38,18 @@ _TEXT_FREQUENCY: tuple[tuple[re.Pattern[str], float], ...] = (
 _TEXT_DOSE = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|milligrams?)\b")
 
 
+#: No TKI is given above 800 mg a day (imatinib, nilotinib); 2000 mg leaves room for any regimen, and more
+#: (or doses more often than hourly) is a unit or entry error, never read as a dose.
+MAX_MG_PER_DAY = 2000.0
+MAX_DOSES_PER_DAY = 24.0
+
+
 @dataclass(frozen=True)
 class DailyDose:
     mg_per_day: float | None
     doses_per_day: int | None
     text: str | None
+    problem: str | None = None  # why a stated dose was not used (the mapper reports it)
 
 
 def _mg(quantity: Quantity | None) -> float | None:
@@ -97,4 +105,7 @@ def daily_dose(dosage: Sequence[Dosage]) -> DailyDose:
         per_day = _text_frequency(text)
     if dose is None or per_day is None:
         return DailyDose(None, None, text)
-    return DailyDose(dose * per_day, _whole(per_day), text)
+    mg_per_day = dose * per_day
+    if not (math.isfinite(mg_per_day) and 0 < mg_per_day <= MAX_MG_PER_DAY and 0 < per_day <= MAX_DOSES_PER_DAY):
+        return DailyDose(None, None, text, f"dose not used: {dose:g} mg × {per_day:g}/day is not a plausible TKI dose")
+    return DailyDose(mg_per_day, _whole(per_day), text)

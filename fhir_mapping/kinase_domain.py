@@ -108,7 +108,8 @@ def _vaf(observation: Observation) -> float | None:
         quantity = component.valueQuantity
         if quantity is not None and quantity.value is not None:
             percent = (quantity.code or quantity.unit or "").startswith("%")
-            return quantity.value / 100 if percent else quantity.value
+            fraction = quantity.value / 100 if percent else quantity.value
+            return fraction if 0 <= fraction <= 1 else None  # a fraction of reads; out of range is not read
     return None
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import types
 from functools import cache
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, create_model
 
-from .resources import FhirModel
+from .resources import FhirModel, Integer, Number
 
 __all__ = ["lax_model", "read_resource"]
 
@@ -24,7 +24,16 @@ StructT = TypeVar("StructT", bound=FhirModel)
 _CONFIG = ConfigDict(extra="ignore", frozen=True)
 
 
+#: The constrained numbers, as pydantic states them (and words their errors).
+_NUMBERS: dict[Any, Any] = {
+    Number: Annotated[float, Strict(), AllowInfNan(False)],
+    Integer: Annotated[int, Strict()],
+}
+
+
 def _mirror_type(annotation: Any) -> Any:
+    if annotation in _NUMBERS:
+        return _NUMBERS[annotation]
     if isinstance(annotation, type) and issubclass(annotation, FhirModel):
         return lax_model(annotation)
     origin, args = get_origin(annotation), get_args(annotation)

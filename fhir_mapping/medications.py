@@ -149,6 +149,8 @@ def map_medication_statement(
     start = parse_day(period.start if period else statement.effectiveDateTime)
     end = parse_day(period.end if period else None)
     dose = daily_dose(statement.dosage)
+    if dose.problem:
+        log.exclude(statement, dose.problem)
     return TkiExposure(
         source=source,
         drug=drug,
@@ -193,6 +195,8 @@ def map_medication_request(
         return Comedication(source=source, name=_first_display(concept), codes=_all_codes(concept))
     period = _request_period(request)
     dose = daily_dose(request.dosageInstruction)
+    if dose.problem:
+        log.exclude(request, dose.problem)
     return TkiExposure(
         source=source,
         drug=drug,

@@ -16,6 +16,7 @@ Undetectable results (a "not detected" answer, interpretation ND, or 0 / `<x` va
 
 from __future__ import annotations
 
+import math
 import re
 
 from tki_resistance.model import Comparator, TranscriptResult
@@ -25,8 +26,16 @@ from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
 from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, LOINC, SNOMED
 
-__all__ = ["control_copies", "is_bcr_abl1", "is_undetected", "map_transcript"]
+__all__ = ["control_copies", "implausible_value", "is_bcr_abl1", "is_undetected", "map_transcript"]
 
+#: Above this no BCR::ABL1 IS value is a measurement: untreated CML at diagnosis is around 10–200% IS and
+#: rarely above a few hundred; 1000% (ten times the IS baseline) leaves room for every real result.
+MAX_PERCENT_IS = 1000.0
+#: Below this a positive value is not a measurement either: the most sensitive assays reach MR5–MR5.5
+#: (0.001–0.0003% IS); 0.000001% would be MR8.
+MIN_POSITIVE_PERCENT_IS = 1e-6
+#: Control-gene copies per reaction: 10^4–10^6 in practice (EUTOS); beyond 10^9 a number is not a count.
+MAX_CONTROL_COPIES = 10**9
 USABLE_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 _AMBIGUOUS_UNITS = frozenset({"1", "{ratio}", "ratio", ""})
 _PERCENT_CODE = re.compile(r"^%(\{[^}]*\})?$")
@@ -113,7 +122,8 @@ def _copies(component: ObservationComponent) -> int | None:
     if component.valueQuantity is not None and component.valueQuantity.value is not None:
         return round(component.valueQuantity.value)
     if component.valueString is not None and (match := _COPY_COUNT.match(component.valueString)):
-        return int(re.sub(r"[,\s]", "", match.group(1)))
+        digits = re.sub(r"[,\s]", "", match.group(1))
+        return int(digits) if len(digits) <= 12 else None  # int() of 4,300+ digits raises
     return None
 
 
@@ -121,7 +131,8 @@ def control_copies(observation: Observation) -> tuple[str | None, int | None]:
     """(gene, copies) of the control transcript reported with the result; (None, None) if absent."""
     for component in observation.component:
         gene = _component_gene(component)
-        if gene is not None and (copies := _copies(component)) is not None and copies >= 0:
+        copies = _copies(component) if gene is not None else None
+        if copies is not None and 0 <= copies <= MAX_CONTROL_COPIES:
             return gene, copies
     return None, None
 
@@ -148,6 +159,21 @@ def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparat
             return None
         return float(match.group(2)), _comparator(match.group(1)) or Comparator.EQUAL
     log.exclude(observation, "no numeric BCR::ABL1 value")
+    return None
+
+
+def implausible_value(value: float, comparator: Comparator) -> str | None:
+    """Why a BCR::ABL1 IS value cannot be a result (non-finite, negative, out of range), or None."""
+    if not math.isfinite(value):
+        return "BCR::ABL1 value is not a finite number"
+    if value < 0:
+        return "negative BCR::ABL1 value"
+    if value > MAX_PERCENT_IS:
+        return f"BCR::ABL1 value {value:g}% is above {MAX_PERCENT_IS:g}% IS: not a plausible result"
+    if value == 0 and comparator is not Comparator.EQUAL:
+        return "'<0' or '≤0' is not a detection limit: not a usable result"
+    if 0 < value < MIN_POSITIVE_PERCENT_IS:
+        return f"BCR::ABL1 value {value:g}% is below {MIN_POSITIVE_PERCENT_IS:g}% IS: beyond any assay's sensitivity"
     return None
 
 
@@ -179,8 +205,10 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
         if read is None:
             return None
         value, comparator = read
-    if value < 0:
-        log.exclude(observation, "negative BCR::ABL1 value")
+    if undetected and value == 0:
+        comparator = Comparator.EQUAL  # the laboratory says "not detected"; `<0` adds no detection limit
+    if (problem := implausible_value(value, comparator)) is not None:
+        log.exclude(observation, problem)
         return None
     gene, copies = control_copies(observation)
     return TranscriptResult(

@@ -9,7 +9,8 @@ read-only views, never written back.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import sys
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -34,6 +35,14 @@ __all__ = [
     "Range",
     "Reference",
 ]
+
+
+#: A JSON number as FHIR means it: never `true` read as 1, never NaN or ±Infinity (`1e400` overflows to it).
+#: A resource carrying one does not validate and is excluded with the reason (snapshot.py). msgspec's strict
+#: float refuses `true`, the bounds refuse ±Infinity; lax.py words the reason with pydantic's strict float.
+Number = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+#: A JSON integer: never `true`, never 2.0 or "2" (msgspec's strict int; pydantic's strict int in lax.py).
+Integer = Annotated[int, msgspec.Meta(description="FHIR integer")]
 
 
 class FhirModel(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -79,7 +88,7 @@ class CodeableConcept(FhirModel, frozen=True, kw_only=True):
 
 
 class Quantity(FhirModel, frozen=True, kw_only=True):
-    value: float | None = None
+    value: Number | None = None
     comparator: str | None = None
     unit: str | None = None
     system: str | None = None
@@ -107,7 +116,7 @@ class ObservationComponent(FhirModel, frozen=True, kw_only=True):
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
-    valueInteger: int | None = None
+    valueInteger: Integer | None = None
     dataAbsentReason: CodeableConcept | None = None
 
 
@@ -134,7 +143,7 @@ class Observation(FhirResource, frozen=True, kw_only=True, tag="Observation"):
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
     valueString: str | None = None
-    valueInteger: int | None = None
+    valueInteger: Integer | None = None
     valueBoolean: bool | None = None
     dataAbsentReason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
@@ -148,8 +157,8 @@ class Observation(FhirResource, frozen=True, kw_only=True, tag="Observation"):
 
 class Repeat(FhirModel, frozen=True, kw_only=True):
     boundsPeriod: Period | None = None
-    frequency: int | None = None
-    period: float | None = None
+    frequency: Integer | None = None
+    period: Number | None = None
     periodUnit: str | None = None
     when: tuple[str, ...] = ()
     timeOfDay: tuple[str, ...] = ()
@@ -235,6 +244,7 @@ class Condition(FhirResource, frozen=True, kw_only=True, tag="Condition"):
     onsetPeriod: Period | None = None
     recordedDate: str | None = None
     stage: tuple[ConditionStage, ...] = ()
+    note: tuple[Annotation, ...] = ()
 
 
 class Procedure(FhirResource, frozen=True, kw_only=True, tag="Procedure"):

@@ -10,15 +10,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
 
 from .conditions import map_conditions
-from .context import allogeneic_transplant, observation_context
-from .dates import parse_day
+from .context import join_transcripts, observation_context, transplant_record
+from .dates import implausible_date, parse_day
 from .decode import DecodedBundle
 from .exclusions import ExclusionLog
+from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
@@ -45,9 +47,38 @@ READ_TYPES = frozenset(
         "Medication",
         "Condition",
         "Procedure",
+        "Goal",
     }
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
+_PLAIN = msgspec.json.Decoder()
+
+
+def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, msgspec.Raw | None]]:
+    """(resource, its JSON text when the body was decoded into a Struct) for every resource in the prefetch."""
+    for key, value in prefetch.items():
+        if isinstance(value, DecodedBundle):
+            for resource, raw in zip(value.resources, value.raw, strict=True):
+                if isinstance(resource, FhirResource | dict):
+                    yield resource, raw
+                elif log is not None:
+                    log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+            continue
+        if not isinstance(value, dict):
+            continue
+        if value.get("resourceType") != "Bundle":
+            yield value, None
+            continue
+        entries = value.get("entry", [])
+        if not isinstance(entries, list):
+            if log is not None:
+                log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
+            continue
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                yield entry["resource"], None
+            elif log is not None:
+                log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
 
 
 def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
@@ -57,32 +88,7 @@ def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None)
     A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
     reported (when a log is given), never skipped in silence.
     """
-    for key, value in prefetch.items():
-        if isinstance(value, DecodedBundle):
-            for resource in value.resources:
-                if isinstance(resource, FhirResource | dict):
-                    yield resource
-                elif log is not None:
-                    log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
-            continue
-        if isinstance(value, FhirResource):
-            yield value
-            continue
-        if not isinstance(value, dict):
-            continue
-        if value.get("resourceType") != "Bundle":
-            yield value
-            continue
-        entries = value.get("entry", [])
-        if not isinstance(entries, list):
-            if log is not None:
-                log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
-            continue
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                yield entry["resource"]
-            elif log is not None:
-                log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+    return (resource for resource, _ in _entries(prefetch, log))
 
 
 def _about_patient(reference: str | None, patient_id: str) -> bool:
@@ -102,34 +108,43 @@ def _identity(resource: Any) -> tuple[Any, Any, str | None]:
     return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
 
 
-def _checked(resources: Iterable[Any], patient_id: str, log: ExclusionLog) -> list[Any]:
+def _json(resource: Any, raw: msgspec.Raw | None) -> Any:
+    """The resource as JSON, every field (a Struct keeps only those the service reads), to compare two."""
+    return _PLAIN.decode(raw) if raw is not None else resource
+
+
+def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str, log: ExclusionLog) -> list[Any]:
     """Resources that passed the safety checks (type, duplicate, patient)."""
-    kept: list[Any] = []
+    kept: list[tuple[Any, msgspec.Raw | None]] = []
     seen: set[tuple[str, str]] = set()
-    for resource in resources:
+    for resource, raw in entries:
         kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
-        if kind not in READ_TYPES:
+        if not isinstance(kind, str) or kind not in READ_TYPES:
             log.exclude(resource, f"unexpected resource type '{kind}'")
             continue
         if ident is not None:
             key = (str(kind), str(ident))
             if key in seen:
-                log.exclude(resource, "duplicate resource id (first occurrence used)")
+                # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
+                # two different resources with one id are a conflict, reported
+                same = (_json(r, rr) for r, rr in kept if _identity(r)[:2] == (kind, ident))
+                if _json(resource, raw) not in same:
+                    log.exclude(resource, "duplicate resource id (first occurrence used)")
                 continue
             seen.add(key)
         if kind == "Patient":
             if ident is not None and ident != patient_id:
                 log.exclude(resource, "Patient resource of another patient")
             else:
-                kept.append(resource)
+                kept.append((resource, raw))
             continue
         if kind not in _SUBJECT_LESS and not _about_patient(reference, patient_id):
             log.exclude(resource, "subject is not the patient in context")
             continue
-        kept.append(resource)
-    return kept
+        kept.append((resource, raw))
+    return [resource for resource, _ in kept]
 
 
 _MODELS: dict[str, type[FhirResource]] = {
@@ -139,6 +154,7 @@ _MODELS: dict[str, type[FhirResource]] = {
     "MedicationRequest": MedicationRequest,
     "Condition": Condition,
     "Procedure": Procedure,
+    "Goal": Goal,
 }
 
 
@@ -159,7 +175,21 @@ def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
         except ValidationError as exc:
             first = exc.errors()[0]
             log.exclude(resource, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
+        except msgspec.ValidationError as exc:  # accepted by pydantic, out of msgspec's range (an int > 2**64)
+            log.exclude(resource, f"not a valid FHIR R4 {kind}: {exc}")
     return by_type
+
+
+def _dated(models: list[Any], as_of: date, log: ExclusionLog) -> list[Any]:
+    """The models whose dates are plausible (dates.py); the others excluded with the date that failed."""
+    kept: list[Any] = []
+    for model in models:
+        reason = implausible_date(model, as_of)
+        if reason is None:
+            kept.append(model)
+        else:
+            log.exclude(model, reason)
+    return kept
 
 
 def build_snapshot(
@@ -167,9 +197,10 @@ def build_snapshot(
 ) -> PatientSnapshot:
     """Map everything usable into the model; everything unusable into `exclusions`."""
     log = ExclusionLog()
-    resources = _checked(iter_resources(prefetch, log), patient_id, log)
+    resources = _checked(_entries(prefetch, log), patient_id, log)
     medications = medication_index([r for r in resources if isinstance(r, dict)])
     by_type = _validated(resources, log)
+    by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
     transcripts: list[TranscriptResult] = []
@@ -192,6 +223,9 @@ def build_snapshot(
 
     conditions = map_conditions(by_type["Condition"], log)
     patients = [p for p in by_type["Patient"] if p.id == patient_id]
+    transplant = transplant_record(by_type["Procedure"], log)
+    goal = tfr_goal(by_type["Goal"])
+    transcript_names = set(context.transcripts) | set(conditions.transcripts)
     return PatientSnapshot(
         patient_id=patient_id,
         as_of=as_of,
@@ -204,10 +238,21 @@ def build_snapshot(
         phase_source=conditions.phase_source,
         blast_percent=context.blast_percent,
         blast_source=context.blast_source,
+        blast_date=context.blast_date,
         chromosomal_abnormalities=context.chromosomal_abnormalities,
-        allogeneic_transplant=allogeneic_transplant(by_type["Procedure"], log),
+        karyotype_source=context.karyotype_source,
+        karyotype_date=context.karyotype_date,
+        basophils=context.basophils,
+        platelets=context.platelets,
+        blasts_promyelocytes=context.blasts_promyelocytes,
+        extramedullary_blasts_source=conditions.extramedullary_source,
+        allogeneic_transplant=transplant[0] if transplant else None,
+        transplant_source=transplant[1] if transplant else None,
         birth_date=parse_day(patients[0].birthDate) if patients else None,
-        transcript_type=context.transcript_type,
+        transcript_type=join_transcripts(transcript_names),
+        transcript_sources=context.transcript_sources + conditions.transcript_sources,
+        tfr_goal=goal is not None,
+        tfr_goal_source=goal.source if goal else None,
         cml_diagnosis_sources=conditions.cml_sources,
         bcr_abl1_fusion_sources=kinase.fusion_sources + context.fusion_sources,
         exclusions=log.items,

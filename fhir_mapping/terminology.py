@@ -46,12 +46,19 @@ BCR_ABL1_NON_IS = frozenset({"46434-7", "21822-2", "21823-0", "42714-6", "21821-
 #: Every BCR::ABL1 quantification code, IS or not (built once: checked for every Observation).
 BCR_ABL1_ANY = BCR_ABL1_IS | BCR_ABL1_NON_IS
 
-#: Blast percentage. 26446-5 "Blasts/100 leukocytes in Blood" (several public LOINC tables);
-#: 26464-8 "Blasts/100 cells in Bone marrow" (one public source: verify).
+#: Blast percentage. 26446-5 "Blasts/100 leukocytes in Blood" (several public LOINC tables). Not 26464-8:
+#: that is "Leukocytes [#/volume] in Blood" (public FHIR value sets, e.g. ReMeDi-Blut/remedi_ig; issue #9).
+#: No marrow-blast LOINC code could be verified, so marrow blasts are read from the Observation's name.
 BLAST_PERCENT: dict[str, str] = {
     "26446-5": "Blasts/100 leukocytes in Blood",
-    "26464-8": "Blasts/100 cells in Bone marrow",
 }
+#: Basophils in % of leukocytes (ELN accelerated-phase criterion ≥20%): 706-2 "Basophils/100 leukocytes in
+#: Blood by Automated count" (public FHIR value sets and examples, e.g. nmdp-ig/cibmtr-reporting-ig).
+BASOPHIL_PERCENT = frozenset({"706-2"})
+#: Platelet count: 26515-7 "Platelets [#/volume] in Blood", 777-3 "… by Automated count" (same sources).
+PLATELET_COUNT = frozenset({"26515-7", "777-3"})
+#: Units of a platelet count that equal 10^9/L.
+PLATELET_UNITS = frozenset({"10*9/L", "10^9/L", "10*3/uL", "10^3/uL", "10*3/mm3", "K/uL", "x10E3/uL", "G/L"})
 
 HGNC_ABL1 = frozenset({"HGNC:76", "76"})
 HGNC_BCR = frozenset({"HGNC:1014", "1014"})

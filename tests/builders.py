@@ -110,6 +110,7 @@ def hook_request(
     orders: list[dict[str, Any]] | None = None,
     conditions: list[dict[str, Any]] | None = None,
     procedures: list[dict[str, Any]] | None = None,
+    goals: list[dict[str, Any]] | None = None,
     patient_id: str = PATIENT,
     hook: str = "patient-view",
     **overrides: Any,
@@ -127,7 +128,12 @@ def hook_request(
             "medicationRequests": bundle(*(orders or [])),
             "conditions": bundle(*(conditions or [])),
             "procedures": bundle(*(procedures or [])),
+            "goals": bundle(*(goals or [])),
             "blasts": bundle(),
+            "blastsByName": bundle(),
+            "bloodCounts": bundle(),
+            "karyotype": bundle(),
+            "transcriptType": bundle(),
         },
     }
     request.update(overrides)

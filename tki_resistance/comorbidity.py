@@ -9,7 +9,17 @@ from .knowledge_schema import ComorbidityCautionRow
 from .model import Comorbidity, PatientSnapshot
 from .therapy_history import ordered_tkis
 
-__all__ = ["UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+__all__ = ["STRENGTH_NOTE", "UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+
+#: How each strength is named after the caution text, and the card severity it gives.
+STRENGTH_NOTE = {"caution": "", "warning": " (label warning)", "boxed": " (boxed warning)", "stop": " (label: stop)"}
+_SEVERITY = {
+    "caution": Severity.INFO,
+    "warning": Severity.WARNING,
+    "boxed": Severity.WARNING,
+    "stop": Severity.CRITICAL,
+}
+_RANK = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 
 #: Cited on a card whose comorbidity was recognised through a code mapping that is not yet verified.
 UNVERIFIED_CODES = RuleRef(
@@ -51,14 +61,11 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
         hits = cautions_for(exposure.drug, snapshot, knowledge)
         if not hits:
             continue
-        boxed = any(row.strength == "boxed" for _, row in hits)
+        severity = max((_SEVERITY[row.strength] for _, row in hits), key=_RANK.index)
         role = "ordered" if exposure.ordered else "current"
         names = sorted({c.display or c.key for c, _ in hits})
         detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
-        detail += [
-            f"- **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
-            for c, row in hits
-        ]
+        detail += [f"- **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}" for c, row in hits]
         detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
         evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
         evidence += [
@@ -68,7 +75,7 @@ def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> lis
         findings.append(
             Finding(
                 code=FindingCode.COMORBIDITY_CAUTION,
-                severity=Severity.WARNING if boxed else Severity.INFO,
+                severity=severity,
                 summary=f"{exposure.drug}: caution with {', '.join(names)}",
                 rules=comorbidity_rules(hits, knowledge),
                 evidence=tuple(evidence),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .course import off_treatment
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .model import PatientSnapshot
 
@@ -72,6 +73,14 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
 def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:
     current = snapshot.current_tki
     if current is None:
+        state = off_treatment(snapshot)
+        sct = snapshot.allogeneic_transplant
+        if state is not None and state.kind == "after-sct" and sct is not None:
+            if not any(t.taken > sct for t in snapshot.transcripts):
+                return f"no BCR::ABL1 result since the allogeneic transplant of {sct.isoformat()}"
+            return None
+        if state is not None:
+            return None  # TFR or a new diagnosis: the relapse stage speaks for these states
         return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
     if current.start is None:
         return f"the start date of {current.drug} is not recorded"

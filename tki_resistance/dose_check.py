@@ -1,14 +1,16 @@
 """Doses that do not fit the situation (`dose-check`).
 
 - T315I on asciminib below 200 mg twice daily (label).
-- Ponatinib not reduced to 15 mg once BCR::ABL1 is ≤1%, or left at 15 mg after the response was lost.
+- Ponatinib not reduced to 15 mg once BCR::ABL1 is ≤1%, or left at 15 mg after the response was lost:
+  the chronic-phase label rule (OPTIC), never applied in accelerated or blast phase.
 - Asciminib at the standard dose after primary ponatinib failure (never ≤1% on ponatinib): the seed study
-  saw little benefit at 40 mg BID.
+  saw little benefit at 40 mg BID. Ten patients: an info-level caution, not a warning.
 A dose below the standard for the line is an extrinsic cause (extrinsic_causes.py), not a dose-check.
 """
 
 from __future__ import annotations
 
+from .advanced_phase import is_advanced
 from .evidence import exposure_evidence, format_dose, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, Severity
 from .kinetics import on_drug
@@ -74,6 +76,8 @@ def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowle
     results = on_drug(snapshot.transcripts, exposure.start) if exposure.start else []
     if row is None or not results or exposure.daily_dose_mg is None:
         return None
+    if row.phase == "chronic" and is_advanced(snapshot, knowledge):
+        return None  # the 45 → 15 mg rule is the chronic-phase label rule
     latest = results[-1]
     evidence = [exposure_evidence(exposure), transcript_evidence(latest)]
     if latest.percent_is <= 1.0 and exposure.daily_dose_mg > row.daily_mg:
@@ -121,11 +125,12 @@ def _after_primary_ponatinib_failure(
         f"Asciminib {format_dose(exposure)} after primary ponatinib failure: low expected benefit",
         [
             f"Ponatinib failed without ever reaching ≤1% (primary resistance, stopped {failed.end}).",
-            "Dutch EAP: at 40 mg BID after primary ponatinib failure, 1 of 10 reached MR2 and none MMR.",
+            "Dutch EAP: at 40 mg BID after primary ponatinib failure, 1 of 10 reached MR2 and none MMR "
+            "(a 10-patient cohort: a caution, not a rule).",
             f"Consider: {row.note}",
         ],
         [exposure_evidence(exposure), exposure_evidence(failed, "Earlier TKI (primary failure)")],
-        Severity.WARNING,
+        Severity.INFO,
     )
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from .findings import Evidence
 from .model import Comparator, KinaseDomainTest, TkiExposure, TranscriptResult, Variant
 
-__all__ = ["exposure_evidence", "format_dose", "format_percent", "transcript_evidence", "variant_evidence"]
+__all__ = [
+    "exposure_evidence",
+    "format_dose",
+    "format_percent",
+    "stop_evidence",
+    "transcript_evidence",
+    "variant_evidence",
+]
 
 
 def format_percent(result: TranscriptResult) -> str:
@@ -31,6 +40,13 @@ def transcript_evidence(result: TranscriptResult, label: str = "BCR::ABL1 (IS)")
 def exposure_evidence(exposure: TkiExposure, label: str = "Current TKI") -> Evidence:
     when = exposure.start.isoformat() if exposure.start else None
     return Evidence(label, format_dose(exposure), when, exposure.source)
+
+
+def stop_evidence(exposure: TkiExposure, label: str, line_start: date | None = None) -> Evidence:
+    """A stopped TKI dated by its stop, with the start of its line (or record) in the value."""
+    since = line_start or exposure.start
+    value = format_dose(exposure) + (f", since {since.isoformat()}" if since else "")
+    return Evidence(label, value, exposure.end.isoformat() if exposure.end else None, exposure.source)
 
 
 def variant_evidence(variant: Variant, test: KinaseDomainTest) -> Evidence:

@@ -16,8 +16,8 @@ from .kinetics import kinetics
 from .knowledge_base import Knowledge
 from .knowledge_schema import DoseRow, InteractionRow, KnowledgeRow
 from .model import PatientSnapshot, TkiExposure
-from .response import assess_milestones
-from .therapy_history import current_line, same_drug_gaps
+from .response import line_assessment, log_rise_floor
+from .therapy_history import current_line, line_dose_changes, same_drug_gaps
 
 __all__ = ["extrinsic_causes_findings", "response_problem", "standard_dose"]
 
@@ -27,10 +27,12 @@ def response_problem(snapshot: PatientSnapshot, knowledge: Knowledge) -> str | N
     exposure = snapshot.current_tki
     if exposure is None or exposure.start is None:
         return None
-    assessment = assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
+    if snapshot.atypical_transcript is not None:
+        return None  # IS bands do not apply; the transcript card shows the patient's own trend
+    assessment = line_assessment(snapshot, knowledge)
     if assessment is not None and assessment.category is not ResponseCategory.OPTIMAL:
         return f"ELN 2020 {assessment.category.value}" + (" (loss of MMR)" if assessment.loss_of_mmr else "")
-    if kinetics(snapshot.transcripts, exposure.start).rise_factor is not None:
+    if kinetics(snapshot.transcripts, exposure.start, log_rise_floor(knowledge)).rise_factor is not None:
         return "≥1-log rise in BCR::ABL1"
     return None
 
@@ -92,6 +94,16 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
             )
         elif exposure.daily_dose_mg is None:
             detail.append("- Dose not recorded: check it against the standard dose.")
+        for before, after in line_dose_changes(snapshot):
+            old_mg, new_mg = before.daily_dose_mg or 0.0, after.daily_dose_mg or 0.0  # dose_changes() keeps dosed
+            verb = "reduced" if new_mg < old_mg else "increased"
+            when = after.start.isoformat() if after.start else "an unrecorded date"
+            evidence.append(Evidence("Dose change", f"{old_mg:g} → {new_mg:g} mg/day", when, after.source))
+            detail.append(
+                f"- **Dose {verb}** within this line: {exposure.drug} {verb} from {old_mg:g} to {new_mg:g} "
+                f"mg/day on {when} (one line: the milestones still count from "
+                f"{exposure.start.isoformat() if exposure.start else 'its start'})."
+            )
         for earlier, later in same_drug_gaps(snapshot):
             found_something = True
             stopped, restarted = earlier.end or later.start, later.start or earlier.end

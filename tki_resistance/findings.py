@@ -27,6 +27,7 @@ class FindingCode(StrEnum):
     COMORBIDITY_CAUTION = "comorbidity-caution"
     MONITORING_DUE = "monitoring-due"
     TFR_ELIGIBLE = "tfr-eligible"
+    RELAPSE = "relapse"
     DATA_EXCLUDED = "data-excluded"
     NOT_ASSESSABLE = "not-assessable"
 

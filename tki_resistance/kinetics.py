@@ -57,16 +57,18 @@ def halving_time_days(first: TranscriptResult, later: TranscriptResult) -> float
     days = (later.taken - first.taken).days
     if days <= 0 or later.comparator is not Comparator.EQUAL or not 0 < later.percent_is < first.percent_is:
         return None
-    return days * math.log(2) / math.log(first.percent_is / later.percent_is)
+    ratio = first.percent_is / later.percent_is
+    return days * math.log(2) / math.log(ratio) if math.isfinite(ratio) else None
 
 
-def log_rise(results: list[TranscriptResult]) -> tuple[TranscriptResult, float] | None:
-    """(nadir, factor) when the latest detectable result is ≥10× the lowest earlier one.
+def log_rise(results: list[TranscriptResult], floor: float = 0.0) -> tuple[TranscriptResult, float] | None:
+    """(nadir, factor) when the latest detectable result is ≥10× the lowest earlier one and above `floor`.
 
+    `floor` (percent IS) is the assay floor below which a rise is noise (MR4.5 → MR4).
     An undetectable nadir counts with its sensitivity limit: the true level was below it, so a rise
     measured from the limit understates the true rise.
     """
-    if len(results) < 2 or results[-1].comparator is not Comparator.EQUAL:
+    if len(results) < 2 or results[-1].comparator is not Comparator.EQUAL or results[-1].percent_is <= floor:
         return None
     latest = results[-1]
     earlier = [t for t in results[:-1] if t.percent_is > 0]
@@ -83,18 +85,19 @@ def confirmed_above(results: list[TranscriptResult], threshold: float) -> bool:
     return len(last_two) == 2 and all(t.comparator is Comparator.EQUAL and t.percent_is > threshold for t in last_two)
 
 
-def kinetics(transcripts: tuple[TranscriptResult, ...], start: date) -> Kinetics:
-    """Kinetics of the latest result on the drug started on `start`."""
+def kinetics(transcripts: tuple[TranscriptResult, ...], start: date, floor: float = 0.0) -> Kinetics:
+    """Kinetics of the latest result on the line started on `start` (a rise only above `floor`, % IS)."""
     results = on_drug(transcripts, start)
     baseline, baseline_on_drug = baseline_result(transcripts, start)
     latest = results[-1] if results else None
     reduction = None
     halving = None
     if baseline is not None and latest is not None and latest is not baseline:
-        if latest.comparator is Comparator.EQUAL and latest.percent_is > 0:
-            reduction = math.log10(baseline.percent_is / latest.percent_is)
+        ratio = baseline.percent_is / latest.percent_is if latest.percent_is > 0 else math.inf
+        if latest.comparator is Comparator.EQUAL and 0 < ratio < math.inf:  # the mapping bounds values; defensive
+            reduction = math.log10(ratio)
         halving = halving_time_days(baseline, latest)
-    rise = log_rise(results)
+    rise = log_rise(results, floor)
     return Kinetics(
         baseline=baseline,
         baseline_on_drug=baseline_on_drug,

@@ -19,10 +19,13 @@ from pydantic import ValidationError
 from .findings import RuleRef
 from .knowledge_schema import (
     TABLES,
+    AnyTimeFailureRow,
     ComorbidityCautionRow,
     CompoundRuleRow,
+    CourseRuleRow,
     DoseRow,
     DrugClassRow,
+    EvidenceWindowRow,
     ExtrinsicCheckRow,
     InteractionRow,
     KnowledgeRow,
@@ -32,6 +35,7 @@ from .knowledge_schema import (
     MutationTestingRow,
     NccnRow,
     PhaseRow,
+    PolymorphismRow,
     ResponseLevelRow,
     SctReferralRow,
     SourceRow,
@@ -86,6 +90,21 @@ class Knowledge:
         return self.rows("compound_rules", CompoundRuleRow)
 
     @property
+    def course_rules(self) -> tuple[CourseRuleRow, ...]:
+        return self.rows("course_rules", CourseRuleRow)
+
+    @cached_property
+    def _course_index(self) -> dict[str, CourseRuleRow]:
+        index: dict[str, CourseRuleRow] = {}
+        for row in self.course_rules:
+            index.setdefault(row.rule, row)
+        return index
+
+    def course_rule(self, rule: str) -> CourseRuleRow | None:
+        """The course rule with key `rule` (a CourseRule), or None when the table lacks it (indexed once)."""
+        return self._course_index.get(rule)
+
+    @property
     def doses(self) -> tuple[DoseRow, ...]:
         return self.rows("doses", DoseRow)
 
@@ -118,6 +137,18 @@ class Knowledge:
         return self.rows("phases", PhaseRow)
 
     @property
+    def any_time_failure(self) -> tuple[AnyTimeFailureRow, ...]:
+        return self.rows("any_time_failure", AnyTimeFailureRow)
+
+    @property
+    def evidence_windows(self) -> tuple[EvidenceWindowRow, ...]:
+        return self.rows("evidence_windows", EvidenceWindowRow)
+
+    @property
+    def polymorphisms(self) -> tuple[PolymorphismRow, ...]:
+        return self.rows("polymorphisms", PolymorphismRow)
+
+    @property
     def mutation_testing(self) -> tuple[MutationTestingRow, ...]:
         return self.rows("mutation_testing", MutationTestingRow)
 
@@ -128,8 +159,9 @@ class Knowledge:
     @cached_property
     def _mutation_index(self) -> tuple[dict[str, tuple[MutationRuleRow, ...]], tuple[MutationRuleRow, ...]]:
         """Built once per knowledge base (load_knowledge touches it), not per call: mutation name (upper case)
-        → the rows that name it or any mutation ("*"), in table order; and the "*" rows alone."""
-        rows = [row for row in self.mutation_rules if row.mutations]
+        → the rows that name it or any mutation ("*"), in table order; and the "*" rows alone. `not-atp-site`
+        rows are exemptions from "*" rows, not rules of their own (mutations.py reads them apart)."""
+        rows = [row for row in self.mutation_rules if row.mutations and row.effect != "not-atp-site"]
         names = {m.upper() for row in rows for m in row.mutations if m != "*"}
         index = {
             name: tuple(row for row in rows if "*" in row.mutations or name in {m.upper() for m in row.mutations})
@@ -138,7 +170,8 @@ class Knowledge:
         return index, tuple(row for row in rows if "*" in row.mutations)
 
     def mutation_rows(self, change: str) -> tuple[MutationRuleRow, ...]:
-        """The mutation rules that apply to one change (rows naming it, and "*" rows), in table order."""
+        """The mutation rules that apply to one change (rows naming it, and "*" rows; no `not-atp-site` row),
+        in table order."""
         index, wildcard = self._mutation_index
         return index.get(change.upper(), wildcard)
 

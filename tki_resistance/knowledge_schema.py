@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TABLES",
+    "AnyTimeFailureRow",
     "ComorbidityCautionRow",
     "CompoundRuleRow",
+    "CourseRuleRow",
     "DoseRow",
     "DrugClassRow",
+    "EvidenceWindowRow",
     "ExtrinsicCheckRow",
     "InteractionRow",
     "KnowledgeRow",
@@ -25,6 +28,7 @@ __all__ = [
     "MutationTestingRow",
     "NccnRow",
     "PhaseRow",
+    "PolymorphismRow",
     "ResponseLevelRow",
     "SctReferralRow",
     "SourceRow",
@@ -88,6 +92,15 @@ TestingTrigger = Literal[
 ]
 
 
+class AnyTimeFailureRow(KnowledgeRow):
+    """ELN 2020 failure at any time beyond BCR::ABL1 >1%: a resistance mutation or a high-risk ACA on the TKI."""
+
+    guideline: str
+    criterion: Literal["resistance-mutation", "high-risk-aca"]
+    abnormalities: list[str] = Field(default_factory=list, description="normalised ACA tokens (high-risk-aca)")
+    text: str
+
+
 class NccnRow(KnowledgeRow):
     """An NCCN traffic-light band at 3, 6 or 12 months: BCR::ABL1 IS percent in (above, at_most] is `colour`."""
 
@@ -120,7 +133,16 @@ class MutationRuleRow(KnowledgeRow):
     tkis: list[Tki] = Field(min_length=1)
     mutations: list[str] = Field(default_factory=list)
     transcripts: list[str] = Field(default_factory=list, description="transcript types (e13a3, …)")
-    effect: Literal["avoid", "caution", "option"]
+    effect: Literal["avoid", "caution", "option", "not-atp-site"] = Field(
+        description="not-atp-site: the wildcard ('*') rows for these TKIs do not apply to these mutations"
+    )
+
+
+class PolymorphismRow(KnowledgeRow):
+    """A germline ABL1 polymorphism reported like a kinase-domain mutation: not a resistance mutation."""
+
+    change: str = Field(description="one-letter protein change without 'p.' (K247R)")
+    text: str
 
 
 class CompoundRuleRow(KnowledgeRow):
@@ -131,6 +153,9 @@ class CompoundRuleRow(KnowledgeRow):
     excluded_requires: list[str] = Field(default_factory=list, description="does not apply when these present")
     avoid: list[Tki] = Field(default_factory=list)
     union_of_components: bool = False
+    after_resistance_to: list[Tki] = Field(
+        default_factory=list, description="applies only once the patient failed one of these TKIs for resistance"
+    )
     options: str = ""
 
 
@@ -176,7 +201,11 @@ class ComorbidityCautionRow(KnowledgeRow):
 
     comorbidity: str
     tki: Tki
-    strength: Literal["caution", "boxed"] = "caution"
+    strength: Literal["caution", "warning", "boxed", "stop"] = Field(
+        default="caution",
+        description="caution: a precaution (info card); warning: a label warning; boxed: a boxed warning "
+        "(warning card); stop: the label says do not use or stop the TKI (critical card)",
+    )
     text: str
 
 
@@ -203,15 +232,34 @@ class MonitoringRow(KnowledgeRow):
 
 
 class PhaseRow(KnowledgeRow):
-    """A disease-phase criterion of one scheme: blasts in [blasts_min, blasts_below) or an abnormality."""
+    """A disease-phase criterion of one scheme: a measurement in [at_least, below), an abnormality, or
+    the phase (or extramedullary blasts) recorded in the chart."""
 
     guideline: str
     scheme: str
     phase: Literal["accelerated", "blast"]
-    blasts_min: float | None = None
-    blasts_below: float | None = None
+    measure: Literal["blasts", "blasts-promyelocytes", "basophils", "platelets"] | None = Field(
+        default=None, description="blasts / blasts+promyelocytes / basophils in %, platelets in 10^9/L"
+    )
+    at_least: float | None = None
+    below: float | None = None
+    off_therapy_only: bool = Field(
+        default=False, description="the criterion needs a value unrelated to therapy: applied only off TKI"
+    )
     abnormalities: list[str] = Field(default_factory=list)
     recorded: bool = Field(default=False, description="true: the phase recorded in the chart")
+    extramedullary: bool = Field(default=False, description="true: extramedullary blasts recorded in the chart")
+
+
+PhaseEvidence = Literal["blasts", "blasts-promyelocytes", "basophils", "platelets", "karyotype"]
+
+
+class EvidenceWindowRow(KnowledgeRow):
+    """How old a blast count, blood count or karyotype may be and still define the phase today."""
+
+    evidence: PhaseEvidence
+    max_age_days: int = Field(gt=0)
+    text: str
 
 
 class MutationTestingRow(KnowledgeRow):
@@ -232,6 +280,36 @@ class SctReferralRow(KnowledgeRow):
     text: str
 
 
+CourseRule = Literal[
+    "line-same-tki",
+    "line-interruption",
+    "tfr-loss-of-mmr",
+    "tfr-failed-attempt",
+    "sct-molecular-relapse",
+    "sct-relapse-treatment",
+    "sct-no-referral",
+    "atypical-transcript",
+    "new-diagnosis",
+    "log-rise-floor",
+    "halving-time-window",
+]
+
+
+class CourseRuleRow(KnowledgeRow):
+    """A rule about the course across lines and off treatment: lines, TFR, transplant, transcripts, kinetics.
+
+    `days`, `percent` and `months` hold the rule's number where it has one (an interruption length, an
+    assay floor, a window).
+    """
+
+    guideline: str
+    rule: CourseRule
+    text: str
+    days: int | None = Field(default=None, gt=0)
+    percent: float | None = Field(default=None, gt=0)
+    months: float | None = Field(default=None, gt=0)
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -239,6 +317,7 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "response_levels": ("level", ResponseLevelRow),
     "mutation_rules": ("rule", MutationRuleRow),
     "compound_rules": ("rule", CompoundRuleRow),
+    "course_rules": ("rule", CourseRuleRow),
     "doses": ("dose", DoseRow),
     "drug_classes": ("drug_class", DrugClassRow),
     "extrinsic_checks": ("check", ExtrinsicCheckRow),
@@ -247,6 +326,9 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "tfr_criteria": ("criterion", TfrCriterionRow),
     "monitoring_intervals": ("interval", MonitoringRow),
     "phases": ("criterion", PhaseRow),
+    "polymorphisms": ("polymorphism", PolymorphismRow),
+    "evidence_windows": ("window", EvidenceWindowRow),
+    "any_time_failure": ("failure", AnyTimeFailureRow),
     "mutation_testing": ("trigger", MutationTestingRow),
     "sct_referral": ("situation", SctReferralRow),
 }

@@ -7,23 +7,27 @@ name the data point it used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
 __all__ = [
     "COMORBIDITY_KEYS",
     "TKIS",
+    "TYPICAL_TRANSCRIPTS",
     "Comedication",
     "Comorbidity",
     "Comparator",
     "DiseasePhase",
     "Exclusion",
     "KinaseDomainTest",
+    "LabValue",
     "PatientSnapshot",
     "StopReason",
     "TkiExposure",
     "TranscriptResult",
+    "TreatmentLine",
     "Variant",
     "months_between",
 ]
@@ -32,6 +36,9 @@ __all__ = [
 TKIS: tuple[str, ...] = ("imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib")
 
 DAYS_PER_MONTH = 365.25 / 12
+
+#: The transcripts standard IS qPCR measures (ELN 2020: TFR needs one of them).
+TYPICAL_TRANSCRIPTS: frozenset[str] = frozenset({"e13a2", "e14a2"})
 
 #: The comorbidity vocabulary shared by the mapping (SNOMED CT / ICD-10 → key) and the knowledge tables.
 COMORBIDITY_KEYS: frozenset[str] = frozenset(
@@ -55,6 +62,11 @@ COMORBIDITY_KEYS: frozenset[str] = frozenset(
         "kidney-disease",
         "gi-disease",
         "bleeding-risk",
+        "venous-thromboembolism",
+        "hepatitis-b",
+        "pregnancy",
+        "hypokalaemia",
+        "hypomagnesaemia",
     }
 )
 
@@ -152,6 +164,63 @@ class TkiExposure:
 
 
 @dataclass(frozen=True, slots=True)
+class TreatmentLine:
+    """One line of therapy: consecutive records of one TKI (dose changes, new statements, short interruptions).
+
+    A different TKI, an interruption longer than the knowledge base allows, or a restart after a stop for
+    treatment-free remission starts a new line (`after_tfr`). `current` is the latest record with the
+    line's start: what the milestones and `response.months` count from.
+    """
+
+    drug: str
+    start: date | None
+    records: tuple[TkiExposure, ...]
+    after_tfr: bool = False
+    active: bool = field(init=False)  # derived once: stages ask for the current line many times per call
+    current: TkiExposure = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "active", any(r.active for r in self.records))
+        object.__setattr__(self, "current", self._current())
+
+    @property
+    def last(self) -> TkiExposure:
+        return self.records[-1]
+
+    @property
+    def end(self) -> date | None:
+        return None if self.active else self.last.end
+
+    @property
+    def stop_reason(self) -> StopReason | None:
+        return None if self.active else self.last.stop_reason
+
+    def _current(self) -> TkiExposure:
+        """The latest record (its dose and source) dated from the start of the line."""
+        latest = max((r for r in self.records if r.active), key=lambda r: r.start or date.min, default=self.last)
+        if latest.start == self.start:
+            return latest
+        return replace(latest, start=self.start)
+
+    def interruptions(self) -> list[tuple[TkiExposure, TkiExposure]]:
+        """(before, after) record pairs with days off treatment between them (after starts past before's end)."""
+        gaps: list[tuple[TkiExposure, TkiExposure]] = []
+        for before, after in itertools.pairwise(self.records):
+            if before.end is not None and after.start is not None and after.start > before.end:
+                gaps.append((before, after))
+        return gaps
+
+    def dose_changes(self) -> list[tuple[TkiExposure, TkiExposure]]:
+        """(before, after) for each record whose daily dose differs from the record before it."""
+        changes: list[tuple[TkiExposure, TkiExposure]] = []
+        dosed = [r for r in self.records if r.daily_dose_mg is not None]
+        for before, after in itertools.pairwise(dosed):
+            if before.daily_dose_mg != after.daily_dose_mg:
+                changes.append((before, after))
+        return changes
+
+
+@dataclass(frozen=True, slots=True)
 class Comedication:
     """A non-TKI drug the patient takes, for interaction checks."""
 
@@ -180,6 +249,15 @@ class Exclusion:
 
 
 @dataclass(frozen=True, slots=True)
+class LabValue:
+    """One dated measurement (a count or percentage) with the record it came from."""
+
+    source: str
+    taken: date | None
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class PatientSnapshot:
     """Everything the algorithm may use about one patient on one day (`as_of`)."""
 
@@ -205,10 +283,42 @@ class PatientSnapshot:
     blast_source: str | None = None  # the Observation behind `blast_percent`
     cml_diagnosis_sources: tuple[str, ...] = ()  # Conditions coding CML (SNOMED 92818009, ICD-10 C92.1x)
     bcr_abl1_fusion_sources: tuple[str, ...] = ()  # Observations showing the fusion itself (variant or t(9;22))
+    # Added for issue #9 (phase criteria): dates and sources of the phase evidence, and blood counts.
+    blast_date: date | None = None
+    karyotype_source: str | None = None
+    karyotype_date: date | None = None
+    basophils: LabValue | None = None  # % of leukocytes in blood
+    platelets: LabValue | None = None  # 10^9/L
+    blasts_promyelocytes: LabValue | None = None  # blasts + promyelocytes, %
+    extramedullary_blasts_source: str | None = None  # a Condition recording extramedullary blast disease
+    # Added for issue #9: the course of the disease.
+    transplant_source: str | None = None  # the Procedure behind `allogeneic_transplant`
+    transcript_sources: tuple[str, ...] = ()  # the records that name the transcript type
+    tfr_goal_source: str | None = None  # the Goal (or text) behind `tfr_goal`
+    lines: tuple[TreatmentLine, ...] | None = None  # None until `course.with_lines` derived them
+
+    @property
+    def current_line(self) -> TreatmentLine | None:
+        """The active line with the latest start (None before `with_lines`, or off treatment)."""
+        if self.lines is None:
+            return None
+        active = [line for line in self.lines if line.active]
+        return max(active, key=lambda line: line.start or date.min) if active else None
+
+    @property
+    def atypical_transcript(self) -> str | None:
+        """The recorded transcript type when none of its parts is e13a2/e14a2 (IS qPCR does not measure it)."""
+        if not self.transcript_type:
+            return None
+        parts = set(self.transcript_type.split("+"))
+        return None if parts & TYPICAL_TRANSCRIPTS else self.transcript_type
 
     @property
     def current_tki(self) -> TkiExposure | None:
-        """The active TKI with the latest start; None when the patient is on none."""
+        """The active TKI with the latest start, dated from the start of its line; None when on none."""
+        if self.lines is not None:
+            line = self.current_line
+            return line.current if line is not None else None
         active = [e for e in self.tki_exposures if e.active and not e.ordered]
         if not active:
             return None

@@ -9,25 +9,42 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .evidence import exposure_evidence, transcript_evidence
+from .course import off_treatment
+from .evidence import exposure_evidence, stop_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
-from .model import PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
-from .response import MMR_PERCENT, assess_milestones
+from .model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from .relapse import detect_relapse
+from .response import MMR_PERCENT, line_assessment, log_rise_floor
 
 __all__ = ["GRACE_DAYS", "monitoring_findings", "monitoring_situation"]
 
 GRACE_DAYS = 14
+_LABELS = {
+    "before-mmr": "before MMR",
+    "in-mmr": "in MMR",
+    "log-rise-in-mmr": "≥1-log rise within MMR",
+    "warning": "ELN warning",
+    "tfr-months-1-6": "treatment-free remission, months 1–6",
+    "tfr-months-7-12": "treatment-free remission, months 7–12",
+    "tfr-after-12": "treatment-free remission, after month 12",
+    "after-sct": "within 2 years of an allogeneic transplant",
+}
+
+
+def _label(situation: str) -> str:
+    return _LABELS.get(situation, situation.replace("-", " "))
+
+
 _SCT_YEARS = 2
 
 
 def _tfr_stop(snapshot: PatientSnapshot) -> TkiExposure | None:
-    if snapshot.current_tki is not None:
-        return None
-    stops = [e for e in snapshot.tki_exposures if e.stop_reason is StopReason.TFR and e.end is not None]
-    return max(stops, key=lambda e: e.end or date.min) if stops else None
+    """The last record of the line stopped for TFR while the patient is in TFR (course.off_treatment)."""
+    state = off_treatment(snapshot)
+    return state.line.last if state is not None and state.kind == "tfr" and state.line is not None else None
 
 
 def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[str, date | None, Evidence] | None:
@@ -36,20 +53,21 @@ def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tup
     if stop is not None and stop.end is not None:
         months = months_between(stop.end, snapshot.as_of)
         situation = "tfr-months-1-6" if months <= 6 else "tfr-months-7-12" if months <= 12 else "tfr-after-12"
-        return situation, stop.end, exposure_evidence(stop, "Stopped for TFR")
+        return situation, stop.end, stop_evidence(stop, "Stopped for TFR")
     sct = snapshot.allogeneic_transplant
     if sct is not None and snapshot.as_of - sct <= timedelta(days=round(365.25 * _SCT_YEARS)):
         return "after-sct", sct, Evidence("Allogeneic transplant", "allo-SCT", sct.isoformat())
     current = snapshot.current_tki
     if current is None or current.start is None:
         return None
-    assessment = assess_milestones(current, snapshot.transcripts, knowledge.milestones)
+    assessment = line_assessment(snapshot, knowledge)
     evidence = exposure_evidence(current)
     if assessment is not None and assessment.category is ResponseCategory.WARNING:
         return "warning", current.start, evidence
     results = on_drug(snapshot.transcripts, current.start)
     if results and results[-1].percent_is <= MMR_PERCENT:
-        return ("log-rise-in-mmr" if log_rise(results) else "in-mmr"), current.start, evidence
+        rise = log_rise(results, log_rise_floor(knowledge))
+        return ("log-rise-in-mmr" if rise else "in-mmr"), current.start, evidence
     return "before-mmr", current.start, evidence
 
 
@@ -66,16 +84,18 @@ def _repeat_reminder(
     return Finding(
         code=FindingCode.MONITORING_DUE,
         severity=Severity.INFO,
-        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {situation.replace('-', ' ')}",
+        summary=f"Repeat BCR::ABL1 by {due.isoformat()}: {_label(situation)}",
         rules=(knowledge.rule(row),),
         evidence=tuple(evidence),
-        detail=(f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",),
+        detail=(f"Situation: **{_label(situation)}**. {row.guideline}: {row.text}.",),
         override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
         extra={"situation": situation, "intervalDays": row.interval_days, "dueBy": due.isoformat()},
     )
 
 
 def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    if detect_relapse(snapshot, knowledge) is not None:
+        return []  # the relapse card says what to do next (restart, testing); a schedule card would repeat it
     found = monitoring_situation(snapshot, knowledge)
     if found is None:
         return []
@@ -104,7 +124,7 @@ def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
             rules=(knowledge.rule(row),),
             evidence=tuple(evidence),
             detail=(
-                f"Situation: **{situation.replace('-', ' ')}**. {row.guideline}: {row.text}.",
+                f"Situation: **{_label(situation)}**. {row.guideline}: {row.text}.",
                 f"Interval {row.interval_days} days (+{GRACE_DAYS} days' grace); {last}, as of {snapshot.as_of}.",
                 "Consider: order a BCR::ABL1 IS qPCR.",
             ),

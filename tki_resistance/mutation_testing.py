@@ -46,7 +46,10 @@ def _categories(
 
 
 def _tfr_restart(snapshot: PatientSnapshot, exposure: TkiExposure) -> bool:
-    """The current TKI restarted after a stop for TFR."""
+    """The current TKI restarted after a stop for TFR (the line's own mark once lines are derived)."""
+    line = snapshot.current_line
+    if line is not None:
+        return line.after_tfr
     start = exposure.start or date.min
     return any(
         e.stop_reason is StopReason.TFR and e.end is not None and e.end <= start
@@ -110,7 +113,8 @@ def testing_triggers(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Tr
     """Every trigger on record, in date order (progression last when it has no date)."""
     triggers: list[Trigger] = []
     exposure = snapshot.current_tki
-    if exposure is not None and exposure.start is not None:
+    typical = snapshot.atypical_transcript is None  # IS triggers do not apply to an atypical transcript
+    if exposure is not None and exposure.start is not None and typical:
         triggers += _transcript_triggers(snapshot, exposure, exposure.start, knowledge)
     phase = assess_phase(snapshot, knowledge)
     if phase is not None:

@@ -4,6 +4,10 @@ Soverini & Castagnetti: use the mutation result to EXCLUDE ineffective TKIs, not
 Every detected variant counts, from every test on record (clones can re-emerge); a compound mutation
 excludes the union of its components' exclusions plus the compound rules; low-level variants count and
 show their allele fraction.
+
+Not every reported variant is a resistance mutation: a verified germline polymorphism (K247R, Ernst 2008)
+counts for no rule and is named as such; myristoyl-pocket mutations leave the ATP site alone, so the
+"any mutation" rows for ATP-site TKIs skip them (`not-atp-site` rows).
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .comorbidity import cautions_for, comorbidity_rules
+from .comorbidity import STRENGTH_NOTE, cautions_for, comorbidity_rules
 from .evidence import variant_evidence
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
-from .knowledge_schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow
+from .knowledge_schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
 from .model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
-from .therapy_history import ordered_tkis
+from .therapy_history import ordered_tkis, resistance_stops
 
 __all__ = ["MutationProfile", "avoid_tki_findings", "detected_variants", "mutation_profile"]
 
@@ -31,6 +35,8 @@ class MutationProfile:
     cautions: dict[str, list[tuple[str, MutationRuleRow]]]
     options: list[tuple[str, MutationRuleRow]]
     compound_rows: list[tuple[Variant, CompoundRuleRow]]
+    polymorphisms: tuple[tuple[Variant, KinaseDomainTest, PolymorphismRow], ...] = ()
+    not_atp_site: tuple[tuple[str, MutationRuleRow], ...] = ()
 
     @property
     def avoided(self) -> tuple[str, ...]:
@@ -53,18 +59,52 @@ def detected_variants(snapshot: PatientSnapshot) -> list[tuple[Variant, KinaseDo
     return list(latest.values())
 
 
+def _exempt(row: MutationRuleRow, tki: str, change: str, knowledge: Knowledge) -> MutationRuleRow | None:
+    """The `not-atp-site` row that keeps a wildcard row for `tki` off `change`, if any."""
+    if "*" not in row.mutations:
+        return None
+    upper = change.upper()
+    return next(
+        (
+            r
+            for r in knowledge.mutation_rules
+            if r.effect == "not-atp-site" and tki in r.tkis and upper in (m.upper() for m in r.mutations)
+        ),
+        None,
+    )
+
+
+def _polymorphism(variant: Variant, knowledge: Knowledge) -> PolymorphismRow | None:
+    """A single (not compound) variant that a verified polymorphism row names."""
+    if variant.is_compound:
+        return None
+    return next((r for r in knowledge.polymorphisms if r.change.upper() == variant.name.upper()), None)
+
+
 def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> MutationProfile:
-    variants = detected_variants(snapshot)
     avoid: dict[str, list[tuple[str, KnowledgeRow]]] = defaultdict(list)
     cautions: dict[str, list[tuple[str, MutationRuleRow]]] = defaultdict(list)
     options: list[tuple[str, MutationRuleRow]] = []
     compound_rows: list[tuple[Variant, CompoundRuleRow]] = []
+    polymorphisms: list[tuple[Variant, KinaseDomainTest, PolymorphismRow]] = []
+    not_atp_site: dict[str, tuple[str, MutationRuleRow]] = {}
+    variants: list[tuple[Variant, KinaseDomainTest]] = []
+    for variant, test in detected_variants(snapshot):
+        snp = _polymorphism(variant, knowledge)
+        if snp is not None:
+            polymorphisms.append((variant, test, snp))
+            if snp.verified:
+                continue  # a verified polymorphism is not a mutation: no rule applies to it
+        variants.append((variant, test))
+    failed = {e.drug for e in resistance_stops(snapshot)}
     for variant, _ in variants:
         for change in variant.components:
             label = variant.name if variant.is_compound else change
             for row in knowledge.mutation_rows(change):  # precomputed at knowledge load
                 for tki in row.tkis:
-                    if row.effect == "avoid":
+                    if (exempt := _exempt(row, tki, change, knowledge)) is not None:
+                        not_atp_site[f"{change}:{exempt.id}"] = (change, exempt)
+                    elif row.effect == "avoid":
                         avoid[tki].append((label, row))
                     elif row.effect == "caution":
                         cautions[tki].append((label, row))
@@ -75,24 +115,78 @@ def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> Mutatio
             for compound in knowledge.compound_rules:
                 if not set(compound.requires) <= components or set(compound.excluded_requires) & components:
                     continue
+                if compound.after_resistance_to and not failed & set(compound.after_resistance_to):
+                    continue
                 compound_rows.append((variant, compound))
                 for tki in compound.avoid:
                     avoid[tki].append((variant.name, compound))
     if snapshot.transcript_type:
+        types = set(snapshot.transcript_type.split("+"))  # co-expressed types are joined with "+"
         for row in knowledge.mutation_rules:
-            if snapshot.transcript_type in row.transcripts and row.effect == "avoid":
+            if types & set(row.transcripts) and row.effect in ("avoid", "caution"):
+                label = f"{snapshot.transcript_type} transcript"
                 for tki in row.tkis:
-                    avoid[tki].append((f"{snapshot.transcript_type} transcript", row))
-    return MutationProfile(tuple(variants), dict(avoid), dict(cautions), options, compound_rows)
+                    if row.effect == "avoid":
+                        avoid[tki].append((label, row))
+                    else:
+                        cautions[tki].append((label, row))
+    return MutationProfile(
+        tuple(variants),
+        dict(avoid),
+        dict(cautions),
+        options,
+        compound_rows,
+        tuple(polymorphisms),
+        tuple(not_atp_site.values()),
+    )
 
 
-def _dose_note(tki: str, profile: MutationProfile, knowledge: Knowledge) -> str:
-    situation = "t315i" if profile.has("T315I") else "standard"
-    rows = [r for r in knowledge.doses if r.tki == tki and r.situation == situation]
-    rows = rows or [r for r in knowledge.doses if r.tki == tki and r.situation == "standard" and r.phase != "advanced"]
-    if tki == "ponatinib" and profile.has("T315I"):
-        rows = [r for r in knowledge.doses if r.tki == "ponatinib" and r.line == "later" and r.phase == "chronic"]
-    return rows[-1].text if rows else ""
+def _dose_note(tki: str, profile: MutationProfile, snapshot: PatientSnapshot, knowledge: Knowledge) -> str:
+    """The dose for `tki` as the patient's next TKI: T315I dose where one exists, else the standard dose of
+    the patient's phase and line (first line only when the patient has taken no other TKI)."""
+    from .advanced_phase import is_advanced  # local: advanced_phase does not depend on mutations
+
+    phase = "advanced" if is_advanced(snapshot, knowledge) else "chronic"
+    taken = {e.drug for e in snapshot.tki_exposures if not e.ordered}
+    line = "first" if taken <= {tki} else "later"
+    rows = [r for r in knowledge.doses if r.tki == tki and r.phase in (phase, "any")]
+    if profile.has("T315I") and (t315i := [r for r in rows if r.situation == "t315i"]):
+        return t315i[0].text
+    standard = [r for r in rows if r.situation == "standard"]
+    fitting = [r for r in standard if r.line in (line, "any")] or standard  # ponatinib has no first-line row
+    return fitting[0].text if fitting else ""
+
+
+def _option_text(tki: str, profile: MutationProfile, snapshot: PatientSnapshot, knowledge: Knowledge) -> str:
+    notes = [note] if (note := _dose_note(tki, profile, snapshot, knowledge)) else []
+    stop = next((e for e in resistance_stops(snapshot) if e.drug == tki), None)
+    if stop is not None:
+        notes.append(f"**already failed for resistance**{f' (stopped {stop.end})' if stop.end else ''}")
+    return f"{tki} ({'; '.join(notes)})" if notes else tki
+
+
+def _polymorphism_lines(profile: MutationProfile) -> list[str]:
+    return [
+        f"{variant.name}: {row.text} ({row.source}{'' if row.verified else ', as recalled, unverified: still counted'})"
+        for variant, _, row in profile.polymorphisms
+    ]
+
+
+def _polymorphism_finding(profile: MutationProfile, knowledge: Knowledge) -> Finding:
+    """Only polymorphisms reported: named, so the report is not silently dropped; no TKI is excluded."""
+    names = ", ".join(v.name for v, _, _ in profile.polymorphisms)
+    return Finding(
+        code=FindingCode.DATA_EXCLUDED,
+        severity=Severity.INFO,
+        summary=f"{names}: ABL1 polymorphism, not a resistance mutation (no TKI excluded)",
+        rules=tuple(knowledge.rule(row) for _, _, row in profile.polymorphisms),
+        evidence=tuple(variant_evidence(v, t) for v, t, _ in profile.polymorphisms),
+        detail=(
+            *_polymorphism_lines(profile),
+            "A germline polymorphism is found in healthy controls and has no functional effect: it is not used "
+            "as a resistance mutation and excludes no TKI.",
+        ),
+    )
 
 
 def _unique_rules(knowledge: Knowledge, rows: list[KnowledgeRow]) -> tuple[RuleRef, ...]:
@@ -105,14 +199,15 @@ def _unique_rules(knowledge: Knowledge, rows: list[KnowledgeRow]) -> tuple[RuleR
 def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """One `avoid-tki` finding listing the TKIs to avoid, why, and what remains."""
     profile = mutation_profile(snapshot, knowledge)
-    if not profile.avoid:
-        return []
     from .advanced_phase import is_advanced  # local: advanced_phase does not depend on mutations
 
     current = snapshot.current_tki
     in_use = {e.drug: "ordered" for e in ordered_tkis(snapshot)}
     if current is not None:
         in_use[current.drug] = "current"
+    if not profile.avoid and not set(profile.cautions) & set(in_use):
+        verified_snps = [row for _, _, row in profile.polymorphisms if row.verified]
+        return [_polymorphism_finding(profile, knowledge)] if verified_snps else []
     conflicts = sorted(t for t in profile.avoid if t in in_use)
     progressed = is_advanced(snapshot, knowledge)
     severity = Severity.CRITICAL if conflicts or progressed else Severity.INFO
@@ -122,7 +217,8 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         detail.append(
             "**" + "; ".join(f"The {in_use[t]} TKI {t} is among the TKIs to avoid" for t in conflicts) + ".**"
         )
-    detail.append("TKIs to avoid (Soverini 2026: use mutations to exclude ineffective TKIs):")
+    if profile.avoid:
+        detail.append("TKIs to avoid (Soverini 2026: use mutations to exclude ineffective TKIs):")
     for tki in profile.avoided:
         reasons: dict[str, set[str]] = defaultdict(set)
         for mutation, row in profile.avoid[tki]:
@@ -148,11 +244,15 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         detail.append(f"{row.guideline}{status} options for {', '.join(row.mutations)}: {', '.join(row.tkis)}.")
     for variant, compound in profile.compound_rows:
         detail.append(f"Compound {variant.name}: {compound.options}")
+    for change, row in profile.not_atp_site:
+        detail.append(f"{change}: {row.note} ({', '.join(row.tkis)} not excluded by the any-mutation rule)")
+    detail += _polymorphism_lines(profile)
     remaining = profile.remaining
     if remaining:
+        phase = "advanced phase" if progressed else "chronic phase"
         detail.append(
-            "Remaining options: "
-            + "; ".join(f"{t} ({note})" if (note := _dose_note(t, profile, knowledge)) else t for t in remaining)
+            f"Remaining options (doses for {phase}): "
+            + "; ".join(_option_text(t, profile, snapshot, knowledge) for t in remaining)
             + "; allo-SCT; clinical trial."
         )
     else:
@@ -163,12 +263,14 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
             "Comorbidity cautions for the remaining options (Soverini 2026: choose by mutation and comorbidity):"
         )
         detail += [
-            f"- {tki}: **{c.display or c.key}**: {row.text}" + (" (boxed warning)" if row.strength == "boxed" else "")
+            f"- {tki}: **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}"
             for tki, (c, row) in option_cautions
         ]
 
     evidence = [variant_evidence(v, t) for v, t in profile.variants]
-    if snapshot.transcript_type and any("transcript" in m for items in profile.avoid.values() for m, _ in items):
+    flagged = [m for items in profile.avoid.values() for m, _ in items]
+    flagged += [m for items in profile.cautions.values() for m, _ in items]
+    if snapshot.transcript_type and any("transcript" in m for m in flagged):
         evidence.append(Evidence("Transcript type", snapshot.transcript_type))
     if current is not None:
         evidence.append(
@@ -177,6 +279,8 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
     rows: list[KnowledgeRow] = [row for tki in profile.avoided for _, row in profile.avoid[tki]]
     rows += [row for items in profile.cautions.values() for _, row in items]
     rows += [row for _, row in profile.compound_rows]
+    rows += [row for _, row in profile.not_atp_site]
+    rows += [row for _, _, row in profile.polymorphisms]
     evidence += [
         Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
         for c in dict.fromkeys(c for _, (c, _) in option_cautions)
@@ -186,7 +290,12 @@ def avoid_tki_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[
         Finding(
             code=FindingCode.AVOID_TKI,
             severity=severity,
-            summary=f"{', '.join(mutations) or snapshot.transcript_type}: avoid {', '.join(profile.avoided)}",
+            summary=f"{', '.join(mutations) or snapshot.transcript_type}: "
+            + (
+                f"avoid {', '.join(profile.avoided)}"
+                if profile.avoid
+                else "less active: " + ", ".join(sorted(set(profile.cautions) & set(in_use))) + " (caution)"
+            ),
             rules=_unique_rules(knowledge, rows) + comorbidity_rules([hit for _, hit in option_cautions], knowledge),
             evidence=tuple(evidence),
             detail=tuple(detail),

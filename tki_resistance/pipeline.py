@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .advanced_phase import advanced_phase_findings
+from .any_time_failure import any_time_failure_findings
+from .atypical_transcript import atypical_transcript_findings
 from .comorbidity import comorbidity_findings
+from .course import with_lines
 from .data_quality import data_quality_findings
 from .dose_check import dose_check_findings
 from .extrinsic_causes import extrinsic_causes_findings
@@ -15,6 +18,7 @@ from .model import PatientSnapshot
 from .monitoring import monitoring_findings
 from .mutation_testing import mutation_testing_findings
 from .mutations import avoid_tki_findings
+from .relapse import relapse_findings
 from .response import response_findings
 from .sct_referral import sct_referral_findings
 from .tfr import tfr_findings
@@ -26,7 +30,10 @@ Stage = Callable[[PatientSnapshot, Knowledge], list[Finding]]
 #: The Soverini–ELN framework, in the order a haematologist works through it.
 STAGES: tuple[Stage, ...] = (
     advanced_phase_findings,
+    relapse_findings,
     response_findings,
+    atypical_transcript_findings,
+    any_time_failure_findings,
     extrinsic_causes_findings,
     mutation_testing_findings,
     avoid_tki_findings,
@@ -40,6 +47,7 @@ STAGES: tuple[Stage, ...] = (
 
 def assess(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """Run every stage; the findings come back in stage order, data-quality findings last."""
+    snapshot = with_lines(snapshot, knowledge)
     findings: list[Finding] = []
     for stage in STAGES:
         findings.extend(stage(snapshot, knowledge))

@@ -36,6 +36,10 @@ __all__ = [
     "assess_history",
     "assess_milestones",
     "classify_value",
+    "halving_window_months",
+    "line_assessment",
+    "log_change_text",
+    "log_rise_floor",
     "milestone_in_force",
     "response_findings",
 ]
@@ -59,6 +63,7 @@ class MilestoneAssessment:
     months_on_drug: float
     confirmed_by: TranscriptResult | None = None
     loss_of_mmr: bool = False
+    confirm_row: MilestoneRow | None = None  # a later milestone decided; this earlier >10% is confirmed too
 
 
 @cache
@@ -134,10 +139,18 @@ def _assess_latest(
     row = classify_value(latest.percent_is, milestone, rows)
     assessment = MilestoneAssessment(milestone, ResponseCategory(row.response), row, latest, months)
 
-    confirmed = _confirmation(on_drug, index, start, rows)
+    # The 3-month confirmation rule decides only while the latest result is in the 3-month window; later
+    # the milestone the result falls in decides (its own band is failure above 10% anyway), and the card
+    # says that it also confirms the earlier result.
+    confirmed = _confirmation(on_drug, index, start, rows) if milestone in (3, 6) else None
     if confirmed is not None:
         confirm_row, earlier = confirmed
-        assessment = MilestoneAssessment(3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier)
+        if milestone == 3:
+            assessment = MilestoneAssessment(
+                3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier
+            )
+        else:
+            assessment = replace(assessment, confirmed_by=earlier, confirm_row=confirm_row)
 
     lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
     if lost_mmr and milestone != 0:
@@ -192,12 +205,21 @@ def assess_milestones(
     return None
 
 
+def line_assessment(snapshot: PatientSnapshot, knowledge: Knowledge) -> MilestoneAssessment | None:
+    """The current line's milestone assessment; None without a current TKI, or with an atypical transcript
+    (IS milestones do not apply: course row `atypical-transcript`)."""
+    exposure = snapshot.current_tki
+    if exposure is None or exposure.start is None or snapshot.atypical_transcript is not None:
+        return None
+    return assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
+
+
 def _format_percent(result: TranscriptResult) -> str:
     return format_percent(result)
 
 
 def _milestone_label(assessment: MilestoneAssessment) -> str:
-    if assessment.confirmed_by is not None:
+    if assessment.confirmed_by is not None and assessment.confirm_row is None:
         return ">10% at 3 months, confirmed"
     if assessment.milestone == 0:
         return "any time (after 12 months)" if not assessment.loss_of_mmr else "any time (loss of MMR)"
@@ -221,17 +243,47 @@ def _nccn(
     return lines, entries, rules
 
 
+def log_change_text(kin: Kinetics) -> str | None:
+    """`1.2-log reduction` or `0.8-log rise` from the baseline: a rise is never a negative reduction."""
+    if kin.log_reduction is None:
+        return None
+    if kin.log_reduction >= 0:
+        return f"{kin.log_reduction:.1f}-log reduction"
+    return f"{-kin.log_reduction:.1f}-log rise"
+
+
+def log_rise_floor(knowledge: Knowledge) -> float:
+    """The assay floor above which a ≥1-log rise is raised (course row `log-rise-floor`; 0 without it)."""
+    row = knowledge.course_rule("log-rise-floor")
+    return row.percent if row is not None and row.percent is not None else 0.0
+
+
+def halving_window_months(knowledge: Knowledge) -> float:
+    """Months on the line up to which the halving-time note is shown (course row `halving-time-window`)."""
+    row = knowledge.course_rule("halving-time-window")
+    return row.months if row is not None and row.months is not None else 6.0
+
+
 def _kinetics_lines(
-    kin: Kinetics, result: TranscriptResult, on_drug_results: list[TranscriptResult], lost_mmr: bool
+    kin: Kinetics,
+    on_drug_results: list[TranscriptResult],
+    lost_mmr: bool,
+    show_halving: bool,
 ) -> list[str]:
     lines: list[str] = []
-    if kin.baseline is not None and kin.log_reduction is not None:
-        where = "first result on this TKI" if kin.baseline_on_drug else "baseline before this TKI"
+    change = log_change_text(kin)
+    if kin.baseline is not None and change is not None:
+        where = "first result on this line" if kin.baseline_on_drug else "baseline before this line"
+        halving = show_halving and kin.halving_days is not None
         lines.append(
-            f"Kinetics: {kin.log_reduction:.1f}-log reduction from the {where} "
+            f"Kinetics: {change} from the {where} "
             f"({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
-            + (f"; halving time {kin.halving_days:.0f} days" if kin.halving_days is not None else "")
-            + " (PDQ: >10% at 3 months still did well with a halving time <76 days)."
+            + (
+                f"; halving time {kin.halving_days:.0f} days (PDQ: >10% at 3 months still did well with a "
+                "halving time <76 days)."
+                if halving
+                else "."
+            )
         )
     if kin.nadir is not None and kin.rise_factor is not None:
         lines.append(
@@ -272,10 +324,8 @@ def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, kn
 def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """`milestone-warning` / `milestone-failure` for the current TKI; nothing for an optimal response."""
     exposure = snapshot.current_tki
-    if exposure is None or exposure.start is None:
-        return []
-    assessment = assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
-    if assessment is None:
+    assessment = line_assessment(snapshot, knowledge)
+    if exposure is None or exposure.start is None or assessment is None:
         return []
     if assessment.category is ResponseCategory.OPTIMAL:
         tfr = _tfr_goal_finding(exposure, assessment, knowledge) if snapshot.tfr_goal else None
@@ -318,11 +368,38 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         detail.append("Repeat qPCR within 1–3 months: >10% confirmed is failure.")
     if assessment.loss_of_mmr:
         detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
+    if assessment.confirmed_by is not None and assessment.confirm_row is not None:
+        detail.append(
+            f"This result also confirms the >10% at 3 months ({_format_percent(assessment.confirmed_by)}, "
+            f"{assessment.confirmed_by.taken.isoformat()})."
+        )
     nccn_lines, nccn_entries, _ = _nccn(assessment, knowledge)
     detail += nccn_lines
     on_drug_results = results_on_drug(snapshot.transcripts, exposure.start)
-    kin = kinetics(snapshot.transcripts, exposure.start)
-    detail += _kinetics_lines(kin, result, on_drug_results, assessment.loss_of_mmr)
+    kin = kinetics(snapshot.transcripts, exposure.start, log_rise_floor(knowledge))
+    show_halving = assessment.months_on_drug <= halving_window_months(knowledge)
+    detail += _kinetics_lines(kin, on_drug_results, assessment.loss_of_mmr, show_halving)
+    rules = [knowledge.rule(assessment.row)]
+    if assessment.confirm_row is not None:
+        rules.append(knowledge.rule(assessment.confirm_row))
+    line = snapshot.current_line
+    if line is not None and line.after_tfr:
+        detail.append(
+            f"Restarted after a treatment-free remission attempt: months count from the restart "
+            f"({exposure.start.isoformat()}); MMR is expected within 3 months of it."
+        )
+    if line is not None and len(line.records) > 1:
+        gaps = line.interruptions()
+        row = knowledge.course_rule("line-interruption" if gaps else "line-same-tki")
+        within = f" within the {row.days}-day limit" if gaps and row is not None and row.days else ""
+        detail.append(
+            f"Months counted from the start of this {exposure.drug} line ({exposure.start.isoformat()}; "
+            f"{len(line.records)} records of the same TKI form one line"
+            + (f", including {len(gaps)} interruption{'s' if len(gaps) > 1 else ''}{within}" if gaps else "")
+            + ")."
+        )
+        if row is not None:
+            rules.append(knowledge.rule(row))
 
     extra: dict[str, Any] = {"nccn": nccn_entries}
     if kin.rise_factor is not None:
@@ -334,7 +411,7 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
             code=code,
             severity=Severity.WARNING,
             summary=summary,
-            rules=(knowledge.rule(assessment.row),),
+            rules=tuple(rules),
             evidence=tuple(evidence),
             detail=tuple(detail),
             response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},

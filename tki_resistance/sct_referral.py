@@ -14,7 +14,7 @@ from .knowledge_base import Knowledge
 from .knowledge_schema import SctReferralRow
 from .model import TKIS, PatientSnapshot
 from .mutations import mutation_profile
-from .response import assess_milestones
+from .response import line_assessment
 from .therapy_history import intolerance_stops, resistance_stops
 
 __all__ = ["failed_tkis", "sct_referral_findings"]
@@ -27,13 +27,15 @@ def failed_tkis(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[list[s
     }
     current = snapshot.current_tki
     if current is not None and current.start is not None and current.drug not in failed:
-        assessment = assess_milestones(current, snapshot.transcripts, knowledge.milestones)
+        assessment = line_assessment(snapshot, knowledge)
         if assessment is not None and assessment.category is ResponseCategory.FAILURE:
             failed[current.drug] = transcript_evidence(assessment.result, f"ELN failure on {current.drug}")
     return sorted(failed), list(failed.values())
 
 
 def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    if snapshot.allogeneic_transplant is not None and knowledge.course_rule("sct-no-referral") is not None:
+        return []  # already transplanted: relapse is the relapse card's business (course.sct.no-referral)
     rows = {row.situation: row for row in knowledge.sct_referral}
     met: list[tuple[SctReferralRow, str]] = []
     evidence: list[Evidence] = []

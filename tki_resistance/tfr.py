@@ -10,19 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .course import failed_tfr_attempt
 from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import TfrCriterionRow
 from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
-from .response import assess_history
+from .response import MMR_PERCENT, assess_history
 from .response_levels import is_at_least, molecular_level
 from .therapy_history import SECOND_GENERATION, prior_exposures
 
 __all__ = ["CriterionResult", "deep_response_since", "evaluate_tfr", "tfr_findings"]
 
 _DAYS_PER_YEAR = 365.25
-_TYPICAL = frozenset({"e13a2", "e14a2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
     if key == "typical-transcript":
         if snapshot.transcript_type is None:
             return CriterionResult(row, None, "transcript type not recorded")
-        ok = snapshot.transcript_type in _TYPICAL
+        ok = snapshot.atypical_transcript is None
         return CriterionResult(row, ok, f"transcript {snapshot.transcript_type}")
     if key == "tki-duration":
         starts = [e.start for e in snapshot.tki_exposures if e.start is not None and not e.ordered]
@@ -149,6 +149,8 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
     current = snapshot.current_tki
     if current is None or not snapshot.transcripts:
         return []
+    if knowledge.course_rule("tfr-failed-attempt") is not None and failed_tfr_attempt(snapshot, MMR_PERCENT):
+        return []  # during or after a failed attempt: a further one is a specialist decision
     results = _evaluate_until_unmet(snapshot, knowledge)
     if results is None:
         return []

@@ -15,6 +15,7 @@ __all__ = [
     "SECOND_GENERATION",
     "current_line",
     "intolerance_stops",
+    "line_dose_changes",
     "ordered_tkis",
     "prior_exposures",
     "resistance_stops",
@@ -70,9 +71,19 @@ def same_drug_gaps(snapshot: PatientSnapshot) -> list[tuple[TkiExposure, TkiExpo
     current = snapshot.current_tki
     if current is None:
         return []
-    records = [e for e in _taken(snapshot) if e.drug == current.drug and e.start is not None]
+    line = snapshot.current_line
+    if line is not None:  # lines derived: only the current line's records (not an earlier line before TFR)
+        records = [e for e in line.records if e.start is not None]
+    else:
+        records = [e for e in _taken(snapshot) if e.drug == current.drug and e.start is not None]
     gaps = []
     for earlier, later in itertools.pairwise(records):
         if earlier.end is not None and later.start is not None and (later.start - earlier.end).days > _GAP_DAYS:
             gaps.append((earlier, later))
     return gaps
+
+
+def line_dose_changes(snapshot: PatientSnapshot) -> list[tuple[TkiExposure, TkiExposure]]:
+    """(before, after) records of each dose change within the current line (empty before lines are derived)."""
+    line = snapshot.current_line
+    return line.dose_changes() if line is not None else []

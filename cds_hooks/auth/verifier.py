@@ -8,6 +8,7 @@ refusal is for the log, never for the response: it tells an attacker which check
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,12 +67,13 @@ class TokenVerifier:
         if issuer.tenant is not None and claims.get("tenant") != issuer.tenant:
             raise AuthFailure(f"tenant {claims.get('tenant')!r} is not the one configured for {issuer.iss!r}")
         now = self.clock()
-        if float(claims["exp"]) - now > self.max_lifetime:
+        exp = _seconds(claims, "exp")
+        if exp - now > self.max_lifetime:
             raise AuthFailure(f"exp is more than {self.max_lifetime} s away")
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti:
             raise AuthFailure("jti is not a non-empty string")
-        expires = float(claims["exp"]) + self.leeway
+        expires = exp + self.leeway
         if not await run_in_threadpool(self.replay.first_use, issuer.iss, jti, expires, now):
             raise AuthFailure(f"jti replayed (iss {issuer.iss!r})")
         sub, tenant = claims.get("sub"), claims.get("tenant")
@@ -132,6 +134,11 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthFailure(f"{type(exc).__name__}: {exc}") from exc
+        except (OverflowError, ValueError, TypeError) as exc:  # exp/iat/nbf = 1e400 or 10**400: PyJWT's int()
+            raise AuthFailure(f"a numeric claim is out of range ({type(exc).__name__})") from exc
+        for name in ("exp", "iat", "nbf"):
+            if name in claims:
+                _seconds(claims, name)
         return claims
 
 
@@ -148,6 +155,23 @@ def _header(token: str) -> dict[str, Any]:
     if not isinstance(header.get("kid"), str) or not header["kid"]:
         raise AuthFailure("no kid")
     return header
+
+
+#: NumericDate claims beyond year 9999 are no time at all; float() of 10**400 would raise OverflowError.
+_MAX_NUMERIC_DATE = 253402300799.0
+
+
+def _seconds(claims: dict[str, Any], name: str) -> float:
+    """A NumericDate claim as float seconds, or AuthFailure when it is not a finite, plausible number."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AuthFailure(f"{name} is not a number")
+    if isinstance(value, int) and not -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE:
+        raise AuthFailure(f"{name} is out of range")
+    seconds = float(value)
+    if not math.isfinite(seconds) or abs(seconds) > _MAX_NUMERIC_DATE:
+        raise AuthFailure(f"{name} is out of range")
+    return seconds
 
 
 def _short(value: Any) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from anyio import to_thread
 from pydantic import ValidationError
 
 from fhir_mapping import build_snapshot
@@ -19,7 +20,7 @@ from ..models import Card, CdsResponse, HookRequest, PatientViewContext, Service
 from ..prefetch import PrefetchKey, fill_template, unsatisfied_keys
 from .base import CallContext, CdsService
 
-__all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS", "answer", "response"]
+__all__ = ["CML_TKI_RESISTANCE", "PREFETCH_KEYS", "response"]
 
 HOOK = "patient-view"
 _P = "{{context.patientId}}"
@@ -57,11 +58,40 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey("medicationRequests", f"MedicationRequest?patient={_P}", False, "medication orders"),
     PrefetchKey("conditions", f"Condition?patient={_P}", False, "conditions (comorbidities, phase)"),
     PrefetchKey("procedures", f"Procedure?patient={_P}", False, "procedures (transplant history)"),
+    PrefetchKey("goals", f"Goal?patient={_P}", False, "goals (treatment-free remission)"),
     PrefetchKey(
         "blasts",
-        f"Observation?patient={_P}&code=" + ",".join(_LOINC + c for c in ("26446-5", "26464-8")) + "&_sort=-date",
+        f"Observation?patient={_P}&code={_LOINC}26446-5&_sort=-date",
         False,
         "blast counts (disease phase)",
+    ),
+    # No marrow-blast LOINC code was verified (26464-8 is a leukocyte count): marrow blasts and blasts +
+    # promyelocytes by the Observation's name (FHIR token :text search, starts-with on text or display).
+    PrefetchKey(
+        "blastsByName",
+        f"Observation?patient={_P}&code:text=blasts&_sort=-date",
+        False,
+        "marrow blast and blast + promyelocyte counts (disease phase)",
+    ),
+    PrefetchKey(
+        "bloodCounts",
+        f"Observation?patient={_P}&code="
+        + ",".join(_LOINC + c for c in ("706-2", "26515-7", "777-3"))
+        + "&_sort=-date",
+        False,
+        "basophils and platelets (disease phase)",
+    ),
+    PrefetchKey(
+        "karyotype",
+        f"Observation?patient={_P}&code:text=karyotype,cytogenetic,chromosome&_sort=-date",
+        False,
+        "karyotype / cytogenetics (clonal evolution, disease phase)",
+    ),
+    PrefetchKey(
+        "transcriptType",
+        f"Observation?patient={_P}&code:text=transcript,BCR-ABL1%20transcript,BCR::ABL1%20transcript&_sort=-date",
+        False,
+        "BCR::ABL1 transcript type (atypical transcripts)",
     ),
 )
 
@@ -82,10 +112,21 @@ DESCRIPTOR = ServiceDescriptor(
 )
 
 
+def _read_failure(value: Any) -> str | None:
+    """The reason the reader gave for a key it could not read (its OperationOutcome), if any."""
+    if not isinstance(value, dict) or value.get("resourceType") != "OperationOutcome":
+        return None
+    issues = value.get("issue")
+    first = issues[0] if isinstance(issues, list) and issues and isinstance(issues[0], dict) else {}
+    diagnostics = first.get("diagnostics")
+    return diagnostics if isinstance(diagnostics, str) else None
+
+
 async def _resolve(
     request: HookRequest, context: dict[str, Any], call: CallContext
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The prefetch, completed from `fhirServer` where needed; and the optional data that stayed missing."""
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[Exclusion, ...]]:
+    """The prefetch, completed from `fhirServer` where needed; the optional data that stayed missing; and
+    why optional data read from fhirServer could not be used (a cap, a timeout), as exclusions."""
     data: dict[str, Any] = dict(request.prefetch or {})
     missing = unsatisfied_keys(PREFETCH_KEYS, data)
     failed: dict[str, str] = {}
@@ -93,46 +134,40 @@ async def _resolve(
         token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
         queries = {k.key: fill_template(k.template, context) for k in missing}
         try:
-            data.update(await call.fhir_reader.read(request.fhirServer, token, queries))
+            read = await call.fhir_reader.read(request.fhirServer, token, queries)
         except FhirReadError as exc:
             failed[exc.key] = exc.reason
+        else:
+            data.update(read)
+            failed.update({key: reason for key, value in read.items() if (reason := _read_failure(value))})
         missing = unsatisfied_keys(PREFETCH_KEYS, data)
     required = [k for k in missing if k.required]
     if required:
         how = "could not be read from fhirServer" if request.fhirServer else "no fhirServer to read them from"
         names = ", ".join(k.key for k in required)
-        raise PreconditionFailed(f"required prefetch missing, null or failed ({names}) and {how}")
-    return data, tuple(k.description for k in missing)
+        reasons = "; ".join(failed[k.key] for k in required if k.key in failed)
+        raise PreconditionFailed(
+            f"required prefetch missing, null or failed ({names}) and {how}" + (f": {reasons}" if reasons else "")
+        )
+    excluded = tuple(Exclusion(f"prefetch {k.key}", failed[k.key]) for k in missing if k.key in failed)
+    return data, tuple(k.description for k in missing), excluded
 
 
-async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
-    if request.hook != HOOK:
-        raise BadRequest(f"service cml-tki-resistance answers hook '{HOOK}', not '{request.hook}'")
-    try:
-        context = PatientViewContext.model_validate(request.context)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-
-    prefetch, unavailable = await _resolve(request, dict(request.context), call_context)
-    return answer(context.patientId, request.hookInstance, prefetch, unavailable, call_context)
-
-
-def answer(
-    patient_id: str,
-    hook_instance: str,
-    prefetch: Mapping[str, Any],
+def _answer(
+    request: HookRequest,
+    context: PatientViewContext,
+    prefetch: dict[str, Any],
     unavailable: tuple[str, ...],
+    excluded: tuple[Exclusion, ...],
     call_context: CallContext,
 ) -> CdsResponse:
-    """Mapping → algorithm → cards → response, once the prefetch is complete.
-
-    Synchronous and CPU-bound, no I/O and no await: the part of a call a caller may run in a worker thread.
-    """
+    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
     with cyclic_gc_paused():
-        snapshot = build_snapshot(patient_id, prefetch, call_context.today(), unavailable)
+        snapshot = build_snapshot(context.patientId, prefetch, call_context.today(), unavailable)
+        if excluded:
+            snapshot = replace(snapshot, exclusions=excluded + snapshot.exclusions)
         findings = assess(snapshot, call_context.knowledge)
-        cards = render_cards(findings, patient_id, hook_instance)
+        cards = render_cards(findings, context.patientId, request.hookInstance)
         return response(cards, snapshot.exclusions, call_context)
 
 
@@ -148,6 +183,20 @@ def response(cards: list[Card], exclusions: tuple[Exclusion, ...], call_context:
             }
         },
     )
+
+
+async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
+    if request.hook != HOOK:
+        raise BadRequest(f"service cml-tki-resistance answers hook '{HOOK}', not '{request.hook}'")
+    try:
+        context = PatientViewContext.model_validate(request.context)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadRequest(f"context.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+    prefetch, unavailable, excluded = await _resolve(request, dict(request.context), call_context)
+    # off the event loop: mapping a large patient must not make other callers wait
+    return await to_thread.run_sync(_answer, request, context, prefetch, unavailable, excluded, call_context)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -100,8 +100,10 @@ def test_development_without_auth_allows_any_http_server_but_no_other_scheme(
     tmp_path: Path, reader: RecordingReader
 ) -> None:
     app = create_app(Settings(database_path=tmp_path / "d.sqlite3"), today=lambda: TODAY, fhir_reader=reader)
+    # issue #10: a fhirServer that is not an absolute http(s) base URL is a malformed request (400), checked
+    # before the allow-list; the reader is never called either way
     for refused in ("file:///etc/passwd", "gopher://127.0.0.1:25/", "ftp://example.org/fhir", "https://user:pw@h/"):
-        assert _post(app, _needs_reading(refused)).status_code == 412
+        assert _post(app, _needs_reading(refused)).status_code == 400
     assert reader.calls == []
     assert _post(app, _needs_reading("http://127.0.0.1:8081/fhir")).status_code == 200
     assert reader.calls == ["http://127.0.0.1:8081/fhir"]

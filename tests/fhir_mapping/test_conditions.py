@@ -58,6 +58,23 @@ def test_resolved_hypertension_does_not_count_but_a_past_mi_does() -> None:
     assert [c.key for c in result.comorbidities] == ["coronary-artery-disease"]
 
 
+def test_a_resolved_dasatinib_effusion_and_pah_still_count_and_say_resolved() -> None:
+    result = snapshot(
+        _with_status(condition("60046008", "Pleural effusion"), clinical="resolved"),
+        _with_status(condition("70995007", "Pulmonary hypertension"), clinical="inactive"),
+    )
+    assert [c.key for c in result.comorbidities] == ["pleural-effusion", "pulmonary-hypertension"]
+    assert result.comorbidities[0].display == "Pleural effusion (resolved)"
+
+
+def test_a_history_condition_without_clinical_status_counts_and_an_active_only_one_does_not() -> None:
+    effusion = condition("60046008", "Pleural effusion")
+    hypertension = condition("38341003", "Hypertension")
+    for resource in (effusion, hypertension):
+        del resource["clinicalStatus"]
+    assert [c.key for c in snapshot(effusion, hypertension).comorbidities] == ["pleural-effusion"]
+
+
 def test_refuted_does_not_count_and_entered_in_error_is_reported() -> None:
     result = snapshot(
         _with_status(condition("73211009", "Diabetes"), verification="refuted"),
@@ -113,3 +130,11 @@ def test_comorbidity_codes_from_memory_are_flagged_unverified() -> None:
     )
     [comorbidity] = snapshot.comorbidities
     assert comorbidity.key == "hypertension" and comorbidity.code_verified is False
+
+
+def test_myeloid_sarcoma_is_recorded_extramedullary_blast_disease_unless_resolved() -> None:
+    active = snapshot(condition(None, "Myeloid sarcoma of the skin", ident="ms"))
+    assert active.extramedullary_blasts_source == "Condition/ms"
+    resolved = snapshot(_with_status(condition(None, "Myeloid sarcoma", ident="ms2"), clinical="resolved"))
+    assert resolved.extramedullary_blasts_source is None
+    assert snapshot(condition("38341003", "Hypertension")).extramedullary_blasts_source is None

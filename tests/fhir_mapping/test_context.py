@@ -19,11 +19,50 @@ def snapshot(*resources: dict[str, Any]) -> PatientSnapshot:
     return build_snapshot(PATIENT, {"all": bundle(*resources)}, date(2026, 11, 22))
 
 
-def test_latest_blast_percentage_is_used() -> None:
+def test_latest_blast_percentage_is_used_with_its_date() -> None:
+    """Marrow blasts by name (no verified LOINC code; 26464-8 is a leukocyte count, issue #9)."""
     older = lab_observation("26446-5", date(2025, 1, 1), value=25.0, unit="%")
-    newer = lab_observation("26464-8", DAY, value=12.0, unit="%", ident="bm-blasts")
+    newer = lab_observation("x", DAY, text="Blasts/100 cells in Bone marrow", value=12.0, unit="%", ident="bm-blasts")
     result = snapshot(older, newer)
     assert result.blast_percent == 12.0 and result.blast_source == "Observation/bm-blasts"
+    assert result.blast_date == DAY
+
+
+def test_loinc_26464_8_is_a_leukocyte_count_not_blasts() -> None:
+    result = snapshot(lab_observation("26464-8", DAY, value=12.0, unit="10*9/L"))
+    assert result.blast_percent is None and result.exclusions == ()
+
+
+def test_basophils_platelets_and_blasts_plus_promyelocytes_are_mapped_with_date_and_source() -> None:
+    result = snapshot(
+        lab_observation("706-2", DAY, value=21.0, unit="%", ident="baso"),
+        lab_observation("777-3", DAY, value=85.0, unit="10*9/L", ident="plt"),
+        lab_observation("x", DAY, text="Blasts+promyelocytes/100 cells in Blood", value=31.0, unit="%", ident="bp"),
+    )
+    assert result.basophils is not None and (result.basophils.value, result.basophils.source) == (
+        21.0,
+        "Observation/baso",
+    )
+    assert result.platelets is not None and result.platelets.value == 85.0 and result.platelets.taken == DAY
+    assert result.blasts_promyelocytes is not None and result.blasts_promyelocytes.value == 31.0
+
+
+def test_counts_in_the_wrong_unit_are_reported() -> None:
+    result = snapshot(
+        lab_observation("706-2", DAY, value=0.2, unit="10*9/L"),
+        lab_observation("26515-7", DAY, value=85.0, unit="%"),
+    )
+    assert result.basophils is None and result.platelets is None
+    assert sorted(e.reason for e in result.exclusions) == [
+        "basophils count in '10*9/L', not %",
+        "platelet count in '%', not 10^9/L",
+    ]
+
+
+def test_karyotype_keeps_its_observation_and_date() -> None:
+    resource = lab_observation("x", DAY, text="Karyotype", value="47,XY,+8,t(9;22)(q34;q11.2)[20]", ident="k1")
+    result = snapshot(resource)
+    assert result.karyotype_source == "Observation/k1" and result.karyotype_date == DAY
 
 
 def test_blast_count_not_in_percent_is_reported() -> None:
@@ -94,8 +133,13 @@ def test_unexpected_type_is_reported() -> None:
 
 
 def test_duplicate_across_keys_is_used_once() -> None:
+    """The same resource under two prefetch keys (overlapping searches, e.g. blasts by code and by name since
+    issue #9) is read once and not reported; two different resources with one id still are."""
     resource = bcr_abl1(DAY, 0.5, ident="same")
     result = build_snapshot(PATIENT, {"a": bundle(resource), "b": bundle(resource)}, date(2026, 11, 22))
+    assert len(result.transcripts) == 1 and result.exclusions == ()
+    other = bcr_abl1(DAY, 0.7, ident="same")
+    result = build_snapshot(PATIENT, {"a": bundle(resource), "b": bundle(other)}, date(2026, 11, 22))
     assert len(result.transcripts) == 1 and "duplicate" in result.exclusions[0].reason
 
 

@@ -68,7 +68,6 @@ def test_every_bad_resource_is_reported_once_and_the_good_ones_are_read() -> Non
     assert [(t.source, t.percent_is) for t in snapshot.transcripts] == [
         ("Observation/bcr-good-1", 12.0),
         ("Observation/bcr-good-2", 4.0),
-        ("Observation/bcr-string-value", 2.5),  # a numeric string is read as a number, as before
     ]
     assert [e.drug for e in snapshot.tki_exposures] == ["dasatinib"]
     reasons = [(e.reference, e.reason.split(":")[0]) for e in snapshot.exclusions]
@@ -85,6 +84,7 @@ def test_every_bad_resource_is_reported_once_and_the_good_ones_are_read() -> Non
         ("Patient/cml-1", "not a valid FHIR R4 Patient"),
         ("Observation/bcr-bad-value", "not a valid FHIR R4 Observation"),
         ("Observation/17", "not a valid FHIR R4 Observation"),
+        ("Observation/bcr-string-value", "not a valid FHIR R4 Observation"),  # a number as text: not a number
         ("MedicationStatement/ms-bad-dosage", "not a valid FHIR R4 MedicationStatement"),
     ]
     assert "('valueQuantity', 'value')" in snapshot.exclusions[9].reason
@@ -94,24 +94,41 @@ def test_a_request_with_bad_resources_is_answered_with_them_reported(client: Tes
     response = client.post("/cds-services/cml-tki-resistance", json=_awkward_request())
     assert response.status_code == 200
     excluded = response.json()["extension"]["org.cmlcds.response"]["excluded"]
-    assert len(excluded) == 12
+    assert len(excluded) == 13
     assert excluded[9]["reference"] == "Observation/bcr-bad-value"
 
 
-def test_values_msgspec_refuses_are_read_by_the_lax_rules_as_before() -> None:
-    """A numeric string, an integral float: read as numbers; a fractional frequency: excluded."""
+def test_values_msgspec_refuses_are_judged_by_the_pydantic_rules() -> None:
+    """An integer must be a JSON integer (not "2", not 1.0); a boolean field still reads "yes" as pydantic does."""
     statements = []
-    for ident, frequency in (("ms-text", "2"), ("ms-float", 1.0), ("ms-fraction", 1.5)):
+    for ident, frequency in (("ms-int", 2), ("ms-text", "2"), ("ms-float", 1.0)):
         statement = tki_statement("dasatinib", START, dose_mg=100, ident=ident)
         statement["dosage"][0]["timing"]["repeat"]["frequency"] = frequency
         statements.append(statement)
-    body = json.dumps(hook_request(medications=statements)).encode()
+    transcript = bcr_abl1(date(2025, 4, 7), 12.0, ident="bcr-boolean-text", valueBoolean="yes")
+    body = json.dumps(hook_request(medications=statements, transcripts=[transcript])).encode()
     from_bytes = decode_hook_request(body).prefetch or {}
     snapshot = build_snapshot(PATIENT, from_bytes, TODAY)
     assert snapshot == build_snapshot(PATIENT, json.loads(body)["prefetch"], TODAY)
     assert [(e.source, e.doses_per_day, e.daily_dose_mg) for e in snapshot.tki_exposures] == [
-        ("MedicationStatement/ms-text", 2, 200.0),
-        ("MedicationStatement/ms-float", 1, 100.0),
+        ("MedicationStatement/ms-int", 2, 200.0)
     ]
-    assert [e.reference for e in snapshot.exclusions] == ["MedicationStatement/ms-fraction"]
-    assert "fractional part" in snapshot.exclusions[0].reason
+    assert [t.source for t in snapshot.transcripts] == ["Observation/bcr-boolean-text"]
+    assert [e.reference for e in snapshot.exclusions] == ["MedicationStatement/ms-text", "MedicationStatement/ms-float"]
+    assert all("Input should be a valid integer" in e.reason for e in snapshot.exclusions)
+
+
+def test_a_resource_under_two_keys_is_read_once_and_a_different_one_with_its_id_is_reported() -> None:
+    """Duplicates are compared on the whole JSON, including fields the slim model does not keep."""
+    same = bcr_abl1(date(2025, 4, 7), 12.0, ident="bcr-twice")
+    first = bcr_abl1(date(2025, 7, 7), 4.0, ident="bcr-conflict")
+    second = first | {"performer": [{"display": "lab B"}]}  # a field the slim Observation does not keep
+    request = hook_request(transcripts=[same, first])
+    request["prefetch"]["blasts"] = bundle(same, second)
+    body = json.dumps(request).encode()
+    snapshot = build_snapshot(PATIENT, decode_hook_request(body).prefetch or {}, TODAY)
+    assert snapshot == build_snapshot(PATIENT, json.loads(body)["prefetch"], TODAY)
+    assert [t.source for t in snapshot.transcripts] == ["Observation/bcr-twice", "Observation/bcr-conflict"]
+    assert [(e.reference, e.reason) for e in snapshot.exclusions] == [
+        ("Observation/bcr-conflict", "duplicate resource id (first occurrence used)")
+    ]

@@ -121,5 +121,6 @@ def fuzzed_prefetch() -> st.SearchStrategy[dict[str, Any]]:
         "medicationRequests": st.one_of(_bundle("MedicationRequest"), _SCALARS),
         "conditions": st.one_of(_bundle("Condition"), _SCALARS),
         "procedures": st.one_of(_bundle("Procedure"), _SCALARS),
+        "goals": st.one_of(_bundle("Goal"), _SCALARS),
     }
     return st.fixed_dictionaries(required, optional=optional)

@@ -16,7 +16,8 @@ def test_caution_fires_for_its_comorbidity_on_its_tki(row) -> None:  # type: ign
         snapshot(tki_exposures=(on(row.tki),), comorbidities=(comorbid(row.comorbidity),)), KNOWLEDGE
     )
     assert row.id in rule_ids(findings)
-    assert findings[0].severity is (Severity.WARNING if row.strength == "boxed" else findings[0].severity)
+    expected = {"caution": Severity.INFO, "warning": Severity.WARNING, "boxed": Severity.WARNING}
+    assert findings[0].severity is expected.get(row.strength, Severity.CRITICAL)
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.comorbidity_cautions, ids=lambda r: r.id)
@@ -38,8 +39,10 @@ def test_boxed_warning_is_a_warning_and_a_plain_caution_is_info() -> None:
 
 
 def test_ordered_tki_is_checked() -> None:
+    # venous thromboembolism: a ponatinib caution, none for imatinib (heart failure now has an imatinib row)
     snap = snapshot(
-        tki_exposures=(on("imatinib"), on("ponatinib", ordered=True)), comorbidities=(comorbid("heart-failure"),)
+        tki_exposures=(on("imatinib"), on("ponatinib", ordered=True)),
+        comorbidities=(comorbid("venous-thromboembolism"),),
     )
     [finding] = comorbidity_findings(snap, KNOWLEDGE)
     assert finding.extra["tki"] == "ponatinib" and "ordered" in finding.detail[0]
@@ -67,3 +70,38 @@ def test_two_records_of_one_comorbidity_cite_its_row_once() -> None:
     )
     ids = [rule.id for rule in finding.rules]
     assert len(ids) == len(set(ids))
+
+
+def test_pah_on_dasatinib_is_a_stop_and_critical_but_on_bosutinib_a_caution() -> None:
+    [stop] = comorbidity_findings(
+        snapshot(tki_exposures=(on("dasatinib"),), comorbidities=(comorbid("pulmonary-hypertension"),)), KNOWLEDGE
+    )
+    assert stop.severity is Severity.CRITICAL and "(label: stop)" in "\n".join(stop.detail)
+    [caution] = comorbidity_findings(
+        snapshot(tki_exposures=(on("bosutinib"),), comorbidities=(comorbid("pulmonary-hypertension"),)), KNOWLEDGE
+    )
+    assert caution.severity is Severity.INFO
+
+
+def test_nilotinib_with_arterial_disease_is_a_verified_label_warning() -> None:
+    for key in ("coronary-artery-disease", "peripheral-arterial-disease"):
+        [finding] = comorbidity_findings(
+            snapshot(tki_exposures=(on("nilotinib"),), comorbidities=(comorbid(key),)), KNOWLEDGE
+        )
+        assert finding.severity is Severity.WARNING and finding.verified
+
+
+def test_new_rows_fire_only_for_a_tki_in_use() -> None:
+    """Hepatitis B, pregnancy, hypokalaemia: nothing without a current or ordered TKI."""
+    for key in ("hepatitis-b", "pregnancy", "hypokalaemia", "venous-thromboembolism"):
+        assert comorbidity_findings(snapshot(tki_exposures=(), comorbidities=(comorbid(key),)), KNOWLEDGE) == []
+    [k] = comorbidity_findings(
+        snapshot(tki_exposures=(on("nilotinib"),), comorbidities=(comorbid("hypokalaemia"),)), KNOWLEDGE
+    )
+    assert "ECG" in "\n".join(k.detail) and k.severity is Severity.WARNING
+    assert (
+        comorbidity_findings(
+            snapshot(tki_exposures=(on("imatinib"),), comorbidities=(comorbid("hypokalaemia"),)), KNOWLEDGE
+        )
+        == []
+    )

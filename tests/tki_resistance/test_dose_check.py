@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tki_resistance.dose_check import dose_check_findings
+from tki_resistance.findings import Severity
 
-from .scenarios import KNOWLEDGE, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
+from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
 
 
 def test_t315i_on_asciminib_40_bid_fires_and_200_bid_does_not() -> None:
@@ -42,5 +43,15 @@ def test_asciminib_standard_dose_after_primary_ponatinib_failure_fires_not_after
     primary = (result(-9, 30.0), result(-3, 20.0))
     fired = dose_check_findings(snapshot(transcripts=primary, tki_exposures=(ponatinib, asciminib)), KNOWLEDGE)
     assert "dose.asciminib.after-primary-ponatinib-failure" in rule_ids(fired)
+    assert fired[0].severity is Severity.INFO  # a 10-patient cohort: a caution (issue #9; was a warning)
     secondary = (result(-9, 0.5), result(-3, 5.0))
     assert dose_check_findings(snapshot(transcripts=secondary, tki_exposures=(ponatinib, asciminib)), KNOWLEDGE) == []
+
+
+def test_ponatinib_45_to_15_rule_is_chronic_phase_only() -> None:
+    results = (result(3, 5.0), result(6, 0.8))
+    exposures = (on("ponatinib", mg=45),)
+    for phase in (DiseasePhase.ACCELERATED, DiseasePhase.BLAST):
+        assert dose_check_findings(snapshot(transcripts=results, tki_exposures=exposures, phase=phase), KNOWLEDGE) == []
+    chronic = snapshot(transcripts=results, tki_exposures=exposures, phase=DiseasePhase.CHRONIC)
+    assert "dose.ponatinib.response-le-1pct" in rule_ids(dose_check_findings(chronic, KNOWLEDGE))

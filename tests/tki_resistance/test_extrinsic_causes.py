@@ -93,3 +93,27 @@ def test_adherence_is_asked_on_failure_and_not_when_optimal() -> None:
     optimal = snapshot(transcripts=OPTIMAL, tki_exposures=(on("imatinib", mg=400),))
     assert extrinsic_causes_findings(optimal, KNOWLEDGE) == []
     assert day(12) > START
+
+
+def test_nilotinib_with_a_ppi_is_not_recommended_even_when_optimal_and_an_h2_blocker_is_timing_only() -> None:
+    ppi = snapshot(transcripts=OPTIMAL, tki_exposures=(on("nilotinib"),), comedications=(comed("esomeprazole"),))
+    [finding] = extrinsic_causes_findings(ppi, KNOWLEDGE)
+    assert "ddi.nilotinib.proton-pump-inhibitor" in rule_ids([finding])
+    assert "not recommended" in "\n".join(finding.detail) and "10 h before" in "\n".join(finding.detail)
+    h2 = snapshot(transcripts=OPTIMAL, tki_exposures=(on("nilotinib"),), comedications=(comed("famotidine"),))
+    assert extrinsic_causes_findings(h2, KNOWLEDGE) == []
+    failing = snapshot(transcripts=FAILING, tki_exposures=(on("nilotinib"),), comedications=(comed("famotidine"),))
+    assert "ddi.nilotinib.h2-receptor-antagonist" in rule_ids(extrinsic_causes_findings(failing, KNOWLEDGE))
+
+
+def test_rifabutin_is_a_moderate_inducer_avoided_with_bosutinib_only() -> None:
+    bosutinib = snapshot(transcripts=OPTIMAL, tki_exposures=(on("bosutinib"),), comedications=(comed("rifabutin"),))
+    ids = rule_ids(extrinsic_causes_findings(bosutinib, KNOWLEDGE))
+    assert "ddi.bosutinib.moderate-cyp3a4-inducer" in ids and "ddi.bosutinib.strong-cyp3a4-inducer" not in ids
+    dasatinib = snapshot(transcripts=OPTIMAL, tki_exposures=(on("dasatinib"),), comedications=(comed("rifabutin"),))
+    assert extrinsic_causes_findings(dasatinib, KNOWLEDGE) == []
+
+
+def test_fluconazole_counts_as_qt_prolonging_with_nilotinib() -> None:
+    snap = snapshot(transcripts=OPTIMAL, tki_exposures=(on("nilotinib"),), comedications=(comed("fluconazole"),))
+    assert "ddi.nilotinib.qt-prolonging" in rule_ids(extrinsic_causes_findings(snap, KNOWLEDGE))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.findings import FindingCode, Severity
+from tki_resistance.findings import Finding, FindingCode, Severity
+from tki_resistance.model import StopReason
 from tki_resistance.mutations import avoid_tki_findings
 
-from .scenarios import KNOWLEDGE, DiseasePhase, day, kd_test, on, snapshot
+from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapshot, stopped
 
-RULES = [r for r in KNOWLEDGE.mutation_rules if r.mutations]
+RULES = [r for r in KNOWLEDGE.mutation_rules if r.mutations and r.effect != "not-atp-site"]
 
 
-def _finding(*names: str, drug: str = "imatinib", **kw: object):  # type: ignore[no-untyped-def]
-    snap = snapshot(tki_exposures=(on(drug),), kinase_domain_tests=(kd_test(day(12), *names),), **kw)
+def _finding(*names: str, drug: str = "imatinib", before: tuple[object, ...] = (), **kw: object):  # type: ignore[no-untyped-def]
+    exposures = (*before, on(drug, start=day(6)) if before else on(drug))
+    snap = snapshot(tki_exposures=exposures, kinase_domain_tests=(kd_test(day(12), *names),), **kw)
     findings = avoid_tki_findings(snap, KNOWLEDGE)
     return findings[0] if findings else None
 
@@ -41,16 +43,100 @@ def test_mutation_rule_does_not_fire_for_another_mutation(row) -> None:  # type:
 
 @pytest.mark.parametrize("row", [r for r in KNOWLEDGE.mutation_rules if r.transcripts], ids=lambda r: r.id)
 def test_transcript_rule_fires_only_for_its_transcript(row) -> None:  # type: ignore[no-untyped-def]
-    fired = avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE)
-    assert fired and row.id in {r.id for r in fired[0].rules} and "asciminib" in fired[0].avoid
-    assert avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type="e13a2"), KNOWLEDGE) == []
+    """The exon-2-less row rests on preclinical data: a caution on asciminib in use, never an exclusion
+    (corrected in issue #9; it used to put asciminib in `avoid`)."""
+    drug = row.tkis[0]
+    fired = avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type=row.transcripts[0]), KNOWLEDGE)
+    assert fired and row.id in {r.id for r in fired[0].rules}
+    assert (drug in fired[0].avoid) is (row.effect == "avoid")
+    assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type="e13a2"), KNOWLEDGE) == []
+    co_expressed = f"e13a2+{row.transcripts[0]}"
+    assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type=co_expressed), KNOWLEDGE)
+    assert (
+        avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE)
+        == []
+    )
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.compound_rules, ids=lambda r: r.id)
 def test_compound_rule_fires_for_a_compound_and_not_for_separate_variants(row) -> None:  # type: ignore[no-untyped-def]
     compound = "T315I/E255V" if "T315I" in row.requires else "Y253H/F317L"
-    assert _fired(_finding(compound), row.id)
-    assert not _fired(_finding(*compound.split("/")), row.id)
+    before = tuple(stopped(t, START, day(6), StopReason.RESISTANCE) for t in row.after_resistance_to)
+    assert _fired(_finding(compound, before=before), row.id)
+    assert not _fired(_finding(*compound.split("/"), before=before), row.id)
+
+
+def test_ponatinib_stays_an_option_for_t315i_compound_until_it_failed() -> None:
+    """Zabriskie 2014: T315I plus another key position resists ponatinib clinically once it failed."""
+    fresh = _finding("T315I/E255V", drug="ponatinib")
+    assert fresh is not None and "ponatinib" not in fresh.avoid
+    failed = _finding(
+        "T315I/E255V", drug="asciminib", before=(stopped("ponatinib", START, day(6), StopReason.RESISTANCE),)
+    )
+    assert failed is not None and "ponatinib" in failed.avoid
+    intolerant = _finding(
+        "T315I/E255V", drug="asciminib", before=(stopped("ponatinib", START, day(6), StopReason.INTOLERANCE),)
+    )
+    assert intolerant is not None and "ponatinib" not in intolerant.avoid
+
+
+def test_k247r_polymorphism_alone_excludes_nothing_but_is_named() -> None:
+    [finding] = avoid_tki_findings(
+        snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(kd_test(day(12), "K247R"),)), KNOWLEDGE
+    )
+    assert finding.code is FindingCode.DATA_EXCLUDED and finding.severity is Severity.INFO
+    assert finding.avoid == () and "K247R" in finding.summary and "polymorphism" in finding.summary
+    assert {r.id for r in finding.rules} == {"polymorphism.abl1.k247r"}
+    assert "Ernst2008" in finding.rules[0].source
+
+
+def test_k247r_beside_a_real_mutation_is_listed_and_adds_no_exclusion() -> None:
+    finding = _finding("K247R", "F317L")
+    assert finding is not None and finding.code is FindingCode.AVOID_TKI
+    alone = _finding("F317L")
+    assert alone is not None and finding.avoid == alone.avoid
+    assert "K247R" not in finding.mutations and any("K247R" in line for line in finding.detail)
+
+
+def test_unverified_polymorphism_is_still_counted_and_said_so() -> None:
+    row = next(r for r in KNOWLEDGE.polymorphisms if not r.verified)
+    finding = _finding(row.change)
+    assert finding is not None and "imatinib" in finding.avoid
+    assert any("unverified: still counted" in line for line in finding.detail)
+
+
+@pytest.mark.parametrize("change", ["A337T", "P465S", "V468F", "I502L", "C464W"])
+def test_myristoyl_pocket_mutation_avoids_asciminib_not_imatinib(change: str) -> None:
+    finding = _finding(change, drug="asciminib")
+    assert finding is not None and "asciminib" in finding.avoid and "imatinib" not in finding.avoid
+    assert _fired(finding, "myristoyl-pocket.not-atp-site")
+    assert not _fired(_finding("Q252H"), "myristoyl-pocket.not-atp-site")
+    assert "imatinib" in (_finding("Q252H") or Finding.__new__(Finding)).avoid
+
+
+def _options_line(finding: Finding) -> str:
+    return next(line for line in finding.detail if line.startswith("Remaining options"))
+
+
+def test_remaining_option_doses_follow_phase_and_line() -> None:
+    """Chronic phase never shows the accelerated-phase rows; first line only for a patient new to TKIs."""
+    later = _finding("Y253H")  # on imatinib: any other TKI would be a later line
+    assert later is not None
+    line = _options_line(later)
+    assert "dasatinib (100 mg once daily" in line and "140 mg" not in line
+    assert "bosutinib (500 mg once daily" in line and "accelerated" not in line
+    first = _finding("F317L", drug="nilotinib")  # nilotinib first line, still an option
+    assert first is not None and "nilotinib (300 mg twice daily" in _options_line(first)
+    assert "nilotinib (400 mg twice daily" in _options_line(_finding("F317L"))  # type: ignore[arg-type]
+    advanced = _finding("F317L", phase=DiseasePhase.ACCELERATED)
+    assert advanced is not None and "accelerated phase" in _options_line(advanced)
+
+
+def test_options_mark_tkis_already_failed_for_resistance() -> None:
+    finding = _finding("F317L", before=(stopped("nilotinib", START, day(6), StopReason.RESISTANCE),))
+    assert finding is not None
+    assert "nilotinib (400 mg twice daily, fasting; **already failed for resistance**" in _options_line(finding)
+    assert "already failed" not in _options_line(_finding("F317L"))  # type: ignore[arg-type]
 
 
 def test_t315i_avoids_all_atp_site_2g_tkis_and_leaves_ponatinib_and_asciminib_with_doses() -> None:

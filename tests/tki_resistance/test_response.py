@@ -60,12 +60,62 @@ def test_before_the_3_month_window_nothing_is_classified() -> None:
     assert category(at(1, 60.0)) is None
 
 
-def test_3_month_warning_confirmed_1_to_3_months_later_is_failure() -> None:
-    assessment = assess_milestones(IMATINIB, (at(3, 12.0), at(5, 11.0)), KNOWLEDGE.milestones)
+def test_3_month_warning_confirmed_within_the_3_month_window_is_failure() -> None:
+    assessment = assess_milestones(IMATINIB, (at(2.6, 12.0), at(3.9, 11.0)), KNOWLEDGE.milestones)
     assert assessment is not None
     assert assessment.category.value == "failure"
     assert assessment.row.id == "eln2020.m3.failure-confirmed"
     assert assessment.confirmed_by is not None and assessment.confirmed_by.percent_is == 12.0
+
+
+def test_a_repeat_in_the_6_month_window_is_judged_by_the_6_month_band_and_also_confirms() -> None:
+    # Issue #9: the repeat at 5 months falls in the 6-month window (from 6 weeks before): the 6-month band
+    # decides (>10% is failure there), and the earlier >10% at 3 months is named as confirmed too.
+    assessment = assess_milestones(IMATINIB, (at(3, 12.0), at(5, 11.0)), KNOWLEDGE.milestones)
+    assert assessment is not None
+    assert assessment.category.value == "failure"
+    assert (assessment.milestone, assessment.row.id) == (6, "eln2020.m6.failure")
+    assert assessment.confirm_row is not None and assessment.confirm_row.id == "eln2020.m3.failure-confirmed"
+    assert assessment.confirmed_by is not None and assessment.confirmed_by.percent_is == 12.0
+
+
+def test_a_6_1_month_result_gets_the_6_month_nccn_colour_not_the_3_month_one() -> None:
+    snap = PatientSnapshot("p", at(6.2, 0).taken, transcripts=(at(3, 18.0), at(6.1, 14.5)), tki_exposures=(IMATINIB,))
+    [finding] = response_findings(snap, KNOWLEDGE)
+    assert finding.response is not None and finding.response["eln"] == "failure"
+    assert {entry["rule"] for entry in finding.extra["nccn"]} == {"nccn2024.m6.red"}
+    assert "(6-month milestone)" in finding.summary and "3 months, confirmed" not in finding.summary
+
+
+def test_a_rise_is_called_a_rise_and_the_halving_time_is_not_shown_late() -> None:
+    results = (at(12, 0.05), at(18, 0.3), at(29, 3.0))
+    [finding] = response_findings(
+        PatientSnapshot("p", at(29.2, 0).taken, transcripts=results, tki_exposures=(IMATINIB,)), KNOWLEDGE
+    )
+    text = " ".join(finding.detail)
+    assert "-log rise from the first result on this line" in text and "-1." not in text
+    assert "halving time" not in text
+
+
+def test_the_halving_time_is_shown_in_the_first_months() -> None:
+    [finding] = response_findings(
+        PatientSnapshot("p", at(3.1, 0).taken, transcripts=(at(0, 50.0), at(3, 15.0)), tki_exposures=(IMATINIB,)),
+        KNOWLEDGE,
+    )
+    assert "halving time" in " ".join(finding.detail)
+
+
+def test_a_log_rise_in_deep_response_is_noise_below_the_assay_floor() -> None:
+    deep = (at(24, 0.0008), at(27, 0.009))  # MR4.5 → MR4: >10-fold, but at or below 0.01%
+    snap = PatientSnapshot("p", at(27.1, 0).taken, transcripts=deep, tki_exposures=(IMATINIB,))
+    assert response_findings(snap, KNOWLEDGE) == []
+    from tki_resistance.extrinsic_causes import response_problem
+
+    assert response_problem(snap, KNOWLEDGE) is None
+    risen = PatientSnapshot(
+        "p", at(27.1, 0).taken, transcripts=(at(24, 0.0008), at(27, 0.02)), tki_exposures=(IMATINIB,)
+    )
+    assert response_problem(risen, KNOWLEDGE) == "≥1-log rise in BCR::ABL1"
 
 
 def test_3_month_value_above_10_unconfirmed_is_warning() -> None:

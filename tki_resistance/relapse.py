@@ -1,0 +1,229 @@
+"""Off treatment: relapse during treatment-free remission or after allogeneic transplant (`relapse`), and
+the single card for a patient on no TKI yet (new diagnosis).
+
+- TFR (docs/methods/tfr.md): the first result above MMR (>0.1% IS) after the TFR stop → a critical card:
+  restart the TKI of the stopped line, named with its dose, within 4 weeks (ELN 2020); after the restart,
+  MMR is expected within 3 months, else mutation testing (the mutation-testing stage then asks for it).
+- After allogeneic transplant, on no TKI (docs/methods/transplant.md): the latest result after the
+  transplant is a molecular relapse when it is detectable after a negative result, above MMR after a
+  result in MMR, or ≥1 log above the lowest result since the transplant (and above the assay floor). The
+  card names the transplant date, asks for mutation testing (with an order suggestion when no test
+  followed) and lists the TKIs the mutations leave.
+- New diagnosis (no TKI taken or ordered): one info card, no milestone (docs/methods/lines.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .advanced_phase import is_advanced
+from .course import OffTreatment, first_loss_of_mmr, off_treatment
+from .evidence import format_dose, format_percent, stop_evidence, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, Severity
+from .kinetics import LOG_RISE_FACTOR
+from .knowledge_base import Knowledge
+from .knowledge_schema import CourseRuleRow
+from .model import Comparator, PatientSnapshot, TranscriptResult, months_between
+from .mutations import mutation_profile
+from .response import MMR_PERCENT, log_rise_floor
+
+__all__ = ["Relapse", "detect_relapse", "relapse_findings"]
+
+_RESTART_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class Relapse:
+    """A relapse off treatment: `kind` tfr / after-sct, the result that shows it, why, and the reference."""
+
+    kind: str
+    result: TranscriptResult
+    why: str
+    reference: TranscriptResult | None = None
+
+
+def _negative(result: TranscriptResult) -> bool:
+    return not result.detected or result.comparator is not Comparator.EQUAL or result.percent_is <= 0
+
+
+def _mmr(row: CourseRuleRow | None) -> float:
+    return row.percent if row is not None and row.percent is not None else MMR_PERCENT
+
+
+def _sct_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> Relapse | None:
+    sct = snapshot.allogeneic_transplant
+    if sct is None:
+        return None
+    after = sorted((t for t in snapshot.transcripts if t.taken > sct), key=lambda t: t.taken)
+    if len(after) < 2 or _negative(after[-1]):
+        return None
+    latest, earlier = after[-1], after[:-1]
+    negatives = [t for t in earlier if _negative(t)]
+    if negatives:
+        return Relapse("after-sct", latest, "detectable again after a negative result", negatives[-1])
+    mmr = _mmr(knowledge.course_rule("sct-molecular-relapse"))
+    in_mmr = [t for t in earlier if t.percent_is <= mmr]
+    if in_mmr and latest.percent_is > mmr:
+        return Relapse("after-sct", latest, f"loss of MMR (>{mmr:g}% after ≤{mmr:g}%)", in_mmr[-1])
+    nadir = min(earlier, key=lambda t: t.percent_is)
+    if latest.percent_is >= LOG_RISE_FACTOR * nadir.percent_is and latest.percent_is > log_rise_floor(knowledge):
+        factor = latest.percent_is / nadir.percent_is
+        return Relapse("after-sct", latest, f"≥1-log rise ({factor:.0f}-fold above the lowest result)", nadir)
+    return None
+
+
+def _restart_ordered(snapshot: PatientSnapshot, loss: TranscriptResult) -> bool:
+    """An open TKI order dated on or after the loss of MMR: the restart is under way."""
+    return any(e.ordered and e.active and (e.start or loss.taken) >= loss.taken for e in snapshot.tki_exposures)
+
+
+def detect_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[OffTreatment, Relapse] | None:
+    """The off-treatment state and the relapse it shows, or None."""
+    state = off_treatment(snapshot)
+    if state is None:
+        return None
+    if state.kind == "tfr" and state.since is not None:
+        row = knowledge.course_rule("tfr-loss-of-mmr")
+        if row is None:
+            return None
+        ordered = sorted(snapshot.transcripts, key=lambda t: t.taken)
+        loss = first_loss_of_mmr(ordered, state.since, _mmr(row))
+        if loss is None or _restart_ordered(snapshot, loss):
+            return None
+        return state, Relapse("tfr", loss, f"loss of MMR (>{_mmr(row):g}% IS)")
+    if state.kind == "after-sct" and knowledge.course_rule("sct-molecular-relapse") is not None:
+        relapse = _sct_relapse(snapshot, knowledge)
+        return (state, relapse) if relapse is not None else None
+    return None
+
+
+def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatment, relapse: Relapse) -> Finding:
+    line, since = state.line, state.since
+    if line is None or since is None:  # a TFR state always has its stopped line and date
+        raise ValueError("TFR state without its stopped line")
+    stopped = next((r for r in reversed(line.records) if r.daily_dose_mg is not None), line.last)
+    row = knowledge.course_rule("tfr-loss-of-mmr")
+    restart_by = relapse.result.taken + timedelta(days=_RESTART_DAYS)
+    dose = format_dose(stopped)
+    latest = max(snapshot.transcripts, key=lambda t: t.taken)
+    testing = next((r for r in knowledge.mutation_testing if r.trigger == "tfr-restart-no-mmr"), None)
+    rules = [knowledge.rule(r) for r in (row, testing) if r is not None]
+    evidence = [
+        stop_evidence(line.last if line.last.end else stopped, "Stopped for TFR", line.start),
+        Evidence("In TFR", f"{months_between(since, snapshot.as_of):.0f} months", since.isoformat(), stopped.source),
+        transcript_evidence(relapse.result, "Loss of MMR"),
+    ]
+    if latest is not relapse.result:
+        evidence.append(transcript_evidence(latest, "Latest BCR::ABL1 (IS)"))
+    goal = " (TFR goal recorded)" if snapshot.tfr_goal else ""
+    detail = (
+        f"Treatment-free remission since {since.isoformat()}{goal}, after {line.drug} from "
+        f"{line.start.isoformat() if line.start else 'an unrecorded date'}.",
+        f"**Loss of MMR** on {relapse.result.taken.isoformat()}: {format_percent(relapse.result)}.",
+        f"ELN 2020: restart the TKI within 4 weeks of the loss of MMR — **restart {dose}** by "
+        f"{restart_by.isoformat()}. Almost all relapses respond to the previous TKI again (PDQ).",
+        "After the restart: monthly qPCR; MMR is expected within 3 months — if it is not regained, test for "
+        "kinase-domain mutations (NGS position paper 2019: 3–6 months).",
+        "No new TFR attempt card while this relapse stands (course.tfr.failed-attempt).",
+    )
+    return Finding(
+        code=FindingCode.RELAPSE,
+        severity=Severity.CRITICAL,
+        summary=f"TFR relapse: loss of MMR ({format_percent(relapse.result)} on {relapse.result.taken.isoformat()})"
+        f" — restart {dose} within 4 weeks",
+        rules=tuple(rules),
+        evidence=tuple(evidence),
+        detail=detail,
+        override_reasons=("TKI already restarted", "Result to be repeated first", "Patient declines restart"),
+        extra={
+            "state": "tfr",
+            "tfrSince": since.isoformat(),
+            "restart": {"drug": stopped.drug, "dailyDoseMg": stopped.daily_dose_mg, "by": restart_by.isoformat()},
+        },
+    )
+
+
+def _sct_card(snapshot: PatientSnapshot, knowledge: Knowledge, relapse: Relapse) -> Finding:
+    sct = snapshot.allogeneic_transplant
+    if sct is None:  # an after-sct relapse always has its transplant
+        raise ValueError("transplant relapse without a transplant date")
+    rows = [knowledge.course_rule("sct-molecular-relapse"), knowledge.course_rule("sct-relapse-treatment")]
+    profile = mutation_profile(snapshot, knowledge)
+    tested_since = any(t.taken >= relapse.result.taken for t in snapshot.kinase_domain_tests)
+    evidence = [
+        Evidence("Allogeneic transplant", "allo-SCT", sct.isoformat(), snapshot.transplant_source),
+        transcript_evidence(relapse.result, "BCR::ABL1 after transplant"),
+    ]
+    if relapse.reference is not None:
+        evidence.append(transcript_evidence(relapse.reference, "Earlier result after transplant"))
+    avoided = ", ".join(profile.avoided)
+    options = (
+        f"TKIs the detected mutations leave: {', '.join(profile.remaining)} (avoid: {avoided})."
+        if profile.avoid
+        else "No kinase-domain mutation on record: every TKI remains an option by mutation status so far."
+    )
+    detail = [
+        f"Molecular relapse after the allogeneic transplant of {sct.isoformat()}: {relapse.why} "
+        f"({format_percent(relapse.result)} on {relapse.result.taken.isoformat()}).",
+        "Kinase-domain mutation testing (NGS) "
+        + ("was done since the relapse result." if tested_since else "is indicated: none since this result."),
+        options,
+        "Treatment: a TKI chosen by mutation status and/or donor lymphocyte infusion, with the transplant centre "
+        "(unverified wording, clinical-reference §15 [M]).",
+        "Transplant evaluation is not suggested again (course.sct.no-referral).",
+    ]
+    return Finding(
+        code=FindingCode.RELAPSE,
+        severity=Severity.CRITICAL,
+        summary=f"Molecular relapse after allogeneic transplant ({sct.isoformat()}): "
+        f"{format_percent(relapse.result)} on {relapse.result.taken.isoformat()}, {relapse.why}",
+        rules=tuple(knowledge.rule(r) for r in rows if r is not None),
+        evidence=tuple(evidence),
+        detail=tuple(detail),
+        mutations=tuple(v.name for v, _ in profile.variants),
+        avoid=profile.avoided,
+        suggest_service_request=not tested_since,
+        override_reasons=("Transplant centre already informed", "Result to be repeated first"),
+        extra={"state": "after-sct", "transplant": sct.isoformat(), "remaining": list(profile.remaining)},
+    )
+
+
+def _new_diagnosis_card(snapshot: PatientSnapshot, knowledge: Knowledge) -> Finding | None:
+    row = knowledge.course_rule("new-diagnosis")
+    if row is None:
+        return None
+    evidence: list[Evidence] = [Evidence("CML diagnosis", "recorded", None, s) for s in snapshot.cml_diagnosis_sources]
+    if snapshot.transcripts:
+        first = min(snapshot.transcripts, key=lambda t: t.taken)
+        evidence.append(transcript_evidence(first, "Baseline BCR::ABL1"))
+    detail = [
+        "No TKI is recorded as taken or ordered: a new diagnosis, or a TKI missing from the record.",
+        "ELN 2020 milestones count from the start of the first TKI; no milestone is judged before it.",
+    ]
+    if not is_advanced(snapshot, knowledge):
+        detail.append("Chronic phase: kinase-domain mutation testing is not indicated before treatment.")
+    return Finding(
+        code=FindingCode.NOT_ASSESSABLE,
+        severity=Severity.INFO,
+        summary="No TKI yet: response milestones start with the first TKI",
+        rules=(knowledge.rule(row),),
+        evidence=tuple(evidence),
+        detail=tuple(detail),
+        extra={"state": "new-diagnosis"},
+    )
+
+
+def relapse_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+    """`relapse` (critical) during TFR or after transplant; one info card for a new diagnosis."""
+    found = detect_relapse(snapshot, knowledge)
+    if found is not None:
+        state, relapse = found
+        if relapse.kind == "tfr":
+            return [_tfr_card(snapshot, knowledge, state, relapse)]
+        return [_sct_card(snapshot, knowledge, relapse)]
+    off = off_treatment(snapshot)
+    if off is not None and off.kind == "new-diagnosis":
+        card = _new_diagnosis_card(snapshot, knowledge)
+        return [card] if card is not None else []
+    return []
