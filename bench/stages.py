@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from cds_hooks.body import decode_hook_request
 from cds_hooks.cards import render_cards
 from cds_hooks.gc_pause import cyclic_gc_paused
+from cds_hooks.models import CdsResponse
 from cds_hooks.services.base import CallContext
-from cds_hooks.services.cml_tki_resistance import response
+from cds_hooks.services.pipeline import response_extension
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
 from tki_resistance.knowledge_base import default_knowledge
@@ -69,7 +70,7 @@ def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
     findings = assess(snapshot, knowledge)  # type: ignore[arg-type]
     t3 = time.thread_time()
     cards = render_cards(findings, patient_id, request.hookInstance)
-    response(cards, snapshot.exclusions, _CONTEXT).model_dump_json(exclude_none=True)
+    CdsResponse(cards=cards, extension=response_extension(_CONTEXT, snapshot)).model_dump_json(exclude_none=True)
     t4 = time.thread_time()
     return {"parse": t1 - t0, "map": t2 - t1, "assess": t3 - t2, "render": t4 - t3}, len(cards)
 

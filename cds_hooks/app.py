@@ -21,11 +21,14 @@ from fhir_mapping.http_reader import HttpFhirReader
 from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
 from .audit import AuditMiddleware, AuditStore
+from .audit_writer import AuditWriter
 from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
 from .auth.replay import JtiStore
 from .auth.verifier import TokenVerifier
+from .database import DatabaseError, open_database
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
+from .operations import router as operations_router
 from .routes import router
 from .runtime import Runtime
 from .settings import Settings, get_settings
@@ -63,6 +66,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(operation_outcome("invalid", "invalid request"), status_code=400)
 
+    async def database_error(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("database unavailable: %s", exc)
+        return JSONResponse(operation_outcome("transient", "storage unavailable, retry later"), status_code=503)
+
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return JSONResponse(operation_outcome("exception", "internal error"), status_code=500)
@@ -70,6 +77,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CdsError, cds_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DatabaseError, database_error)
     app.add_exception_handler(Exception, unexpected)
 
 
@@ -122,15 +130,19 @@ def create_app(
     `jwks_fetcher` replaces the httpx JWK Set download (tests); settings were validated when built.
     """
     settings = settings or get_settings()
-    audit = AuditStore(settings.database_path)
-    feedback = FeedbackStore(settings.database_path)
-    replay = JtiStore(settings.database_path)
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    database = open_database(settings.database_path, url)
+    audit = AuditStore(database)
+    feedback = FeedbackStore(database)
+    replay = JtiStore(database)
+    writer = AuditWriter(audit)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        writer.start()
         yield
-        for store in (audit, feedback, replay):
-            store.close()
+        writer.close()  # the queued audit rows are written before the database closes
+        database.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -150,8 +162,10 @@ def create_app(
         audit=audit,
         verifier=_verifier(settings, jwks_fetcher, replay),
         pseudonym_secret=_pseudonym_secret(settings),
+        database=database,
+        audit_writer=writer,
     )
-    app.add_middleware(AuditMiddleware, store=audit)
+    app.add_middleware(AuditMiddleware, writer=writer)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[origin for origin in settings.cors_origins if origin not in ("*", "null")],
@@ -163,5 +177,9 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(router)
+    app.include_router(operations_router)
+    from smart_app.routes import router as smart_router  # smart_app builds on cds_hooks: imported late
+
+    app.include_router(smart_router)
     install_openapi(app)
     return app

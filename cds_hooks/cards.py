@@ -13,15 +13,16 @@ from typing import Any
 from fhir_mapping.outbound import kd_mutation_service_request
 from tki_resistance.findings import Finding, FindingCode, RuleRef
 
-from .models import Action, Card, Coding, Source, Suggestion
+from .models import Action, Card, CdsResponse, Coding, Link, Source, Suggestion
 
-__all__ = ["FINDING_EXTENSION", "TOPIC_SYSTEM", "render_card", "render_cards"]
+__all__ = ["FINDING_EXTENSION", "SMART_LINK_LABEL", "TOPIC_SYSTEM", "render_card", "render_cards", "with_smart_link"]
 
 FINDING_EXTENSION = "org.cmlcds.finding"
 TOPIC_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/finding"
 OVERRIDE_SYSTEM = "https://cml-cds.org/fhir/CodeSystem/override-reason"
 _CARD_NAMESPACE = uuid.UUID("6f1b5d1e-8a0f-4c55-9a59-0c1f7b9d2c31")
 _SUMMARY_MAX = 139
+SMART_LINK_LABEL = "BCR::ABL1 course (SMART app)"
 
 
 def _rule_line(rule: RuleRef) -> str:
@@ -121,3 +122,10 @@ def _slug(text: str) -> str:
 
 def render_cards(findings: list[Finding], patient_id: str, hook_instance: str) -> list[Card]:
     return [render_card(f, patient_id, hook_instance, i) for i, f in enumerate(findings)]
+
+
+def with_smart_link(response: CdsResponse, launch_url: str) -> CdsResponse:
+    """Every card gains a `smart` link to the app's launch URL; the EHR adds `iss` and `launch` to it."""
+    link = Link(label=SMART_LINK_LABEL, url=launch_url, type="smart", autolaunchable=False, autoLaunchable=False)
+    cards = [card.model_copy(update={"links": [*(card.links or []), link]}) for card in response.cards]
+    return response.model_copy(update={"cards": cards})

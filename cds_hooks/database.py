@@ -1,54 +1,143 @@
-"""The service's SQLite file (feedback, audit, seen JWT ids): one connection per store, kept open.
+"""The storage backends behind one small interface: SQLite (embedded default) or PostgreSQL (`database_url`).
 
-Why not a connection per operation: opening one, and a full fsync at every commit, cost ~2 ms of CPU per
-hook call for the audit row alone (bench/). Here a store keeps one connection, serialised by a lock so
-the thread pool can share it, in WAL mode with `synchronous=NORMAL`: a commit survives a crash of the
-service, and the file is never corrupted; only a power or OS failure can lose the last commits.
-Several processes may share the file (WAL, `busy_timeout`).
+A store (feedback, audit, seen JWT ids) writes portable SQL with `?` placeholders and `ON CONFLICT DO
+NOTHING`, which both dialects understand; the backend hands it a connection inside one transaction.
+
+SQLite: one connection, kept open and serialised by a lock so the thread pool can share it (opening one,
+and a full fsync at every commit, cost ~2 ms of CPU per hook call — bench/), in WAL mode with
+`synchronous=NORMAL`: a commit survives a crash of the service and the file is never corrupted; only a
+power or OS failure can lose the last commits. Several processes may share the file (WAL, busy_timeout).
+The folder is created 0700 and the file 0600 (SQLite gives its -wal/-shm files the file's mode).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
-__all__ = ["Database"]
+from .migrations import SCHEMA_VERSION_TABLE, Dialect, migrations, statements
+
+__all__ = ["Connection", "Cursor", "Database", "DatabaseError", "SqliteDatabase", "open_database"]
 
 
-class Database:
-    def __init__(self, path: Path, schema: str) -> None:
+class DatabaseError(Exception):
+    """The database could not be reached or refused a statement (either backend)."""
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
+
+
+class Database(Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A connection inside one transaction: committed on exit, rolled back on an exception."""
+        ...
+
+    def ping(self) -> bool:
+        """Whether the database answers now (readiness); never raises."""
+        ...
+
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_database(database_path: Path, database_url: str | None) -> Database:
+    """PostgreSQL when a URL is configured, else the SQLite file."""
+    if database_url:
+        from .postgres import PostgresDatabase
+
+        return PostgresDatabase(database_url)
+    return SqliteDatabase(database_path)
+
+
+class SqliteDatabase:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._schema = schema
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         with self.transaction():
-            pass  # create the tables now: a bad path or a locked file fails at start-up, not mid-call
+            pass  # migrate now: a bad path or a locked file fails at start-up, not mid-call
 
     def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(self._schema)
+        _migrate_sqlite(connection)
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """The connection, inside one transaction: committed on exit, rolled back on an exception.
-
-        Opens (again) on first use, so a store outlives an app shutdown/startup cycle.
-        """
+    def transaction(self) -> Iterator[Connection]:
+        """Opens (again) on first use, so a database outlives an app shutdown/startup cycle."""
         with self._lock:
             if self._connection is None:
                 self._connection = self._open()
             with self._connection:
                 yield self._connection
 
+    def ping(self) -> bool:
+        try:
+            with self.transaction() as connection:
+                connection.execute("SELECT 1").fetchall()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def schema_version(self) -> int:
+        with self.transaction() as connection:
+            return int(connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchall()[0][0])
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+def _create_private(path: Path) -> None:
+    """Folder 0700 and file 0600 when this call creates them; existing ones keep the mode they have."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is masked by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+
+
+def _migrate_sqlite(connection: sqlite3.Connection) -> None:
+    """Apply the versions not yet recorded, all in one IMMEDIATE transaction (other processes wait)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(SCHEMA_VERSION_TABLE)
+        current = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        for migration in migrations("sqlite"):
+            if migration.version <= current:
+                continue
+            for statement in statements(migration.sql):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, datetime.now(UTC).isoformat()),
+            )
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise

@@ -158,6 +158,9 @@ class Link(WireModel):
     type: Literal["absolute", "smart"]
     appContext: str | None = None
     autolaunchable: bool | None = None
+    autoLaunchable: bool | None = Field(
+        default=None, description="not CDS Hooks 2.0: healthchain 0.16.1 requires this spelling (docs/conformance.md)"
+    )
 
 
 class Card(WireModel):

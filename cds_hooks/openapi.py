@@ -10,13 +10,15 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from .models import FeedbackRequest, HookRequest
+from .openapi_services import document_services
 
 __all__ = ["build_openapi", "install_openapi", "render_openapi"]
 
 _DESCRIPTION = """\
 CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/) service for tyrosine kinase inhibitor (TKI) response and
 resistance in chronic myeloid leukaemia. Every card carries `extension["org.cmlcds.finding"]` with the
-finding code, the guideline, and (by code) the TKIs to avoid, the mutations and the ELN response.
+finding code, the guideline, and (by code) the TKIs to avoid, the mutations and the ELN response; cards of
+the ordering hooks (order-select, order-sign) also name their draft order (`order`).
 Every error body is a FHIR R4 OperationOutcome.
 """
 
@@ -34,6 +36,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             {"name": "discovery", "description": "CDS Hooks discovery"},
             {"name": "services", "description": "CDS service calls"},
             {"name": "feedback", "description": "CDS Hooks 2.0 feedback"},
+            {"name": "smart", "description": "SMART on FHIR app: launch, redirect URI, course page and its JSON"},
+            {"name": "operations", "description": "Liveness, readiness and Prometheus metrics (no JWT)"},
         ],
     )
     _, schemas = models_json_schema(
@@ -48,6 +52,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation.get("responses", {}).pop("422", None)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    document_services(document)
     return document
 
 

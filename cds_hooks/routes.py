@@ -16,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
 from .body import decode_hook_request
+from .cards import with_smart_link
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
+from .metrics import FEEDBACK, MeasuredFhirReader
 from .models import (
     CdsResponse,
     DiscoveryResponse,
@@ -135,11 +137,20 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     context = CallContext(
         knowledge=runtime.knowledge,
         today=runtime.today,
-        fhir_reader=GuardedFhirReader(runtime.fhir_reader, policy) if runtime.fhir_reader is not None else None,
+        fhir_reader=(
+            MeasuredFhirReader(GuardedFhirReader(runtime.fhir_reader, policy))
+            if runtime.fhir_reader is not None
+            else None
+        ),
         service_version=runtime.version,
     )
     response = await service.call(hook_request, context)
+    if hook_request.hook == "patient-view":
+        from smart_app.routes import launch_url  # smart_app builds on cds_hooks: imported late
+
+        response = with_smart_link(response, launch_url(request, runtime))
     audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
+    audit.cards = [(card.uuid or "", code) for card, code in zip(response.cards, audit.finding_codes, strict=True)]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
 
 
@@ -180,4 +191,8 @@ async def feedback(service_id: str, request: Request, runtime: RuntimeDep, _clie
         if item.outcome == "accepted" and not item.acceptedSuggestions:
             raise BadRequest("feedback: acceptedSuggestions is required for an 'accepted' outcome")
     stored, duplicates = await run_in_threadpool(runtime.feedback.add, service_id, list(items.feedback))
+    for item in items.feedback:
+        FEEDBACK.labels(item.outcome, "received").inc()
+    FEEDBACK.labels("all", "stored").inc(stored)
+    FEEDBACK.labels("all", "duplicate").inc(duplicates)
     return Response(FeedbackResponse(stored=stored, duplicates=duplicates).model_dump_json(), media_type=JSON)

@@ -13,6 +13,8 @@ from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge_base import Knowledge
 
 from .audit import AuditStore
+from .audit_writer import AuditWriter
+from .database import Database
 from .settings import Settings
 from .storage import FeedbackStore
 
@@ -33,6 +35,8 @@ class Runtime:
     audit: AuditStore | None = None
     verifier: TokenVerifier | None = None
     pseudonym_secret: bytes = b""
+    database: Database | None = None
+    audit_writer: AuditWriter | None = None
 
 
 def _runtime(request: Request) -> Runtime:

@@ -27,7 +27,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["CONFIG_FILE_VARIABLE", "Settings", "TrustedIssuer", "get_settings", "normalise_url", "weak_secret"]
+__all__ = [
+    "CONFIG_FILE_VARIABLE",
+    "Settings",
+    "SmartClient",
+    "TrustedIssuer",
+    "get_settings",
+    "normalise_url",
+    "weak_secret",
+]
 
 CONFIG_FILE_VARIABLE = "CMLCDS_CONFIG_FILE"
 Mode = Literal["development", "production"]
@@ -68,6 +76,15 @@ class TrustedIssuer(BaseModel):
         return normalise_url(fhir_server) in {normalise_url(url) for url in self.fhir_servers}
 
 
+class SmartClient(BaseModel):
+    """An EHR that may launch the SMART app: its FHIR base URL (`iss`) and the app's client_id registered there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(min_length=1, description="the EHR's FHIR base URL, as the launch's `iss` names it")
+    client_id: str = Field(min_length=1, description="the SMART app's public client_id at that EHR")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CMLCDS_", extra="forbid")
 
@@ -98,6 +115,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="root log level of `cml-cds serve`")
 
     database_path: Path = Field(default=Path("var/cml-cds.sqlite3"), description="SQLite file (feedback, audit)")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db: feedback, audit and seen JWT ids in PostgreSQL, not SQLite",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="request body limit; 413 above (10,000 results ≈ 8 MiB)"
     )
@@ -107,6 +128,9 @@ class Settings(BaseSettings):
     fhir_timeout_seconds: float = Field(default=5.0, gt=0, description="per request to the EHR's FHIR server")
     fhir_total_budget_seconds: float = Field(default=10.0, gt=0, description="all FHIR reads of one hook call")
     fhir_max_pages: int = Field(default=50, gt=0, description="`next` links followed per prefetch key")
+    smart_clients: list[SmartClient] = Field(
+        default=[], description="SMART app: the EHRs (iss) that may launch it; any other iss is refused"
+    )
     fhir_max_response_bytes: int = Field(
         default=8 * 1024 * 1024, gt=0, description="largest FHIR response body read (streamed; dropped above)"
     )
@@ -153,6 +177,11 @@ class Settings(BaseSettings):
         """Whether hook calls, discovery and feedback need a valid CDS client JWT."""
         return self.auth_enabled if self.auth_enabled is not None else self.mode == "production"
 
+    def smart_client(self, iss: str) -> SmartClient | None:
+        """The configured SMART client for a launch's `iss`, compared as normalise_url does; None = refuse."""
+        wanted = normalise_url(iss)
+        return next((client for client in self.smart_clients if normalise_url(client.iss) == wanted), None)
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         problems = self.problems()
@@ -170,9 +199,17 @@ class Settings(BaseSettings):
                 "authentication is on but public_base_url is not set (the JWT audience must not come from the Host"
                 " header)"
             )
+        if self.database_url is not None and urlsplit(self.database_url.get_secret_value()).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            problems.append("database_url must be a postgresql:// URL")
         seen = [issuer.iss for issuer in self.trusted_issuers]
         if len(seen) != len(set(seen)):
             problems.append("trusted_issuers: an iss is listed twice")
+        smart = [normalise_url(client.iss) for client in self.smart_clients]
+        if len(smart) != len(set(smart)):
+            problems.append("smart_clients: an iss is listed twice")
         if self.mode != "production":
             return problems
         if self.auth_enabled is False:
@@ -192,6 +229,11 @@ class Settings(BaseSettings):
                 for url in urls
                 if not _https(url)
             )
+        problems.extend(
+            f"smart client {client.iss!r}: not https (production refuses plain http)"
+            for client in self.smart_clients
+            if not _https(client.iss)
+        )
         return problems
 
 

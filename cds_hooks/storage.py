@@ -1,7 +1,7 @@
-"""SQLite storage for feedback: embedded, survives restarts, idempotent by content.
+"""Feedback storage (SQLite or PostgreSQL, see database.py): durable before the answer, idempotent by content.
 
-One connection per operation keeps it thread-safe under the thread pool; WAL lets reads run beside a
-write. The same feedback item sent twice is stored once (a UNIQUE key on what identifies it).
+The same feedback item sent twice — to one replica or to two — is stored once: a UNIQUE key on what
+identifies it and `ON CONFLICT DO NOTHING`, so the database decides, not a read before the write.
 """
 
 from __future__ import annotations
@@ -11,45 +11,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .database import Database
+from .database import Database, SqliteDatabase
 from .models import Feedback
 
 __all__ = ["FeedbackStore", "StoredFeedback"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    service_id TEXT NOT NULL,
-    card TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    outcome_timestamp TEXT NOT NULL,
-    accepted_suggestions TEXT,
-    override_reason TEXT,
-    received_at TEXT NOT NULL,
-    UNIQUE (service_id, card, outcome, outcome_timestamp)
-);
-"""
-
 StoredFeedback = dict[str, Any]
+
+_COLUMNS = "service_id, card, outcome, outcome_timestamp, accepted_suggestions, override_reason"
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._database = Database(path, _SCHEMA)
+    def __init__(self, database: Database | Path) -> None:
+        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
+        self._owned = isinstance(database, Path)
+        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
 
     def close(self) -> None:
-        self._database.close()
+        if self._owned:
+            self.database.close()
 
     def add(self, service_id: str, items: list[Feedback]) -> tuple[int, int]:
         """Store the items in one transaction; returns (stored, already present)."""
         received = datetime.now(UTC).isoformat()
         stored = 0
-        with self._database.transaction() as connection:
+        with self.database.transaction() as connection:
             for item in items:
                 cursor = connection.execute(
-                    "INSERT OR IGNORE INTO feedback (service_id, card, outcome, outcome_timestamp,"
-                    " accepted_suggestions, override_reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO feedback ({_COLUMNS}, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+                    " ON CONFLICT DO NOTHING",  # constant columns; values are bound
                     (
                         service_id,
                         item.card,
@@ -60,18 +50,20 @@ class FeedbackStore:
                         received,
                     ),
                 )
-                stored += cursor.rowcount
+                stored += max(cursor.rowcount, 0)
         return stored, len(items) - stored
 
-    def all(self, service_id: str | None = None) -> list[StoredFeedback]:
-        query = (
-            "SELECT service_id, card, outcome, outcome_timestamp, accepted_suggestions, override_reason FROM feedback"
-        )
-        params: tuple[str, ...] = ()
+    def all(self, service_id: str | None = None, since: str | None = None) -> list[StoredFeedback]:
+        """Stored items in insertion order; `since` (ISO date or time) compares with outcomeTimestamp."""
+        query = f"SELECT {_COLUMNS} FROM feedback WHERE 1 = 1"  # noqa: S608 constant columns; values are bound
+        params: list[str] = []
         if service_id is not None:
-            query += " WHERE service_id = ?"
-            params = (service_id,)
-        with self._database.transaction() as connection:
+            query += " AND service_id = ?"
+            params.append(service_id)
+        if since is not None:
+            query += " AND outcome_timestamp >= ?"
+            params.append(since)
+        with self.database.transaction() as connection:
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
         return [
             {

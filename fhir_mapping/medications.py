@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from tki_resistance.model import Comedication, StopReason, TkiExposure
 
 from .dates import parse_day
@@ -33,11 +35,14 @@ from .terminology import (
 )
 
 __all__ = [
+    "all_codes",
     "daily_dose_mg",
+    "first_display",
     "map_medication_request",
     "map_medication_statement",
     "medication_index",
     "recognise_tki",
+    "resolved_concept",
     "stop_reason",
 ]
 
@@ -85,6 +90,19 @@ def stop_reason(concepts: Sequence[CodeableConcept]) -> StopReason | None:
     return StopReason.OTHER
 
 
+def _reason_text(concepts: Sequence[CodeableConcept]) -> str | None:
+    """The stop reason as recorded (text, else the code displays), for the card; None when none."""
+    parts = [c.text or ", ".join(x.display for x in c.coding if x.display) for c in concepts]
+    return "; ".join(p for p in parts if p) or None
+
+
+def resolved_concept(
+    resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication], log: ExclusionLog
+) -> CodeableConcept | None:
+    """Public name of the concept resolution, for the draft-order mapping."""
+    return _resolved_concept(resource, medications, log)
+
+
 def _resolved_concept(
     resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication], log: ExclusionLog
 ) -> CodeableConcept | None:
@@ -106,7 +124,10 @@ def _concept(
     if reference and reference.startswith("#"):
         for contained in resource.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
-                medication = read_resource(contained, Medication)
+                try:
+                    medication = read_resource(contained, Medication)
+                except ValidationError:  # an unreadable contained Medication: unresolvable, logged by the caller
+                    medication = None
     elif reference:
         medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
     if medication is None:
@@ -117,6 +138,16 @@ def _concept(
     coding = [c for part in parts for c in part.coding]
     text = " ".join(p.text for p in parts if p.text) or None
     return CodeableConcept(coding=tuple(coding), text=text)
+
+
+def first_display(concept: CodeableConcept) -> str:
+    """The name a card shows for a drug."""
+    return _first_display(concept)
+
+
+def all_codes(concept: CodeableConcept) -> tuple[str, ...]:
+    """Every `system|code` of the concept, for interaction matching by RxNorm."""
+    return _all_codes(concept)
 
 
 def _first_display(concept: CodeableConcept) -> str:
@@ -161,6 +192,7 @@ def map_medication_statement(
         dose_text=dose.text,
         active=status in _ACTIVE or (status == "unknown" and end is None),
         stop_reason=stop_reason(statement.statusReason) if status in _ENDED else None,
+        stop_detail=_reason_text(statement.statusReason) if status in _ENDED else None,
     )
 
 
@@ -207,6 +239,7 @@ def map_medication_request(
         dose_text=dose.text,
         active=open_order,
         stop_reason=None if open_order else stop_reason([request.statusReason] if request.statusReason else []),
+        stop_detail=None if open_order else _reason_text([request.statusReason] if request.statusReason else []),
         ordered=open_order,
     )
 

@@ -28,6 +28,7 @@ __all__ = [
     "TFR_WORDS",
     "TKI_BY_ATC",
     "TKI_BY_RXNORM",
+    "TKI_INGREDIENT_RXNORM",
     "TKI_NAMES",
     "UCUM",
 ]
@@ -75,6 +76,8 @@ TKI_BY_RXNORM: dict[str, str] = {
     code: row["drug"] for row in _TABLE["tki"] for code in [row["rxnorm_ingredient"], *row["rxnorm_products"]]
 }
 TKI_BY_ATC: dict[str, str] = {row["atc"]: row["drug"] for row in _TABLE["tki"]}
+#: The RxNorm ingredient of each TKI (lowercase INN → RxCUI), for orders the service writes.
+TKI_INGREDIENT_RXNORM: dict[str, str] = {row["drug"]: row["rxnorm_ingredient"] for row in _TABLE["tki"]}
 #: Generic and brand names, lowercase, as they appear in free text.
 TKI_NAMES: dict[str, str] = {name: row["drug"] for row in _TABLE["tki"] for name in row["names"]}
 

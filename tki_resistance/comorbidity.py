@@ -6,10 +6,17 @@ from .evidence import exposure_evidence
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
 from .knowledge_base import Knowledge
 from .knowledge_schema import ComorbidityCautionRow
-from .model import Comorbidity, PatientSnapshot
+from .model import Comorbidity, PatientSnapshot, TkiExposure
 from .therapy_history import ordered_tkis
 
-__all__ = ["STRENGTH_NOTE", "UNVERIFIED_CODES", "cautions_for", "comorbidity_findings", "comorbidity_rules"]
+__all__ = [
+    "STRENGTH_NOTE",
+    "UNVERIFIED_CODES",
+    "caution_finding",
+    "cautions_for",
+    "comorbidity_findings",
+    "comorbidity_rules",
+]
 
 #: How each strength is named after the caution text, and the card severity it gives.
 STRENGTH_NOTE = {"caution": "", "warning": " (label warning)", "boxed": " (boxed warning)", "stop": " (label: stop)"}
@@ -55,33 +62,32 @@ def comorbidity_rules(
 
 def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
     """One finding per TKI in use: every recorded comorbidity with a caution for it (warning when boxed)."""
-    findings: list[Finding] = []
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
-    for exposure in exposures:
-        hits = cautions_for(exposure.drug, snapshot, knowledge)
-        if not hits:
-            continue
-        severity = max((_SEVERITY[row.strength] for _, row in hits), key=_RANK.index)
-        role = "ordered" if exposure.ordered else "current"
-        names = sorted({c.display or c.key for c, _ in hits})
-        detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
-        detail += [f"- **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}" for c, row in hits]
-        detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
-        evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
-        evidence += [
-            Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source)
-            for c, _ in hits
-        ]
-        findings.append(
-            Finding(
-                code=FindingCode.COMORBIDITY_CAUTION,
-                severity=severity,
-                summary=f"{exposure.drug}: caution with {', '.join(names)}",
-                rules=comorbidity_rules(hits, knowledge),
-                evidence=tuple(evidence),
-                detail=tuple(detail),
-                override_reasons=("Risk discussed with the patient", "Benefit outweighs the risk"),
-                extra={"tki": exposure.drug, "comorbidities": sorted({c.key for c, _ in hits})},
-            )
-        )
-    return findings
+    return [found for e in exposures if (found := caution_finding(e, snapshot, knowledge)) is not None]
+
+
+def caution_finding(exposure: TkiExposure, snapshot: PatientSnapshot, knowledge: Knowledge) -> Finding | None:
+    """The comorbidity cautions for one TKI exposure (current, ordered or drafted); None when there are none."""
+    hits = cautions_for(exposure.drug, snapshot, knowledge)
+    if not hits:
+        return None
+    severity = max((_SEVERITY[row.strength] for _, row in hits), key=_RANK.index)
+    role = "ordered" if exposure.ordered else "current"
+    names = sorted({c.display or c.key for c, _ in hits})
+    detail = [f"Recorded comorbidities call for caution with the {role} TKI {exposure.drug}:"]
+    detail += [f"- **{c.display or c.key}**: {row.text}{STRENGTH_NOTE[row.strength]}" for c, row in hits]
+    detail.append("Consider: control the risk factor, monitor as the label advises, or a TKI without this caution.")
+    evidence = [exposure_evidence(exposure, f"{role.capitalize()} TKI")]
+    evidence += [
+        Evidence("Comorbidity", c.display or c.key, c.onset.isoformat() if c.onset else None, c.source) for c, _ in hits
+    ]
+    return Finding(
+        code=FindingCode.COMORBIDITY_CAUTION,
+        severity=severity,
+        summary=f"{exposure.drug}: caution with {', '.join(names)}",
+        rules=comorbidity_rules(hits, knowledge),
+        evidence=tuple(evidence),
+        detail=tuple(detail),
+        override_reasons=("Risk discussed with the patient", "Benefit outweighs the risk"),
+        extra={"tki": exposure.drug, "comorbidities": sorted({c.key for c, _ in hits})},
+    )

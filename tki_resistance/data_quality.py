@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from .course import off_treatment
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity
-from .model import PatientSnapshot
+from .model import Exclusion, PatientSnapshot
 
-__all__ = ["data_quality_findings"]
+__all__ = ["data_quality_findings", "excluded_findings", "unavailable_findings"]
 
 _SAFETY_RULE = RuleRef(
     id="cmlcds.data.excluded",
@@ -26,33 +26,7 @@ _NOT_ASSESSABLE_RULE = RuleRef(
 
 def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
     """An info finding listing excluded records; another when the response could not be assessed."""
-    findings: list[Finding] = []
-    if snapshot.exclusions:
-        count = len(snapshot.exclusions)
-        findings.append(
-            Finding(
-                code=FindingCode.DATA_EXCLUDED,
-                severity=Severity.INFO,
-                summary=f"{count} record{'s' if count > 1 else ''} excluded from the assessment",
-                rules=(_SAFETY_RULE,),
-                evidence=tuple(Evidence("Excluded", e.reason, None, e.reference) for e in snapshot.exclusions),
-                detail=("These records could not be interpreted safely and were not used. Check them in the chart.",),
-            )
-        )
-    if snapshot.unavailable:
-        findings.append(
-            Finding(
-                code=FindingCode.NOT_ASSESSABLE,
-                severity=Severity.INFO,
-                summary="Some checks not done: " + ", ".join(snapshot.unavailable) + " not provided",
-                rules=(_NOT_ASSESSABLE_RULE,),
-                detail=(
-                    "The EHR provided neither these data nor access to its FHIR server: "
-                    + "; ".join(snapshot.unavailable)
-                    + ". The checks that need them were not done.",
-                ),
-            )
-        )
+    findings = excluded_findings(snapshot.exclusions) + unavailable_findings(snapshot)
     reason = _not_assessable_reason(snapshot)
     if reason is not None:
         findings.append(
@@ -68,6 +42,42 @@ def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
             )
         )
     return findings
+
+
+def excluded_findings(exclusions: tuple[Exclusion, ...]) -> list[Finding]:
+    """One `data-excluded` finding listing every record set aside with its reason; none when none was."""
+    if not exclusions:
+        return []
+    count = len(exclusions)
+    return [
+        Finding(
+            code=FindingCode.DATA_EXCLUDED,
+            severity=Severity.INFO,
+            summary=f"{count} record{'s' if count > 1 else ''} excluded from the assessment",
+            rules=(_SAFETY_RULE,),
+            evidence=tuple(Evidence("Excluded", e.reason, None, e.reference) for e in exclusions),
+            detail=("These records could not be interpreted safely and were not used. Check them in the chart.",),
+        )
+    ]
+
+
+def unavailable_findings(snapshot: PatientSnapshot) -> list[Finding]:
+    """A `not-assessable` finding naming the kinds of data the EHR did not provide; none when all came."""
+    if not snapshot.unavailable:
+        return []
+    return [
+        Finding(
+            code=FindingCode.NOT_ASSESSABLE,
+            severity=Severity.INFO,
+            summary="Some checks not done: " + ", ".join(snapshot.unavailable) + " not provided",
+            rules=(_NOT_ASSESSABLE_RULE,),
+            detail=(
+                "The EHR provided neither these data nor access to its FHIR server: "
+                + "; ".join(snapshot.unavailable)
+                + ". The checks that need them were not done.",
+            ),
+        )
+    ]
 
 
 def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:

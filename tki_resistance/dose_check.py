@@ -17,10 +17,10 @@ from .kinetics import on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import DoseRow
 from .model import PatientSnapshot, StopReason, TkiExposure
-from .mutations import mutation_profile
+from .mutations import MutationProfile, mutation_profile
 from .therapy_history import ordered_tkis
 
-__all__ = ["dose_check_findings", "primary_ponatinib_failure"]
+__all__ = ["dose_check_findings", "primary_ponatinib_failure", "situation_dose_findings"]
 
 
 def _row(knowledge: Knowledge, tki: str, situation: str) -> DoseRow | None:
@@ -139,23 +139,31 @@ def dose_check_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
     profile = mutation_profile(snapshot, knowledge)
     for exposure in exposures:
-        if exposure.drug == "asciminib" and profile.has("T315I"):
-            evidence = [exposure_evidence(exposure, "Ordered TKI" if exposure.ordered else "Current TKI")]
-            evidence += [
-                Evidence("KD mutation", v.name, t.taken.isoformat(), t.source)
-                for v, t in profile.variants
-                if "T315I" in v.components
-            ]
-            if (found := _asciminib_t315i(exposure, knowledge, evidence)) is not None:
-                findings.append(found)
-        elif exposure.drug == "asciminib" and (
-            found := _after_primary_ponatinib_failure(snapshot, exposure, knowledge)
-        ):
-            findings.append(found)
+        findings += situation_dose_findings(snapshot, exposure, profile, knowledge)
         if (
             exposure.drug == "ponatinib"
             and not exposure.ordered
             and (found := _ponatinib_response(snapshot, exposure, knowledge))
         ):
             findings.append(found)
+    return findings
+
+
+def situation_dose_findings(
+    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
+) -> list[Finding]:
+    """The dose rules for one exposure (current, ordered or drafted): T315I on asciminib, asciminib after
+    primary ponatinib failure."""
+    findings: list[Finding] = []
+    if exposure.drug == "asciminib" and profile.has("T315I"):
+        evidence = [exposure_evidence(exposure, "Ordered TKI" if exposure.ordered else "Current TKI")]
+        evidence += [
+            Evidence("KD mutation", v.name, t.taken.isoformat(), t.source)
+            for v, t in profile.variants
+            if "T315I" in v.components
+        ]
+        if (found := _asciminib_t315i(exposure, knowledge, evidence)) is not None:
+            findings.append(found)
+    elif exposure.drug == "asciminib" and (found := _after_primary_ponatinib_failure(snapshot, exposure, knowledge)):
+        findings.append(found)
     return findings

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .advanced_phase import is_advanced
 from .evidence import exposure_evidence, format_dose
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
-from .interactions import classes_of
+from .interactions import interaction_rows
 from .kinetics import kinetics
 from .knowledge_base import Knowledge
 from .knowledge_schema import DoseRow, InteractionRow, KnowledgeRow
@@ -53,10 +53,8 @@ def _interactions(
 ) -> list[tuple[str, InteractionRow, list[KnowledgeRow]]]:
     found = []
     for medication in snapshot.comedications:
-        for drug_class in classes_of(medication, knowledge.drug_classes):
-            for row in knowledge.interactions:
-                if row.tki == drug and row.drug_class == drug_class.drug_class:
-                    found.append((medication.name, row, [row, drug_class]))
+        for row, drug_class in interaction_rows(medication, drug, knowledge.interactions, knowledge.drug_classes):
+            found.append((medication.name, row, [row, drug_class]))
     return found
 
 

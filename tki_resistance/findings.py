@@ -28,6 +28,8 @@ class FindingCode(StrEnum):
     MONITORING_DUE = "monitoring-due"
     TFR_ELIGIBLE = "tfr-eligible"
     RELAPSE = "relapse"
+    DRUG_INTERACTION = "drug-interaction"
+    PRIOR_FAILURE = "prior-failure"
     DATA_EXCLUDED = "data-excluded"
     NOT_ASSESSABLE = "not-assessable"
 

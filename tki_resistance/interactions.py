@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .knowledge_schema import DrugClassRow
+from .knowledge_schema import DrugClassRow, InteractionRow
 from .model import Comedication
 
-__all__ = ["classes_of"]
+__all__ = ["classes_of", "interaction_rows"]
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -39,4 +39,16 @@ def classes_of(medication: Comedication, rows: tuple[DrugClassRow, ...]) -> list
         row
         for row in rows
         if _code_matches(medication.codes, row.rxnorm) or any(_member_words(drug) <= words for drug in row.drugs)
+    ]
+
+
+def interaction_rows(
+    medication: Comedication, tki: str, interactions: tuple[InteractionRow, ...], classes: tuple[DrugClassRow, ...]
+) -> list[tuple[InteractionRow, DrugClassRow]]:
+    """Every interaction row between `tki` and a class the medication belongs to, with that class row."""
+    return [
+        (row, drug_class)
+        for drug_class in classes_of(medication, classes)
+        for row in interactions
+        if row.tki == tki and row.drug_class == drug_class.drug_class
     ]

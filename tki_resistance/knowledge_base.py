@@ -34,6 +34,7 @@ from .knowledge_schema import (
     MutationRuleRow,
     MutationTestingRow,
     NccnRow,
+    OrderingRuleRow,
     PhaseRow,
     PolymorphismRow,
     ResponseLevelRow,
@@ -155,6 +156,10 @@ class Knowledge:
     @property
     def sct_referral(self) -> tuple[SctReferralRow, ...]:
         return self.rows("sct_referral", SctReferralRow)
+
+    @property
+    def ordering_rules(self) -> tuple[OrderingRuleRow, ...]:
+        return self.rows("ordering_rules", OrderingRuleRow)
 
     @cached_property
     def _mutation_index(self) -> tuple[dict[str, tuple[MutationRuleRow, ...]], tuple[MutationRuleRow, ...]]:

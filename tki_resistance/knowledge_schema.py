@@ -27,6 +27,7 @@ __all__ = [
     "MutationRuleRow",
     "MutationTestingRow",
     "NccnRow",
+    "OrderingRuleRow",
     "PhaseRow",
     "PolymorphismRow",
     "ResponseLevelRow",
@@ -165,7 +166,15 @@ class DoseRow(KnowledgeRow):
     tki: Tki
     line: Literal["first", "later", "any"]
     phase: Literal["chronic", "advanced", "any"]
-    situation: Literal["standard", "t315i", "response-le-1pct", "after-primary-ponatinib-failure"] = "standard"
+    situation: Literal[
+        "standard",
+        "t315i",
+        "response-le-1pct",
+        "after-primary-ponatinib-failure",
+        "hepatic-impairment",
+        "renal-crcl-30-50",
+        "renal-crcl-below-30",
+    ] = "standard"
     daily_mg: float = Field(gt=0)
     doses_per_day: int = Field(ge=1)
     text: str
@@ -310,6 +319,14 @@ class CourseRuleRow(KnowledgeRow):
     months: float | None = Field(default=None, gt=0)
 
 
+class OrderingRuleRow(KnowledgeRow):
+    """A rule the ordering hooks apply to a drafted TKI that no other table states on its own."""
+
+    guideline: str
+    situation: Literal["prior-failure", "prior-intolerance"]
+    text: str
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -331,4 +348,5 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "any_time_failure": ("failure", AnyTimeFailureRow),
     "mutation_testing": ("trigger", MutationTestingRow),
     "sct_referral": ("situation", SctReferralRow),
+    "ordering_rules": ("rule", OrderingRuleRow),
 }

@@ -161,6 +161,7 @@ class TkiExposure:
     active: bool = True
     stop_reason: StopReason | None = None
     ordered: bool = False
+    stop_detail: str | None = None  # the recorded reason as written (e.g. "pleural effusion"), where given
 
 
 @dataclass(frozen=True, slots=True)

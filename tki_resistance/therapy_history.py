@@ -16,6 +16,7 @@ __all__ = [
     "current_line",
     "intolerance_stops",
     "line_dose_changes",
+    "line_for",
     "ordered_tkis",
     "prior_exposures",
     "resistance_stops",
@@ -43,6 +44,15 @@ def prior_exposures(snapshot: PatientSnapshot) -> list[TkiExposure]:
 def current_line(snapshot: PatientSnapshot) -> int:
     """1 for first line; each distinct earlier drug adds one."""
     return len({e.drug for e in prior_exposures(snapshot)}) + 1
+
+
+def line_for(snapshot: PatientSnapshot, drug: str) -> int:
+    """The line `drug` is (or would be, when ordered): the current line when it is the current TKI, else
+    one more than the distinct other TKIs taken."""
+    current = snapshot.current_tki
+    if current is not None and current.drug == drug:
+        return current_line(snapshot)
+    return len({e.drug for e in _taken(snapshot) if e.drug != drug}) + 1
 
 
 def stops_for(snapshot: PatientSnapshot, reason: StopReason) -> list[TkiExposure]:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import Unauthorized
+from ..metrics import auth_refused
 from ..runtime import RuntimeDep
 from .verifier import AuthFailure, VerifiedClient
 
@@ -62,6 +63,7 @@ async def authenticate(
             request.state.issuer = client.issuer.iss
             return client
     logger.warning("authentication refused", extra={"reason": reason, "path": request.scope["path"]})
+    auth_refused(reason)
     request.state.auth_failure = True
     raise Unauthorized("authentication required")
 

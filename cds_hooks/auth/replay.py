@@ -1,42 +1,53 @@
-"""Seen `jti`s in SQLite, so a replayed JWT is refused across workers and restarts until it expires.
+"""Seen `jti`s in the database, so a replayed JWT is refused across workers, replicas and restarts.
 
-The primary key (iss, jti) makes "first use" atomic: of two concurrent requests with the same token,
-exactly one INSERT succeeds. Rows are kept until the token's own expiry; a JWT cannot outlive
-`max_token_lifetime_seconds`, which bounds the table.
+The primary key (iss, jti) with `ON CONFLICT DO NOTHING` makes "first use" atomic: of two concurrent
+requests with the same token — on one replica or two sharing PostgreSQL — exactly one INSERT stores a
+row. Rows are kept until the token's own expiry (a JWT cannot outlive `max_token_lifetime_seconds`), then
+deleted; the clean-up runs at most every `cleanup_seconds` per process, not on every call.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from ..database import Database
+from ..database import Database, SqliteDatabase
 
 __all__ = ["JtiStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS seen_jti (
-    iss TEXT NOT NULL,
-    jti TEXT NOT NULL,
-    expires_at REAL NOT NULL,
-    PRIMARY KEY (iss, jti)
-);
-CREATE INDEX IF NOT EXISTS seen_jti_expiry ON seen_jti (expires_at);
-"""
-
 
 class JtiStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._database = Database(path, _SCHEMA)
+    def __init__(self, database: Database | Path, *, cleanup_seconds: float = 60.0) -> None:
+        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
+        self._owned = isinstance(database, Path)
+        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
+        self.cleanup_seconds = cleanup_seconds
+        self._next_cleanup = float("-inf")
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._database.close()
+        if self._owned:
+            self.database.close()
 
     def first_use(self, iss: str, jti: str, expires_at: float, now: float) -> bool:
         """Record the jti; False when it was already seen and has not expired (a replay)."""
-        with self._database.transaction() as connection:
-            connection.execute("DELETE FROM seen_jti WHERE expires_at < ?", (now,))
+        with self.database.transaction() as connection:
+            if self._cleanup_due(now):
+                connection.execute("DELETE FROM seen_jti WHERE expires_at < ?", (now,))
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO seen_jti (iss, jti, expires_at) VALUES (?, ?, ?)", (iss, jti, expires_at)
+                "INSERT INTO seen_jti (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (iss, jti, expires_at),
             )
             return cursor.rowcount == 1
+
+    def count(self) -> int:
+        """Rows kept (expired ones included until the next clean-up)."""
+        with self.database.transaction() as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM seen_jti").fetchall()[0][0])
+
+    def _cleanup_due(self, now: float) -> bool:
+        with self._lock:
+            if now < self._next_cleanup:
+                return False
+            self._next_cleanup = now + self.cleanup_seconds
+            return True

@@ -7,8 +7,8 @@ def test_discovery_lists_the_service_with_its_prefetch_templates(client: TestCli
     response = client.get("/cds-services")
     assert response.status_code == 200
     services = response.json()["services"]
-    assert [s["id"] for s in services] == ["cml-tki-resistance"]
-    service = services[0]
+    assert [s["id"] for s in services] == ["cml-tki-order-select", "cml-tki-order-sign", "cml-tki-resistance"]
+    service = services[2]
     assert service["hook"] == "patient-view"
     assert service["description"] and service["title"]
     prefetch = service["prefetch"]

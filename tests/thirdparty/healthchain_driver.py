@@ -2,8 +2,8 @@
 
 Runs under the healthchain venv's python (see `healthchain_env.py`), never in the project's venv, so
 nothing here imports the project. Input: a JSON file (argv[1]) with `service_url`, `service_id` and
-`scenarios` (name, context, prefetch, fhirServer, fhirAuthorization). Output on stdout: one JSON
-object the pytest side asserts on.
+`scenarios` (name, context, prefetch, fhirServer, fhirAuthorization; optionally hook and service_id).
+Output on stdout: one JSON object the pytest side asserts on.
 
 Each scenario is sent twice: by healthchain's own `SandboxClient.send_requests()` (the third-party
 request serialisation and response handling) and by a plain httpx POST of the same request body, to see
@@ -22,20 +22,27 @@ from typing import Any
 
 import httpx
 from healthchain.models import CDSFeedback, CDSRequest, CDSResponse, CDSServiceInformation, FHIRAuthorization
-from healthchain.models.hooks import PatientViewContext
+from healthchain.models.hooks import OrderSelectContext, OrderSignContext, PatientViewContext
 from healthchain.sandbox import SandboxClient
 from pydantic import ValidationError
 
 TIMEOUT = 60.0
+#: healthchain's context model per hook (a scenario names its hook; patient-view by default).
+CONTEXTS: dict[str, Any] = {
+    "patient-view": PatientViewContext,
+    "order-select": OrderSelectContext,
+    "order-sign": OrderSignContext,
+}
 
 
 def _request(scenario: dict[str, Any]) -> CDSRequest:
     """Build the hook request with healthchain's models, as a healthchain-based EHR would."""
     auth = scenario.get("fhirAuthorization")
+    hook = scenario.get("hook", "patient-view")
     return CDSRequest(
-        hook="patient-view",
+        hook=hook,
         hookInstance=scenario["hookInstance"],
-        context=PatientViewContext(**scenario["context"]),
+        context=CONTEXTS[hook](**scenario["context"]),
         prefetch=scenario.get("prefetch"),
         fhirServer=scenario.get("fhirServer"),
         fhirAuthorization=FHIRAuthorization(**auth) if auth else None,
@@ -58,11 +65,15 @@ def _finding_codes(body: Any) -> list[str]:
 
 def _call(service_url: str, http: httpx.Client, scenario: dict[str, Any]) -> dict[str, Any]:
     request = _request(scenario)
-    client = SandboxClient(url=service_url, workflow="patient-view", timeout=TIMEOUT)
+    client = SandboxClient(url=service_url, workflow=scenario.get("hook", "patient-view"), timeout=TIMEOUT)
     client.requests.append(request)
     [sandbox_result] = client.send_requests()
 
-    raw = http.post(service_url, json=request.model_dump(exclude_none=True, mode="json"))
+    # healthchain 0.16.1 types CDSRequest.context as BaseHookContext, so its own model_dump (and so
+    # SandboxClient) drops the hook-specific fields (selections, draftOrders) of the ordering hooks;
+    # serialize_as_any keeps what its OrderSelectContext / OrderSignContext validated.
+    ordering = request.hook != "patient-view"
+    raw = http.post(service_url, json=request.model_dump(exclude_none=True, mode="json", serialize_as_any=ordering))
     try:
         body: Any = raw.json()
     except ValueError:
@@ -103,7 +114,10 @@ def main(argv: list[str]) -> int:
             "error": _validate(CDSServiceInformation, discovery.json()),
             "services": discovery.json().get("services", []),
         }
-        out["calls"] = [_call(service_url, http, s) for s in spec["scenarios"]]
+        out["calls"] = [
+            _call(f"{base}/cds-services/{s['service_id']}" if "service_id" in s else service_url, http, s)
+            for s in spec["scenarios"]
+        ]
         uuids = [u for call in out["calls"] for u in call["card_uuids"] if u]
         out["feedback"] = _feedback(base, service_id, http, uuids[0]) if uuids else None
     json.dump(out, sys.stdout)

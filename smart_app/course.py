@@ -1,0 +1,185 @@
+"""Snapshot + findings → `Course`: what the page draws, taken from the algorithm's own functions.
+
+Nothing clinical is decided here. Treatment lines come from `course.with_lines` (as `assess` derives them),
+milestone windows from `milestone_in_force` counted from the current line's start, the zone of each result
+from `assess_history` (as the service judged it when it was the latest), response levels and ELN bands from
+the knowledge base, findings from `assess`. This module only labels.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tki_resistance.course import with_lines
+from tki_resistance.evidence import format_dose, format_percent
+from tki_resistance.findings import Finding
+from tki_resistance.knowledge_base import Knowledge
+from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TranscriptResult
+from tki_resistance.response import MILESTONE_WINDOW_DAYS, assess_history, milestone_in_force
+from tki_resistance.response_levels import molecular_level
+
+from .view import (
+    Course,
+    DoseStep,
+    Excluded,
+    FindingView,
+    KinaseDomainMarker,
+    Level,
+    Line,
+    MilestoneSpan,
+    Period,
+    ResultPoint,
+    RuleView,
+    ZoneBand,
+)
+
+__all__ = ["build_course"]
+
+#: The reference lines the issue asks for, by the knowledge base's level names.
+_LEVELS = ("MR1", "MR2", "MMR", "MR4", "MR4.5")
+_LEVEL_LABEL = {"MR1": "10%", "MR2": "1%"}
+_SCAN_DAYS = 450  # past the 12-month window (≈ 365 + 42 days), where "any time" applies
+
+
+def _levels(knowledge: Knowledge) -> list[Level]:
+    rows = {row.level: row for row in knowledge.response_levels if row.control_gene is None}
+    return [
+        Level(label=_LEVEL_LABEL.get(name, f"{name} {rows[name].at_most:g}%"), percent=rows[name].at_most)
+        for name in _LEVELS
+        if name in rows
+    ]
+
+
+def _undetectable(result: TranscriptResult) -> bool:
+    return not result.detected or result.comparator is not Comparator.EQUAL
+
+
+def _results(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[ResultPoint]:
+    judged: dict[str, tuple[int, str]] = {}
+    current = snapshot.current_tki
+    if current is not None:
+        for result, assessment in assess_history(current, snapshot.transcripts, knowledge.milestones):
+            if assessment is not None and assessment.result is result:
+                judged[result.source] = (assessment.milestone, assessment.category.value)
+    points: list[ResultPoint] = []
+    for result in snapshot.transcripts:
+        level = molecular_level(result, knowledge.response_levels)
+        milestone, zone = judged.get(result.source, (None, None))
+        points.append(
+            ResultPoint(
+                taken=result.taken,
+                percent=result.percent_is,
+                display=format_percent(result),
+                undetectable=_undetectable(result),
+                level=level.level if level else None,
+                milestone=milestone,
+                zone=zone,
+                reference=result.source,
+            )
+        )
+    return points
+
+
+def _lines(snapshot: PatientSnapshot) -> list[Line]:
+    """The algorithm's treatment lines (`course.with_lines`): a dose change or a short gap is not a new line."""
+    current = snapshot.current_line
+    return [
+        Line(
+            drug=line.drug,
+            start=line.start,
+            end=line.end,
+            active=line.active,
+            stop_reason=None if line.active else (line.stop_reason or StopReason.UNKNOWN).value,
+            doses=[DoseStep(start=e.start, end=e.end, dose=format_dose(e), reference=e.source) for e in line.records],
+            current=line is current,
+        )
+        for line in snapshot.lines or ()
+    ]
+
+
+def _tfr(lines: list[Line]) -> list[Period]:
+    periods: list[Period] = []
+    for index, line in enumerate(lines):
+        if line.stop_reason == StopReason.TFR.value and line.end is not None:
+            following = lines[index + 1].start if index + 1 < len(lines) else None
+            periods.append(Period(start=line.end, end=following, label=f"TFR after {line.drug}"))
+    return periods
+
+
+def _milestones(snapshot: PatientSnapshot) -> list[MilestoneSpan]:
+    """Day by day over the first 15 months of the current line: where each milestone is in force."""
+    current = snapshot.current_tki
+    if current is None or current.start is None:
+        return []
+    start = current.start
+    spans: list[MilestoneSpan] = []
+    previous: int | None = None
+    for offset in range(_SCAN_DAYS + 1):
+        day = start + timedelta(days=offset)
+        months = milestone_in_force(start, day)
+        if months == previous:
+            continue
+        if spans:
+            spans[-1] = spans[-1].model_copy(update={"end": day - timedelta(days=1)})
+        if months is not None:
+            opens = months in (3, 6, 12)
+            due = day + timedelta(days=MILESTONE_WINDOW_DAYS) if opens else None
+            spans.append(MilestoneSpan(months=months, start=day, end=None, milestone_date=due))
+        previous = months
+    return spans
+
+
+def _zones(knowledge: Knowledge) -> list[ZoneBand]:
+    return [
+        ZoneBand(months=row.months, response=row.response, above=row.above, at_most=row.at_most, rule=row.id)
+        for row in knowledge.milestones
+        if not row.requires_confirmation and row.goal == "survival"
+    ]
+
+
+def _finding(finding: Finding) -> FindingView:
+    evidence = [
+        f"{item.label}: {item.value}"
+        + (f" ({item.date})" if item.date else "")
+        + (f" — {item.reference}" if item.reference else "")
+        for item in finding.evidence
+    ]
+    return FindingView(
+        code=finding.code.value,
+        severity=finding.severity.value,
+        summary=finding.summary,
+        guideline=finding.guideline,
+        verified=finding.verified,
+        rules=[
+            RuleView(id=r.id, guideline=r.guideline, source=r.source, verified=r.verified, url=r.url)
+            for r in finding.rules
+        ],
+        evidence=evidence,
+    )
+
+
+def build_course(snapshot: PatientSnapshot, findings: list[Finding], knowledge: Knowledge) -> Course:
+    """`findings` are `assess(snapshot, knowledge)`; lines are derived here as `assess` derives them."""
+    snapshot = with_lines(snapshot, knowledge)
+    lines = _lines(snapshot)
+    return Course(
+        patient=snapshot.patient_id,
+        as_of=snapshot.as_of,
+        levels=_levels(knowledge),
+        results=_results(snapshot, knowledge),
+        lines=lines,
+        current_line_start=snapshot.current_tki.start if snapshot.current_tki else None,
+        milestones=_milestones(snapshot),
+        zones=_zones(knowledge),
+        tfr=_tfr(lines),
+        transplant=snapshot.allogeneic_transplant,
+        kinase_domain=[
+            KinaseDomainMarker(
+                taken=test.taken, variants=[v.name for v in test.variants], method=test.method, reference=test.source
+            )
+            for test in sorted(snapshot.kinase_domain_tests, key=lambda t: t.taken)
+        ],
+        findings=[_finding(f) for f in findings],
+        excluded=[Excluded(reference=e.reference, reason=e.reason) for e in snapshot.exclusions],
+        unavailable=list(snapshot.unavailable),
+    )

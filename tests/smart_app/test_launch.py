@@ -1,0 +1,188 @@
+"""The launch, the redirect URI and the page's error states, at the HTTP edge (respx for the EHR's side).
+
+The full flow against real servers is in test_browser_launch.py; here are the cases a real EHR cannot
+easily be made to produce: an unconfigured iss (nothing may be contacted), a wrong state, a FHIR server
+that refuses the token or is down.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+from fastapi.testclient import TestClient
+
+from cds_hooks.app import create_app
+from cds_hooks.settings import Settings, SmartClient
+from tests.builders import TODAY, hook_request
+
+ISS = "https://ehr.example.org/fhir"
+AUTHORIZE = "https://auth.example.org/authorize"
+TOKEN = "https://auth.example.org/token"
+CONFIG = {"authorization_endpoint": AUTHORIZE, "token_endpoint": TOKEN, "code_challenge_methods_supported": ["S256"]}
+
+
+@pytest.fixture
+def smart(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_path=tmp_path / "cml-cds.sqlite3", smart_clients=[SmartClient(iss=ISS, client_id="app-1")]
+    )
+    with TestClient(create_app(settings, today=lambda: TODAY), follow_redirects=False) as client:
+        yield client
+
+
+def _launch(smart: TestClient, mock: respx.MockRouter, launch: str | None = "abc") -> dict[str, list[str]]:
+    mock.get(f"{ISS}/.well-known/smart-configuration").respond(json=CONFIG)
+    response = smart.get("/smart/launch", params={"iss": ISS, **({"launch": launch} if launch else {})})
+    assert response.status_code == 302
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "path=/smart" in cookie and "samesite=lax" in cookie  # http: not Secure
+    location = response.headers["location"]
+    assert location.startswith(AUTHORIZE + "?")
+    return parse_qs(urlsplit(location).query)
+
+
+@pytest.mark.parametrize("iss", ["https://evil.example.org/fhir", "https://ehr.example.org/fhir/other", ""])
+def test_an_iss_not_configured_is_refused_and_nothing_is_contacted(smart: TestClient, iss: str) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        response = smart.get("/smart/launch", params={"iss": iss, "launch": "abc"})
+        assert response.status_code == 400
+        assert "Launch refused" in response.text
+        assert "location" not in response.headers
+        assert not mock.calls
+
+
+def test_the_authorization_request_carries_pkce_s256_state_aud_and_launch(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        params = _launch(smart, mock)
+    assert params["response_type"] == ["code"]
+    assert params["client_id"] == ["app-1"]
+    assert params["redirect_uri"] == ["http://testserver/smart/callback"]
+    assert params["aud"] == [ISS]
+    assert params["launch"] == ["abc"]
+    assert params["code_challenge_method"] == ["S256"]
+    assert len(params["code_challenge"][0]) == 43
+    assert len(params["state"][0]) >= 20
+    scopes = params["scope"][0].split()
+    assert scopes[0] == "launch"
+    assert {"patient/Observation.rs", "patient/MedicationStatement.rs", "patient/Goal.rs"} <= set(scopes)
+    cookie = smart.cookies.get("cmlcds_smart", path="/smart")
+    assert cookie
+
+
+def test_a_standalone_launch_asks_for_a_patient(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        params = _launch(smart, mock, launch=None)
+    assert "launch" not in params
+    assert "launch/patient" in params["scope"][0].split()
+
+
+def test_an_ehr_without_s256_or_unreachable_is_a_clear_502(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        mock.get(f"{ISS}/.well-known/smart-configuration").respond(
+            json={**CONFIG, "code_challenge_methods_supported": ["plain"]}
+        )
+        refused = smart.get("/smart/launch", params={"iss": ISS})
+    with respx.mock() as mock:
+        mock.get(f"{ISS}/.well-known/smart-configuration").mock(side_effect=httpx.ConnectError("down"))
+        down = smart.get("/smart/launch", params={"iss": ISS})
+    assert refused.status_code == 502 and "S256" in refused.text
+    assert down.status_code == 502 and "could not be read" in down.text
+
+
+@pytest.mark.parametrize("state", ["not-the-state", "é-not-ascii", ""])
+def test_a_wrong_state_is_refused_before_any_token_request(smart: TestClient, state: str) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        _launch(smart, mock)
+        token = mock.post(TOKEN).respond(json={"access_token": "t", "token_type": "Bearer", "patient": "cml-1"})
+        response = smart.get("/smart/callback", params={"code": "c", "state": state})
+    assert response.status_code == 400
+    assert not token.called
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _authorised(smart: TestClient, mock: respx.MockRouter) -> dict[str, list[str]]:
+    """Launch and come back with a code; returns the token request the app sent."""
+    params = _launch(smart, mock)
+    token = mock.post(TOKEN).respond(
+        json={"access_token": "secret-token", "token_type": "Bearer", "expires_in": 300, "patient": "cml-1"}
+    )
+    launched = smart.cookies.get("cmlcds_smart", path="/smart")
+    response = smart.get("/smart/callback", params={"code": "the-code", "state": params["state"][0]})
+    assert response.status_code == 302
+    assert smart.cookies.get("cmlcds_smart", path="/smart") not in (None, launched)  # a new session id
+    assert response.headers["location"] == "http://testserver/smart/app"
+    sent = parse_qs(token.calls.last.request.content.decode())
+    assert _s256(sent["code_verifier"][0]) == params["code_challenge"][0]
+    return sent
+
+
+def test_the_code_is_exchanged_with_the_pkce_verifier(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        sent = _authorised(smart, mock)
+    assert sent["grant_type"] == ["authorization_code"]
+    assert sent["code"] == ["the-code"]
+    assert sent["client_id"] == ["app-1"]
+    assert sent["redirect_uri"] == ["http://testserver/smart/callback"]
+
+
+def test_a_token_the_fhir_server_refuses_gives_a_no_access_page(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        reads = mock.get(url__startswith=ISS).respond(401)
+        page = smart.get("/smart/app")
+        data = smart.get("/smart/api/course")
+    assert page.status_code == 403
+    assert "No access to this patient" in page.text
+    assert data.status_code == 403 and data.json()["error"] == "no-access"
+    assert all(call.request.headers["Authorization"] == "Bearer secret-token" for call in reads.calls)
+    assert "secret-token" not in page.text
+
+
+def test_an_unreachable_fhir_server_says_so(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        mock.get(url__startswith=ISS).mock(side_effect=httpx.ConnectError("down"))
+        page = smart.get("/smart/app")
+    assert page.status_code == 502
+    assert "unreachable" in page.text
+
+
+def test_optional_data_that_cannot_be_read_is_listed_as_excluded(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        mock.get(url__startswith=f"{ISS}/Condition").respond(503)
+        mock.get(f"{ISS}/Patient/cml-1").respond(json={"resourceType": "Patient", "id": "cml-1"})
+        mock.get(url__startswith=ISS).respond(json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+        page = smart.get("/smart/app")
+        data = smart.get("/smart/api/course").json()
+    assert page.status_code == 200
+    assert {"reference": "prefetch conditions", "reason": "conditions: HTTP 503"} in data["excluded"]
+    assert "prefetch conditions" in page.text and "HTTP 503" in page.text
+
+
+def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
+    page = smart.get("/smart/app")
+    data = smart.get("/smart/api/course")
+    assert page.status_code == 401 and "Not launched" in page.text
+    assert data.status_code == 401
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none' covers scripts
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_patient_view_cards_link_to_the_launch_url(smart: TestClient) -> None:
+    response = smart.post("/cds-services/cml-tki-resistance", json=hook_request())
+    cards = response.json()["cards"]
+    assert cards
+    for card in cards:
+        link = {"label": "BCR::ABL1 course (SMART app)", "url": "http://testserver/smart/launch", "type": "smart"}
+        assert {**link, "autolaunchable": False, "autoLaunchable": False} in card["links"]

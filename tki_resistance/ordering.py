@@ -1,0 +1,183 @@
+"""Findings at ordering: what a drafted TKI (or a drug drafted beside a TKI) meets in the patient's record.
+
+The same stages and knowledge tables as patient-view, applied to the drafted order instead of the current
+TKI: mutations that exclude it (`avoid-tki`), an earlier stop for resistance (`prior-failure`; an earlier
+stop for intolerance is said, never called failure), the dose for the situation (`dose-check`),
+interactions both ways (`drug-interaction`) and comorbidity cautions (`comorbidity-caution`).
+
+Every finding names its draft in `extra["order"]` and the drug in `extra["drug"]`. `extra["withhold"]`
+says the draft should not be signed as it stands; `extra["replacementDose"]` gives the dose to sign
+instead where it is unambiguous.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from .comorbidity import caution_finding
+from .data_quality import excluded_findings, unavailable_findings
+from .evidence import exposure_evidence, variant_evidence
+from .findings import Finding, FindingCode, RuleRef, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import KnowledgeRow
+from .model import Exclusion, PatientSnapshot, TkiExposure
+from .mutations import MutationProfile, _option_text, mutation_profile
+from .ordering_dose import draft_dose_findings
+from .ordering_interactions import draft_interaction_findings
+from .orders import DraftOrder
+from .therapy_history import intolerance_stops, resistance_stops
+
+__all__ = ["ordering_data_findings", "ordering_findings"]
+
+
+def _rule(knowledge: Knowledge, situation: str) -> tuple[RuleRef, ...]:
+    """The ordering_rules row for `situation` (none when the table lacks it: the card then cites none)."""
+    return tuple(knowledge.rule(row) for row in knowledge.ordering_rules if row.situation == situation)
+
+
+def _avoid(
+    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
+) -> Finding | None:
+    tki = exposure.drug
+    items = profile.avoid.get(tki)
+    if not items:
+        return None
+    reasons = sorted({label for label, _ in items})
+    rows: dict[str, KnowledgeRow] = {row.id: row for _, row in items}
+    variant_names = {v.name for v, _ in profile.variants}
+    mutations = tuple(sorted(label for label in reasons if label in variant_names))
+    remaining = profile.remaining
+    detail = [
+        f"**The drafted {tki} is excluded by {', '.join(reasons)}** (Soverini 2026: use mutation results to "
+        "exclude ineffective TKIs). Do not sign this order.",
+        "TKIs to avoid for this patient: " + ", ".join(profile.avoided) + ".",
+        (
+            "Remaining options: "
+            + "; ".join(_option_text(t, profile, snapshot, knowledge) for t in remaining)
+            + "; allo-SCT; clinical trial."
+        )
+        if remaining
+        else "No TKI remains: allo-SCT evaluation; clinical trial.",
+    ]
+    evidence = [exposure_evidence(exposure, "Drafted TKI")]
+    evidence += [
+        variant_evidence(v, t) for v, t in profile.variants if v.name in mutations or set(v.components) & set(reasons)
+    ]
+    return Finding(
+        code=FindingCode.AVOID_TKI,
+        severity=Severity.CRITICAL,
+        summary=f"Do not sign {tki}: excluded by {', '.join(reasons)}",
+        rules=tuple(knowledge.rule(row) for row in rows.values()),
+        evidence=tuple(evidence),
+        detail=tuple(detail),
+        avoid=profile.avoided,
+        mutations=mutations,
+        override_reasons=("Patient in a clinical trial", "Mutation no longer detected"),
+        extra={"remaining": list(remaining), "withhold": True},
+    )
+
+
+def _stopped(exposure: TkiExposure) -> str:
+    when = f" on {exposure.end.isoformat()}" if exposure.end else ""
+    why = f" ({exposure.stop_detail})" if exposure.stop_detail else ""
+    return f"stopped{when}{why}"
+
+
+def _prior_failure(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    earlier = [e for e in resistance_stops(snapshot) if e.drug == exposure.drug]
+    if not earlier:
+        return None
+    stop = earlier[0]
+    return Finding(
+        code=FindingCode.PRIOR_FAILURE,
+        severity=Severity.WARNING,
+        summary=f"{exposure.drug} failed before: stopped for resistance"
+        + (f" on {stop.end.isoformat()}" if stop.end else ""),
+        rules=_rule(knowledge, "prior-failure"),
+        evidence=(
+            exposure_evidence(exposure, "Drafted TKI"),
+            exposure_evidence(stop, "Earlier TKI (stopped for resistance)"),
+        ),
+        detail=(
+            f"The drafted {exposure.drug} was {_stopped(stop)} for **resistance**: the same TKI is not expected "
+            "to work again.",
+            "Choose among the TKIs the mutation results leave (mutation testing first if none is on record since "
+            "the failure).",
+        ),
+        override_reasons=("Resistance was not confirmed", "Patient in a clinical trial"),
+        extra={"stopReason": "resistance", "withhold": True},
+    )
+
+
+def _prior_intolerance(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    """Said, not counted as failure: a comorbidity-caution at info level naming the reason recorded."""
+    if any(e.drug == exposure.drug for e in resistance_stops(snapshot)):
+        return None
+    earlier = [e for e in intolerance_stops(snapshot) if e.drug == exposure.drug]
+    if not earlier:
+        return None
+    stop = earlier[0]
+    return Finding(
+        code=FindingCode.COMORBIDITY_CAUTION,
+        severity=Severity.INFO,
+        summary=f"{exposure.drug} was stopped before for intolerance"
+        + (f" ({stop.stop_detail})" if stop.stop_detail else "")
+        + ": not a failure",
+        rules=_rule(knowledge, "prior-intolerance"),
+        evidence=(
+            exposure_evidence(exposure, "Drafted TKI"),
+            exposure_evidence(stop, "Earlier TKI (stopped for intolerance)"),
+        ),
+        detail=(
+            f"The drafted {exposure.drug} was {_stopped(stop)} for **intolerance**. Intolerance is not failure: "
+            "the TKI is not excluded.",
+            "Weigh the earlier adverse event; a lower starting dose or closer monitoring may be needed.",
+        ),
+        override_reasons=("Adverse event discussed with the patient",),
+        extra={"tki": exposure.drug, "stopReason": "intolerance"},
+    )
+
+
+def _tki_findings(
+    snapshot: PatientSnapshot,
+    draft: DraftOrder,
+    session: Sequence[DraftOrder],
+    profile: MutationProfile,
+    knowledge: Knowledge,
+) -> list[Finding]:
+    exposure = draft.as_exposure(snapshot.as_of)
+    found: list[Finding | None] = [
+        _avoid(snapshot, exposure, profile, knowledge),
+        _prior_failure(snapshot, exposure, knowledge),
+        _prior_intolerance(snapshot, exposure, knowledge),
+    ]
+    found += draft_dose_findings(snapshot, exposure, profile, knowledge)
+    found += draft_interaction_findings(snapshot, draft, session, (), knowledge)
+    found.append(caution_finding(exposure, snapshot, knowledge))
+    return [f for f in found if f is not None]
+
+
+def ordering_findings(
+    snapshot: PatientSnapshot, spoken: Sequence[DraftOrder], session: Sequence[DraftOrder], knowledge: Knowledge
+) -> list[Finding]:
+    """Findings about the drafts in `spoken` (order-select: the selections; order-sign: all), in draft order.
+
+    `session` is every draft of the ordering session: a drug drafted beside a TKI interacts with it too.
+    """
+    profile = mutation_profile(snapshot, knowledge)
+    findings: list[Finding] = []
+    for draft in spoken:
+        if draft.tki is not None:
+            found = _tki_findings(snapshot, draft, session, profile, knowledge)
+        else:
+            found = draft_interaction_findings(snapshot, draft, session, spoken, knowledge)
+        drug = draft.tki or draft.name
+        findings += [dataclasses.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found]
+    return findings
+
+
+def ordering_data_findings(snapshot: PatientSnapshot, draft_exclusions: tuple[Exclusion, ...]) -> list[Finding]:
+    """What was set aside (records and drafts) and which data did not come: the response is not assessed
+    at ordering, so its not-assessable card is patient-view's alone."""
+    return excluded_findings(draft_exclusions + snapshot.exclusions) + unavailable_findings(snapshot)

@@ -1,0 +1,190 @@
+"""Dose checks for a drafted TKI (`dose-check` at ordering).
+
+- The situation rules patient-view applies (T315I on asciminib, asciminib after primary ponatinib
+  failure), through `dose_check.situation_dose_findings`.
+- Ponatinib 45 mg drafted in chronic phase when BCR::ABL1 is already ≤1% (label: 15 mg at ≤1%).
+- A new TKI at its starting dose in hepatic impairment (bosutinib, ponatinib) or kidney disease (bosutinib:
+  dose by creatinine clearance), where the record shows the condition.
+- A new TKI at the standard dose of another line or phase (e.g. dasatinib 140 mg, the AP/BP dose, in
+  chronic phase), when no situation rule applied.
+
+The dose to sign instead goes in `extra["replacementDose"]` only when it is unambiguous.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .advanced_phase import is_advanced
+from .dose_check import situation_dose_findings
+from .evidence import exposure_evidence, format_dose, transcript_evidence
+from .findings import Evidence, Finding, FindingCode, Severity
+from .knowledge_base import Knowledge
+from .knowledge_schema import DoseRow
+from .model import PatientSnapshot, TkiExposure
+from .mutations import MutationProfile
+from .therapy_history import line_for
+
+__all__ = ["draft_dose_findings", "replacement"]
+
+_OVERRIDES = ("Dose chosen deliberately", "Patient in a clinical trial")
+
+
+def replacement(row: DoseRow) -> dict[str, Any]:
+    """The dose a corrected order carries: mg per dose, doses per day, and the row's wording."""
+    return {"mgPerDose": row.daily_mg / row.doses_per_day, "dosesPerDay": row.doses_per_day, "text": row.text}
+
+
+def _finding(
+    row: DoseRow,
+    knowledge: Knowledge,
+    summary: str,
+    detail: list[str],
+    evidence: list[Evidence],
+    *,
+    replace: bool,
+) -> Finding:
+    extra: dict[str, Any] = {"withhold": replace}
+    if replace:
+        extra["replacementDose"] = replacement(row)
+    return Finding(
+        code=FindingCode.DOSE_CHECK,
+        severity=Severity.WARNING,
+        summary=summary,
+        rules=(knowledge.rule(row),),
+        evidence=tuple(evidence),
+        detail=(*detail, f"Label / source: {row.text}."),
+        override_reasons=_OVERRIDES,
+        extra=extra,
+    )
+
+
+def _rows(knowledge: Knowledge, tki: str, situation: str) -> list[DoseRow]:
+    return [r for r in knowledge.doses if r.tki == tki and r.situation == situation]
+
+
+def _ponatinib_at_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    rows = _rows(knowledge, "ponatinib", "response-le-1pct")
+    latest = snapshot.transcripts[-1] if snapshot.transcripts else None
+    if exposure.drug != "ponatinib" or not rows or latest is None or exposure.daily_dose_mg is None:
+        return None
+    row = rows[0]
+    if latest.percent_is > 1.0 or exposure.daily_dose_mg <= row.daily_mg or is_advanced(snapshot, knowledge):
+        return None
+    return _finding(
+        row,
+        knowledge,
+        f"Ponatinib {exposure.daily_dose_mg:g} mg drafted with BCR::ABL1 already ≤1%: 15 mg",
+        [
+            f"The latest BCR::ABL1 is {latest.percent_is:g}% IS (≤1%) in chronic phase and the draft is "
+            f"{format_dose(exposure)}.",
+            "Label (OPTIC): 15 mg once daily once ≤1% is reached, which lowers the arterial occlusive risk.",
+        ],
+        [exposure_evidence(exposure, "Drafted TKI"), transcript_evidence(latest)],
+        replace=True,
+    )
+
+
+def _impairment(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge, line: str) -> list[Finding]:
+    found: list[Finding] = []
+    dose = exposure.daily_dose_mg
+    keys = {c.key: c for c in snapshot.comorbidities}
+    if dose is None:
+        return found
+    hepatic = _rows(knowledge, exposure.drug, "hepatic-impairment")
+    if "liver-disease" in keys and hepatic and dose > hepatic[0].daily_mg:
+        condition = keys["liver-disease"]
+        found.append(
+            _finding(
+                hepatic[0],
+                knowledge,
+                f"{exposure.drug} {dose:g} mg/day drafted with liver disease: start at {hepatic[0].daily_mg:g} mg",
+                [
+                    f"The record shows {condition.display or condition.key}; the drafted starting dose is "
+                    f"{format_dose(exposure)}.",
+                ],
+                [
+                    exposure_evidence(exposure, "Drafted TKI"),
+                    Evidence("Comorbidity", condition.display or condition.key, None, condition.source),
+                ],
+                replace=True,
+            )
+        )
+    renal = [r for r in _rows(knowledge, exposure.drug, "renal-crcl-30-50") if r.line in (line, "any")]
+    severe = [r for r in _rows(knowledge, exposure.drug, "renal-crcl-below-30") if r.line in (line, "any")]
+    if "kidney-disease" in keys and renal and dose > renal[0].daily_mg:
+        condition = keys["kidney-disease"]
+        by_clearance = "; ".join(r.text for r in (*renal, *severe))
+        found.append(
+            _finding(
+                renal[0],
+                knowledge,
+                f"{exposure.drug} {dose:g} mg/day drafted with kidney disease: dose by creatinine clearance",
+                [
+                    f"The record shows {condition.display or condition.key}; the drafted starting dose is "
+                    f"{format_dose(exposure)}.",
+                    f"Check the creatinine clearance: {by_clearance}. Above 50 mL/min the standard dose stands.",
+                ],
+                [
+                    exposure_evidence(exposure, "Drafted TKI"),
+                    Evidence("Comorbidity", condition.display or condition.key, None, condition.source),
+                ],
+                replace=False,
+            )
+        )
+    return found
+
+
+def _line_or_phase(
+    snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge, line: str, phase: str
+) -> Finding | None:
+    dose = exposure.daily_dose_mg
+    standard = _rows(knowledge, exposure.drug, "standard")
+    right = next((r for r in standard if r.line in (line, "any") and r.phase in (phase, "any")), None)
+    if dose is None or right is None or dose == right.daily_mg:
+        return None
+    other = next((r for r in standard if r.daily_mg == dose and r is not right), None)
+    if other is None:
+        return None
+    where = {"chronic": "chronic phase", "advanced": "accelerated/blast phase", "any": "any phase"}
+    whose = f"{other.line}-line {where[other.phase]}" if other.line != "any" else where[other.phase]
+    return _finding(
+        right,
+        knowledge,
+        f"{exposure.drug} {dose:g} mg/day is the {whose} dose; here: {right.text}",
+        [
+            f"The drafted {format_dose(exposure)} is the standard dose for {whose} ({other.text}).",
+            f"This patient: {'first' if line == 'first' else 'second or later'} line, {where[phase]}; standard "
+            f"dose {right.text}.",
+        ],
+        [exposure_evidence(exposure, "Drafted TKI")],
+        replace=True,
+    )
+
+
+def draft_dose_findings(
+    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
+) -> list[Finding]:
+    # the patient-view rules; T315I on asciminib with the dose to sign, which its row gives
+    t315i = {row.id: row for row in _rows(knowledge, "asciminib", "t315i")}
+    found = [
+        _with_replacement(f, t315i[f.rules[0].id]) if f.rules and f.rules[0].id in t315i else f
+        for f in situation_dose_findings(snapshot, exposure, profile, knowledge)
+    ]
+    if (ponatinib := _ponatinib_at_response(snapshot, exposure, knowledge)) is not None:
+        found.append(ponatinib)
+    current = snapshot.current_tki
+    if current is not None and current.drug == exposure.drug:
+        return found  # a continued TKI: escalations and reductions are the clinician's, not a starting dose
+    line = "first" if line_for(snapshot, exposure.drug) == 1 else "later"
+    found += _impairment(snapshot, exposure, knowledge, line)
+    if not found:
+        phase = "advanced" if is_advanced(snapshot, knowledge) else "chronic"
+        if (wrong := _line_or_phase(snapshot, exposure, knowledge, line, phase)) is not None:
+            found.append(wrong)
+    return found
+
+
+def _with_replacement(finding: Finding, row: DoseRow) -> Finding:
+    return dataclasses.replace(finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)})

@@ -1,0 +1,45 @@
+"""A draft order as the ordering hooks see it: one MedicationRequest not yet signed, in clinicians' words.
+
+Built by `fhir_mapping.draft_orders` from `context.draftOrders`; read by `ordering.py`. The `reference`
+("MedicationRequest/<id>") is what every card about the draft names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Comedication, TkiExposure
+
+__all__ = ["DraftOrder"]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftOrder:
+    """A drafted medication: a TKI (`tki` set) or any other drug (checked against the TKI in use)."""
+
+    reference: str
+    name: str
+    tki: str | None = None
+    codes: tuple[str, ...] = ()
+    daily_dose_mg: float | None = None
+    doses_per_day: int | None = None
+    dose_text: str | None = None
+
+    def as_exposure(self, as_of: date) -> TkiExposure:
+        """The drafted TKI as an ordered exposure starting today, for the stages that take one."""
+        if self.tki is None:
+            raise ValueError(f"{self.reference} is not a TKI order")
+        return TkiExposure(
+            source=self.reference,
+            drug=self.tki,
+            start=as_of,
+            daily_dose_mg=self.daily_dose_mg,
+            doses_per_day=self.doses_per_day,
+            dose_text=self.dose_text,
+            active=True,
+            ordered=True,
+        )
+
+    def as_comedication(self) -> Comedication:
+        return Comedication(source=self.reference, name=self.name, codes=self.codes)
