@@ -20,6 +20,8 @@ __all__ = ["LoadResult", "run_load"]
 @dataclass(frozen=True)
 class LoadResult:
     target: str
+    results: int  # BCR::ABL1 results in the patient sent
+    workers: int
     concurrency: int
     requests: int
     seconds: float
@@ -44,7 +46,9 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-async def _load(server: Server, path: str, body: bytes, concurrency: int, seconds: float, limit: int) -> LoadResult:
+async def _load(
+    server: Server, path: str, body: bytes, concurrency: int, seconds: float, limit: int, results: int
+) -> LoadResult:
     latencies: list[float] = []
     counts = {"non_2xx": 0, "errors": 0, "sent": 0}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -72,6 +76,8 @@ async def _load(server: Server, path: str, body: bytes, concurrency: int, second
     latencies.sort()
     return LoadResult(
         target=server.name,
+        results=results,
+        workers=server.workers,
         concurrency=concurrency,
         requests=len(latencies),
         seconds=elapsed,
@@ -83,6 +89,8 @@ async def _load(server: Server, path: str, body: bytes, concurrency: int, second
     )
 
 
-def run_load(server: Server, path: str, body: bytes, concurrency: int, seconds: float, limit: int) -> LoadResult:
+def run_load(
+    server: Server, path: str, body: bytes, concurrency: int, seconds: float, limit: int, results: int
+) -> LoadResult:
     """One bounded run: at most `seconds` (≤ 30) and at most `limit` requests."""
-    return asyncio.run(_load(server, path, body, concurrency, min(seconds, 30.0), limit))
+    return asyncio.run(_load(server, path, body, concurrency, min(seconds, 30.0), limit, results))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["Server", "cpu_seconds", "running"]
+__all__ = ["Server", "cpu_seconds", "running", "serve_supports_workers"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -30,13 +30,43 @@ class Server:
     name: str
     base_url: str
     pid: int
+    workers: int = 1
+
+
+def _own_cpu(pid: int) -> float:
+    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), in seconds."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0  # exited between listing and reading
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may contain spaces
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process and its live children, recursively (uvicorn --workers N forks N worker processes)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = [int(c) for c in task.read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            out += _descendants(child)
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), in seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may contain spaces
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    """CPU time of the server: its process and every live worker process it started."""
+    return sum(_own_cpu(p) for p in _descendants(pid))
+
+
+def serve_supports_workers() -> bool:
+    """Whether `cml-cds serve` has a `--workers` option (added by issue #13); the bench then measures 2 vs 1."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "cds_hooks.cli", "serve", "--help"], capture_output=True, text=True, check=False
+    )
+    return "--workers" in probe.stdout
 
 
 def _free_port() -> int:
@@ -45,15 +75,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _command(name: str, port: int) -> list[str]:
+def _command(name: str, port: int, workers: int) -> list[str]:
     common = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    common += ["--workers", str(workers)] if workers > 1 else []
     if name == "floor":
         return [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--no-access-log", *common]
     return [sys.executable, "-m", "cds_hooks.cli", "serve", *common]
 
 
 @contextlib.contextmanager
-def running(name: str, probe_path: str = "/cds-services/x", timeout: float = 30.0) -> Iterator[Server]:
+def running(
+    name: str, probe_path: str = "/cds-services/x", timeout: float = 30.0, workers: int = 1
+) -> Iterator[Server]:
     """`name` is "service" (cml-cds serve) or "floor" (bench/floor_app.py). Stopped on exit."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
@@ -61,7 +94,7 @@ def running(name: str, probe_path: str = "/cds-services/x", timeout: float = 30.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMLCDS_")}
         env |= {"CMLCDS_DATABASE_PATH": str(Path(folder) / "bench.sqlite3"), "PYTHONPATH": str(root)}
         log = open(Path(folder) / "server.log", "wb")  # noqa: SIM115 - closed below, after the process
-        proc = subprocess.Popen(_command(name, port), cwd=root, env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen(_command(name, port, workers), cwd=root, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
@@ -72,7 +105,9 @@ def running(name: str, probe_path: str = "/cds-services/x", timeout: float = 30.
                     httpx.post(base + probe_path, content=b"{}", timeout=2.0, trust_env=False)
                     break
                 time.sleep(0.1)
-            yield Server(name=name, base_url=base, pid=proc.pid)
+            if workers > 1:
+                time.sleep(2.0)  # the first worker answered the probe; let the others start before measuring
+            yield Server(name=name, base_url=base, pid=proc.pid, workers=workers)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from fhir_mapping.outbound import kd_mutation_service_request
@@ -203,6 +204,7 @@ def render_card(finding: Finding, patient_id: str, hook_instance: str, index: in
     )
 
 
+@lru_cache(maxsize=1024)  # override reasons are a small fixed set of sentences: slug each once
 def _slug(text: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
 

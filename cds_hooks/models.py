@@ -119,6 +119,9 @@ class PatientViewContext(WireModel):
 class HookRequest(WireModel):
     """A CDS service call. `context` and `prefetch` stay raw JSON here; the service validates them."""
 
+    # The route decodes `prefetch` values from the bytes into fhir_mapping's slim models where they fit
+    # (body.decode_hook_request); the documented schema stays raw JSON.
+
     hook: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
     hookInstance: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]  # a UUID; stored in the audit row
     fhirServer: FhirBaseUrl | None = None

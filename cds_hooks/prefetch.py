@@ -43,7 +43,9 @@ def fill_template(template: str, context: Mapping[str, Any]) -> str:
 
 
 def _satisfied(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome")
+    if isinstance(value, dict):
+        return value.get("resourceType") not in (None, "OperationOutcome")
+    return isinstance(getattr(value, "resourceType", None), str)  # a decoded slim model (never an outcome)
 
 
 def unsatisfied_keys(keys: tuple[PrefetchKey, ...], prefetch: Mapping[str, Any] | None) -> list[PrefetchKey]:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
+from .body import decode_hook_request
 from .cards import with_smart_link
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
@@ -74,7 +75,7 @@ async def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) 
 def _parse_now(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     try:
         with cyclic_gc_paused():
-            return model.model_validate_json(body)
+            return decode_hook_request(body) if model is HookRequest else model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":

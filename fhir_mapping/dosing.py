@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .resources import Dosage, Quantity, Timing
@@ -90,7 +91,7 @@ def _whole(per_day: float) -> int | None:
     return round(per_day) if per_day >= 1 and abs(per_day - round(per_day)) < 1e-9 else None
 
 
-def daily_dose(dosage: list[Dosage]) -> DailyDose:
+def daily_dose(dosage: Sequence[Dosage]) -> DailyDose:
     """mg per day, doses per day, and the dose text, from the first dosage; None where not stated."""
     if not dosage:
         return DailyDose(None, None, None)

@@ -22,6 +22,7 @@ from tki_resistance.orders import DraftOrder
 
 from .dosing import daily_dose
 from .exclusions import ExclusionLog
+from .lax import read_resource
 from .medications import all_codes, first_display, medication_index, recognise_tki, resolved_concept
 from .resources import Medication, MedicationRequest
 
@@ -60,7 +61,7 @@ def _readable_medication(raw: dict[str, Any], log: ExclusionLog) -> bool:
     if raw.get("resourceType") != "Medication":
         return False
     try:
-        Medication.model_validate(raw)
+        read_resource(raw, Medication)
     except ValidationError as exc:
         first = exc.errors()[0]
         log.exclude(raw, f"not a valid FHIR R4 Medication: {first['loc']} {first['msg']}")
@@ -89,13 +90,13 @@ def _request(raw: dict[str, Any], log: ExclusionLog) -> MedicationRequest | None
     """The draft as a MedicationRequest; with an unreadable dosage, the drug still counts (the dose is not
     read and that is said); otherwise None, excluded with the first error."""
     try:
-        return MedicationRequest.model_validate(_as_lists(raw))
+        return read_resource(_as_lists(raw), MedicationRequest)
     except ValidationError as exc:
         first = exc.errors()[0]
         if all(error["loc"][:1] == ("dosageInstruction",) for error in exc.errors()):
             log.exclude(raw, f"dosage not readable ({first['loc']} {first['msg']}): checked without its dose")
             try:
-                return MedicationRequest.model_validate({k: v for k, v in raw.items() if k != "dosageInstruction"})
+                return read_resource({k: v for k, v in raw.items() if k != "dosageInstruction"}, MedicationRequest)
             except ValidationError:  # pragma: no cover - the only errors were in the dosage
                 return None
         log.exclude(raw, f"not a valid FHIR R4 MedicationRequest: {first['loc']} {first['msg']}")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
-from pydantic import Field
-
-from .resources import Annotation, CodeableConcept, FhirModel, Reference
+from .resources import Annotation, CodeableConcept, FhirResource, Reference
 from .terminology import TFR_WORDS
 
 __all__ = ["Goal", "TfrGoal", "tfr_goal"]
@@ -23,13 +22,13 @@ _STOP_TKI = re.compile(r"\b(stop|stopping|discontinu\w*|cessation)\b.*\b(tki|ima
 _TFR = re.compile(r"\b(" + "|".join(re.escape(w) for w in TFR_WORDS) + r")\b")
 
 
-class Goal(FhirModel):
-    resourceType: str = "Goal"
+class Goal(FhirResource, frozen=True, kw_only=True, tag="Goal"):
+    resourceType: ClassVar[str] = "Goal"
     id: str | None = None
     lifecycleStatus: str | None = None
     description: CodeableConcept | None = None
     subject: Reference | None = None
-    note: list[Annotation] = Field(default_factory=list)
+    note: tuple[Annotation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ else text): only resistance counts toward failure, intolerance never does.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from tki_resistance.model import Comedication, StopReason, TkiExposure
 from .dates import parse_day
 from .dosing import daily_dose
 from .exclusions import ExclusionLog
+from .lax import read_resource
 from .resources import CodeableConcept, Dosage, Medication, MedicationRequest, MedicationStatement, Period
 from .terminology import (
     ATC,
@@ -66,13 +68,13 @@ def recognise_tki(concept: CodeableConcept | None) -> str | None:
     return TKI_NAMES[match.group(1)] if match else None
 
 
-def daily_dose_mg(dosage: list[Dosage]) -> tuple[float | None, int | None, str | None]:
+def daily_dose_mg(dosage: Sequence[Dosage]) -> tuple[float | None, int | None, str | None]:
     """(mg per day, doses per day, dose text): kept for callers of the first version."""
     dose = daily_dose(dosage)
     return dose.mg_per_day, dose.doses_per_day, dose.text
 
 
-def stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
+def stop_reason(concepts: Sequence[CodeableConcept]) -> StopReason | None:
     """Why a drug was stopped: SNOMED intolerance codes, else words; None when nothing is recorded."""
     if any(c.code in INTOLERANCE_SNOMED for concept in concepts for c in concept.coding if c.system == SNOMED):
         return StopReason.INTOLERANCE
@@ -88,7 +90,7 @@ def stop_reason(concepts: list[CodeableConcept]) -> StopReason | None:
     return StopReason.OTHER
 
 
-def _reason_text(concepts: list[CodeableConcept]) -> str | None:
+def _reason_text(concepts: Sequence[CodeableConcept]) -> str | None:
     """The stop reason as recorded (text, else the code displays), for the card; None when none."""
     parts = [c.text or ", ".join(x.display for x in c.coding if x.display) for c in concepts]
     return "; ".join(p for p in parts if p) or None
@@ -123,7 +125,7 @@ def _concept(
         for contained in resource.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
                 try:
-                    medication = Medication.model_validate(contained)
+                    medication = read_resource(contained, Medication)
                 except ValidationError:  # an unreadable contained Medication: unresolvable, logged by the caller
                     medication = None
     elif reference:
@@ -135,7 +137,7 @@ def _concept(
     parts += [i.itemCodeableConcept for i in medication.ingredient if i.itemCodeableConcept is not None]
     coding = [c for part in parts for c in part.coding]
     text = " ".join(p.text for p in parts if p.text) or None
-    return CodeableConcept(coding=coding, text=text)
+    return CodeableConcept(coding=tuple(coding), text=text)
 
 
 def first_display(concept: CodeableConcept) -> str:
@@ -247,7 +249,7 @@ def medication_index(resources: list[dict[str, Any]]) -> dict[str, Medication]:
     index: dict[str, Medication] = {}
     for raw in resources:
         if raw.get("resourceType") == "Medication" and raw.get("id"):
-            medication = Medication.model_validate(raw)
+            medication = read_resource(raw, Medication)
             index[f"Medication/{medication.id}"] = medication
             index[str(medication.id)] = medication
     return index

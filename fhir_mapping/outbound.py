@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+import msgspec
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 __all__ = ["KD_MUTATION_LOINC", "kd_mutation_service_request"]
@@ -31,10 +31,12 @@ _TEMPLATE: dict[str, Any] = ServiceRequest.model_validate(
     }
 ).model_dump(mode="json", exclude_none=True)
 
+_TEMPLATE_JSON = msgspec.json.encode(_TEMPLATE)
+
 
 def kd_mutation_service_request(patient_id: str, reason: str) -> dict[str, Any]:
     """A draft order for BCR::ABL1 kinase-domain mutation analysis by NGS for `patient_id`."""
-    request = copy.deepcopy(_TEMPLATE)
+    request: dict[str, Any] = msgspec.json.decode(_TEMPLATE_JSON)  # a fresh deep copy, ~20× cheaper than deepcopy
     request["subject"] = {"reference": f"Patient/{patient_id}"}
     request["reasonCode"] = [{"text": reason}]
     return request

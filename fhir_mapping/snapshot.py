@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
@@ -17,14 +18,16 @@ from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, Tra
 from .conditions import map_conditions
 from .context import join_transcripts, observation_context, transplant_record
 from .dates import implausible_date, parse_day
+from .decode import DecodedBundle
 from .exclusions import ExclusionLog
 from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
+from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import is_bcr_abl1, map_transcript
 from .resources import (
     Condition,
-    FhirModel,
+    FhirResource,
     MedicationRequest,
     MedicationStatement,
     Observation,
@@ -48,19 +51,23 @@ READ_TYPES = frozenset(
     }
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
+_PLAIN = msgspec.json.Decoder()
 
 
-def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[dict[str, Any]]:
-    """Every resource in the prefetch values: a Bundle's entries, or a single resource.
-
-    A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
-    reported (when a log is given), never skipped in silence.
-    """
+def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, msgspec.Raw | None]]:
+    """(resource, its JSON text when the body was decoded into a Struct) for every resource in the prefetch."""
     for key, value in prefetch.items():
+        if isinstance(value, DecodedBundle):
+            for resource, raw in zip(value.resources, value.raw, strict=True):
+                if isinstance(resource, FhirResource | dict):
+                    yield resource, raw
+                elif log is not None:
+                    log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+            continue
         if not isinstance(value, dict):
             continue
         if value.get("resourceType") != "Bundle":
-            yield value
+            yield value, None
             continue
         entries = value.get("entry", [])
         if not isinstance(entries, list):
@@ -69,9 +76,19 @@ def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None)
             continue
         for entry in entries:
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                yield entry["resource"]
+                yield entry["resource"], None
             elif log is not None:
                 log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+
+
+def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
+    """Every resource in the prefetch values (a Bundle's entries, or a single resource): a Struct where the
+    body was decoded into one (decode.py), else its JSON object.
+
+    A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
+    reported (when a log is given), never skipped in silence.
+    """
+    return (resource for resource, _ in _entries(prefetch, log))
 
 
 def _about_patient(reference: str | None, patient_id: str) -> bool:
@@ -81,44 +98,56 @@ def _about_patient(reference: str | None, patient_id: str) -> bool:
     return reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
 
 
-def _checked(resources: Iterable[dict[str, Any]], patient_id: str, log: ExclusionLog) -> list[dict[str, Any]]:
+def _identity(resource: Any) -> tuple[Any, Any, str | None]:
+    """(resourceType, id, subject reference) of a slim model or a raw object, as the raw JSON says them."""
+    if isinstance(resource, FhirResource):
+        subject = getattr(resource, "subject", None)
+        return resource.resourceType, getattr(resource, "id", None), subject.reference if subject else None
+    subject = resource.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
+
+
+def _json(resource: Any, raw: msgspec.Raw | None) -> Any:
+    """The resource as JSON, every field (a Struct keeps only those the service reads), to compare two."""
+    return _PLAIN.decode(raw) if raw is not None else resource
+
+
+def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str, log: ExclusionLog) -> list[Any]:
     """Resources that passed the safety checks (type, duplicate, patient)."""
-    kept: list[dict[str, Any]] = []
+    kept: list[tuple[Any, msgspec.Raw | None]] = []
     seen: set[tuple[str, str]] = set()
-    for raw in resources:
-        kind = raw.get("resourceType")
+    for resource, raw in entries:
+        kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
         if not isinstance(kind, str) or kind not in READ_TYPES:
-            log.exclude(raw, f"unexpected resource type '{kind}'")
+            log.exclude(resource, f"unexpected resource type '{kind}'")
             continue
-        ident = raw.get("id")
         if ident is not None:
             key = (str(kind), str(ident))
             if key in seen:
                 # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
                 # two different resources with one id are a conflict, reported
-                if raw not in (r for r in kept if r.get("resourceType") == kind and r.get("id") == ident):
-                    log.exclude(raw, "duplicate resource id (first occurrence used)")
+                same = (_json(r, rr) for r, rr in kept if _identity(r)[:2] == (kind, ident))
+                if _json(resource, raw) not in same:
+                    log.exclude(resource, "duplicate resource id (first occurrence used)")
                 continue
             seen.add(key)
         if kind == "Patient":
             if ident is not None and ident != patient_id:
-                log.exclude(raw, "Patient resource of another patient")
+                log.exclude(resource, "Patient resource of another patient")
             else:
-                kept.append(raw)
+                kept.append((resource, raw))
             continue
-        if kind not in _SUBJECT_LESS:
-            subject = raw.get("subject")
-            reference = subject.get("reference") if isinstance(subject, dict) else None
-            if not _about_patient(reference if isinstance(reference, str) else None, patient_id):
-                log.exclude(raw, "subject is not the patient in context")
-                continue
-        kept.append(raw)
-    return kept
+        if kind not in _SUBJECT_LESS and not _about_patient(reference, patient_id):
+            log.exclude(resource, "subject is not the patient in context")
+            continue
+        kept.append((resource, raw))
+    return [resource for resource, _ in kept]
 
 
-_MODELS: dict[str, type[FhirModel]] = {
+_MODELS: dict[str, type[FhirResource]] = {
     "Patient": Patient,
     "Observation": Observation,
     "MedicationStatement": MedicationStatement,
@@ -129,19 +158,25 @@ _MODELS: dict[str, type[FhirModel]] = {
 }
 
 
-def _validated(resources: list[dict[str, Any]], log: ExclusionLog) -> dict[str, list[Any]]:
-    """Slim models by type; a resource that does not fit its type is excluded with the first error."""
+def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
+    """Slim models by type. A resource still a dict (read from a FHIR server, or not strictly decodable) is
+    read by lax.py; one that does not fit its type is excluded with the first error."""
     by_type: dict[str, list[Any]] = {kind: [] for kind in _MODELS}
-    for raw in resources:
-        kind = raw["resourceType"]
+    for resource in resources:
+        if isinstance(resource, FhirResource):
+            by_type[resource.resourceType].append(resource)
+            continue
+        kind = resource["resourceType"]
         model = _MODELS.get(kind)
         if model is None:
             continue
         try:
-            by_type[kind].append(model.model_validate(raw))
+            by_type[kind].append(read_resource(resource, model))
         except ValidationError as exc:
             first = exc.errors()[0]
-            log.exclude(raw, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
+            log.exclude(resource, f"not a valid FHIR R4 {kind}: {first['loc']} {first['msg']}")
+        except msgspec.ValidationError as exc:  # accepted by pydantic, out of msgspec's range (an int > 2**64)
+            log.exclude(resource, f"not a valid FHIR R4 {kind}: {exc}")
     return by_type
 
 
@@ -162,8 +197,8 @@ def build_snapshot(
 ) -> PatientSnapshot:
     """Map everything usable into the model; everything unusable into `exclusions`."""
     log = ExclusionLog()
-    resources = _checked(iter_resources(prefetch, log), patient_id, log)
-    medications = medication_index(resources)
+    resources = _checked(_entries(prefetch, log), patient_id, log)
+    medications = medication_index([r for r in resources if isinstance(r, dict)])
     by_type = _validated(resources, log)
     by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from .knowledge_schema import DrugClassRow, InteractionRow
 from .model import Comedication
@@ -14,6 +15,12 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower().replace("’", "'")))
+
+
+@cache
+def _member_words(drug: str) -> frozenset[str]:
+    """The words of a drug-class member name: a fixed set from the knowledge tables, split once per process."""
+    return frozenset(_words(drug))
 
 
 def _code_matches(codes: tuple[str, ...], rxnorm: list[str]) -> bool:
@@ -31,7 +38,7 @@ def classes_of(medication: Comedication, rows: tuple[DrugClassRow, ...]) -> list
     return [
         row
         for row in rows
-        if _code_matches(medication.codes, row.rxnorm) or any(_words(drug) <= words for drug in row.drugs)
+        if _code_matches(medication.codes, row.rxnorm) or any(_member_words(drug) <= words for drug in row.drugs)
     ]
 
 

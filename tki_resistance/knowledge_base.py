@@ -161,6 +161,25 @@ class Knowledge:
     def ordering_rules(self) -> tuple[OrderingRuleRow, ...]:
         return self.rows("ordering_rules", OrderingRuleRow)
 
+    @cached_property
+    def _mutation_index(self) -> tuple[dict[str, tuple[MutationRuleRow, ...]], tuple[MutationRuleRow, ...]]:
+        """Built once per knowledge base (load_knowledge touches it), not per call: mutation name (upper case)
+        → the rows that name it or any mutation ("*"), in table order; and the "*" rows alone. `not-atp-site`
+        rows are exemptions from "*" rows, not rules of their own (mutations.py reads them apart)."""
+        rows = [row for row in self.mutation_rules if row.mutations and row.effect != "not-atp-site"]
+        names = {m.upper() for row in rows for m in row.mutations if m != "*"}
+        index = {
+            name: tuple(row for row in rows if "*" in row.mutations or name in {m.upper() for m in row.mutations})
+            for name in names
+        }
+        return index, tuple(row for row in rows if "*" in row.mutations)
+
+    def mutation_rows(self, change: str) -> tuple[MutationRuleRow, ...]:
+        """The mutation rules that apply to one change (rows naming it, and "*" rows; no `not-atp-site` row),
+        in table order."""
+        index, wildcard = self._mutation_index
+        return index.get(change.upper(), wildcard)
+
     def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
         """The reference a finding carries for `row`: id, guideline, source key, verified flag, and the row's
         own words (its text, action and note), so the card's extension keeps every rule in full."""
@@ -247,7 +266,9 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
 
     _check_references(tables)
     version = str(sources_doc.get("meta", {}).get("version", "0"))
-    return Knowledge(version=f"{version}+{digest.hexdigest()[:12]}", sources=sources, tables=tables)
+    knowledge = Knowledge(version=f"{version}+{digest.hexdigest()[:12]}", sources=sources, tables=tables)
+    knowledge.mutation_rows("")  # builds the index now, at load, rather than in the first hook call
+    return knowledge
 
 
 @cache

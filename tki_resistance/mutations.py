@@ -59,10 +59,6 @@ def detected_variants(snapshot: PatientSnapshot) -> list[tuple[Variant, KinaseDo
     return list(latest.values())
 
 
-def _matches(row: MutationRuleRow, change: str) -> bool:
-    return "*" in row.mutations or change.upper() in (m.upper() for m in row.mutations)
-
-
 def _exempt(row: MutationRuleRow, tki: str, change: str, knowledge: Knowledge) -> MutationRuleRow | None:
     """The `not-atp-site` row that keeps a wildcard row for `tki` off `change`, if any."""
     if "*" not in row.mutations:
@@ -104,9 +100,7 @@ def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> Mutatio
     for variant, _ in variants:
         for change in variant.components:
             label = variant.name if variant.is_compound else change
-            for row in knowledge.mutation_rules:
-                if not row.mutations or row.effect == "not-atp-site" or not _matches(row, change):
-                    continue
+            for row in knowledge.mutation_rows(change):  # precomputed at knowledge load
                 for tki in row.tkis:
                     if (exempt := _exempt(row, tki, change, knowledge)) is not None:
                         not_atp_site[f"{change}:{exempt.id}"] = (change, exempt)
