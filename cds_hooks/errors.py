@@ -4,8 +4,11 @@ CdsError                      base: status code + OperationOutcome issue code
 ├── BadRequest         400    malformed JSON, not a CDS Hooks request, wrong hook
 ├── Unauthorized       401    authentication failed (no details in the body)
 ├── NotFound           404    unknown CDS service
+├── RequestTimeout     408    the body did not arrive within the body-read timeout
 ├── PreconditionFailed 412    required FHIR data neither prefetched nor readable (CDS Hooks §412)
-└── PayloadTooLarge    413    body over the configured size limit
+├── PayloadTooLarge    413    body over the configured size limit
+├── UnsupportedMediaType 415  a body that is not JSON
+└── ClientGone         499    the client left before its body was complete (audited, logged at INFO)
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from typing import Any
 __all__ = [
     "BadRequest",
     "CdsError",
+    "ClientGone",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "RequestTimeout",
     "Unauthorized",
+    "UnsupportedMediaType",
     "operation_outcome",
 ]
 
@@ -66,3 +72,20 @@ class PreconditionFailed(CdsError):
 class PayloadTooLarge(CdsError):
     status_code = 413
     issue_code = "too-costly"
+
+
+class UnsupportedMediaType(CdsError):
+    status_code = 415
+    issue_code = "not-supported"
+
+
+class RequestTimeout(CdsError):
+    status_code = 408
+    issue_code = "timeout"
+
+
+class ClientGone(CdsError):
+    """The client closed the connection before its body was complete; nobody reads the answer."""
+
+    status_code = 499
+    issue_code = "incomplete"

@@ -21,37 +21,14 @@ from starlette.requests import ClientDisconnect, Request
 from fhir_mapping.decode import DecodedBundle
 
 from .body import read_body
-from .errors import CdsError, PayloadTooLarge
+from .errors import ClientGone, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from .settings import Settings
 
-__all__ = [
-    "ClientGone",
-    "RequestTimeout",
-    "UnsupportedMediaType",
-    "check_prefetch_size",
-    "read_json_body",
-]
+__all__ = ["check_prefetch_size", "read_json_body"]
 
 logger = logging.getLogger("cml_cds")
 
 _JSON_TYPES = frozenset({"application/json", "application/fhir+json"})
-
-
-class UnsupportedMediaType(CdsError):
-    status_code = 415
-    issue_code = "not-supported"
-
-
-class RequestTimeout(CdsError):
-    status_code = 408
-    issue_code = "timeout"
-
-
-class ClientGone(CdsError):
-    """The client closed the connection before its body was complete; nobody reads the answer."""
-
-    status_code = 499
-    issue_code = "incomplete"
 
 
 def _require_json(request: Request) -> None:
