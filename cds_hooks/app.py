@@ -20,12 +20,14 @@ from fhir_mapping.fhir_client import FhirReader
 from fhir_mapping.http_reader import HttpFhirReader
 from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
-from .audit import AuditMiddleware, AuditStore
+from .audit import AuditStore
+from .audit_middleware import AuditMiddleware
 from .audit_writer import AuditWriter
 from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
 from .auth.replay import JtiStore
 from .auth.verifier import TokenVerifier
-from .database import DatabaseError, open_database
+from .backends import open_database
+from .database import DatabaseError
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
 from .operations import router as operations_router

@@ -16,14 +16,11 @@ import logging
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
 from . import metrics
-
-if TYPE_CHECKING:  # audit.py imports this module
-    from .audit import AuditRecord, AuditStore
+from .audit import AuditRecord, AuditStore
 
 __all__ = ["AuditWriter"]
 

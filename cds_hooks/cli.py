@@ -84,7 +84,7 @@ def _check_storage(settings: Settings) -> None:
     """Open the database once (creates and migrates the schema) and load the knowledge tables."""
     from tki_resistance.knowledge_base import default_knowledge
 
-    from .database import open_database
+    from .backends import open_database
 
     default_knowledge()
     url = settings.database_url.get_secret_value() if settings.database_url else None
@@ -113,7 +113,7 @@ def _metrics_folder(workers: int) -> Iterator[None]:
 def _report(args: argparse.Namespace) -> int:
     """Alert-fatigue report from the configured database (SQLite file or PostgreSQL)."""
     from .audit import AuditStore
-    from .database import open_database
+    from .backends import open_database
     from .report import build_report, render_report
     from .storage import FeedbackStore
 

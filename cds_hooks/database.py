@@ -1,4 +1,5 @@
-"""The storage backends behind one small interface: SQLite (embedded default) or PostgreSQL (`database_url`).
+"""The storage interface and its embedded SQLite backend; PostgreSQL (`database_url`) is in `postgres.py`,
+and `backends.open_database` chooses between them.
 
 A store (feedback, audit, seen JWT ids) writes portable SQL with `?` placeholders and `ON CONFLICT DO
 NOTHING`, which both dialects understand; the backend hands it a connection inside one transaction.
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 
 from .migrations import SCHEMA_VERSION_TABLE, Dialect, migrations, statements
 
-__all__ = ["Connection", "Cursor", "Database", "DatabaseError", "SqliteDatabase", "open_database"]
+__all__ = ["Connection", "Cursor", "Database", "DatabaseError", "SqliteDatabase"]
 
 
 class DatabaseError(Exception):
@@ -55,15 +56,6 @@ class Database(Protocol):
     def schema_version(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-def open_database(database_path: Path, database_url: str | None) -> Database:
-    """PostgreSQL when a URL is configured, else the SQLite file."""
-    if database_url:
-        from .postgres import PostgresDatabase
-
-        return PostgresDatabase(database_url)
-    return SqliteDatabase(database_path)
 
 
 class SqliteDatabase:
