@@ -25,7 +25,7 @@ from tki_resistance.model import LabValue
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .karyotype import abnormalities, has_philadelphia, looks_like_iscn
-from .resources import Observation, Procedure
+from .resources import CodeableConcept, Observation, Procedure
 from .terminology import BASOPHIL_PERCENT, BLAST_PERCENT, LOINC, PLATELET_COUNT, PLATELET_UNITS, SNOMED
 
 __all__ = [
@@ -163,18 +163,22 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     transcript_sources: list[str] = []
     fusion: list[str] = []
     seen_texts: set[str] = set()
+    kinds: dict[CodeableConcept, str | None] = {}  # thousands of results share one code: classify it once
     for observation in observations:
         if (observation.status or "unknown") not in _USABLE:
             continue
-        source = f"Observation/{observation.id}"
-        kind = _count_kind(observation)
+        if observation.code in kinds:
+            kind = kinds[observation.code]
+        else:
+            kind = kinds[observation.code] = _count_kind(observation)
         if kind is not None:
             value = _count(observation, kind, log)
             if value is not None:
-                counts[kind].append((_day(observation), value, source))
+                counts[kind].append((_day(observation), value, f"Observation/{observation.id}"))
             continue
         iscn = _iscn_strings(observation)
         if iscn:
+            source = f"Observation/{observation.id}"
             karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s)), source))
             if any(has_philadelphia(s) for s in iscn):
                 fusion.append(source)
@@ -183,14 +187,15 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
         texts = [observation.valueString or "", observation.code.text or ""]
         if observation.valueCodeableConcept is not None:
             texts += [observation.valueCodeableConcept.words()]
-        texts += [c.valueString or "" for c in observation.component]
+        if observation.component:
+            texts += [c.valueString or "" for c in observation.component]
         text = " ".join(texts)
         if text not in seen_texts:  # thousands of results usually share one code text
             seen_texts.add(text)
             names = transcript_names(text)
             if names:
                 transcripts |= names
-                transcript_sources.append(source)
+                transcript_sources.append(f"Observation/{observation.id}")
     latest = {kind: max(values, key=lambda b: b[0], default=None) for kind, values in counts.items()}
     blast = latest["blasts"]
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)

@@ -20,6 +20,7 @@ EARLIEST = date(1900, 1, 1)
 #: A planned stop or an order's validity beyond this is a placeholder (`9999-12-31`), not a plan.
 MAX_PLANNED_YEARS = 5
 _YEAR = re.compile(r"^(\d{4})")
+_ONE_DAY = timedelta(days=1)
 
 #: Fields saying when something happened (must not be after tomorrow), and periods whose end is a plan.
 _EVENT_FIELDS = (
@@ -65,18 +66,24 @@ def _outside(value: Any, name: str, latest: date) -> str | None:
     return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
 
 
-_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+_PLAN_FIELDS = ("dispenseRequest", "dosage", "dosageInstruction")
 
 
-def _fields(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The event and period fields a slim model class has (msgspec `__struct_fields__`), found once per
-    class: looking up the others on every resource cost a third of mapping (bench/, 1,000 results)."""
+def _fields(kind: type) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The event, period and planned-period fields (dispenseRequest, dosage, dosageInstruction) a slim
+    model class has (msgspec `__struct_fields__`), found once per class: looking up the others on every
+    resource cost a third of mapping (bench/, 1,000 results)."""
     found = _FIELDS.get(kind)
     if found is None:
         names = getattr(kind, "__struct_fields__", None)
         if names is None:
-            return _EVENT_FIELDS, _PERIOD_FIELDS
-        found = tuple(n for n in _EVENT_FIELDS if n in names), tuple(n for n in _PERIOD_FIELDS if n in names)
+            return _EVENT_FIELDS, _PERIOD_FIELDS, _PLAN_FIELDS
+        found = (
+            tuple(n for n in _EVENT_FIELDS if n in names),
+            tuple(n for n in _PERIOD_FIELDS if n in names),
+            tuple(n for n in _PLAN_FIELDS if n in names),
+        )
         _FIELDS[kind] = found
     return found
 
@@ -84,24 +91,37 @@ def _fields(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
     """(name, period, planned): a medication period may be a plan (an order starting next week), so its
     start may lie ahead like its end; an observation's, procedure's or condition's period has happened."""
+    _, period_fields, plan_fields = _fields(type(resource))
     planned = getattr(resource, "resourceType", None) in ("MedicationStatement", "MedicationRequest")
-    found = [(name, getattr(resource, name, None), planned) for name in _fields(type(resource))[1]]
-    dispense = getattr(resource, "dispenseRequest", None)
-    found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None), True))
-    for dosage in [*getattr(resource, "dosage", []), *getattr(resource, "dosageInstruction", [])]:
-        repeat = dosage.timing.repeat if dosage.timing else None
-        found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None, True))
+    found = [(name, getattr(resource, name, None), planned) for name in period_fields]
+    if plan_fields:  # a model without dispenseRequest or dosage (an Observation) has no planned period
+        dispense = getattr(resource, "dispenseRequest", None)
+        found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None), True))
+        for dosage in [*getattr(resource, "dosage", []), *getattr(resource, "dosageInstruction", [])]:
+            repeat = dosage.timing.repeat if dosage.timing else None
+            found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None, True))
     return [(name, period, plan) for name, period, plan in found if period is not None]
 
 
 def implausible_date(resource: Any, as_of: date) -> str | None:
     """The first date of a slim FHIR model outside the plausible window, with the reason; None if all fit."""
-    tomorrow = as_of + timedelta(days=1)
-    for name in _fields(type(resource))[0]:
-        if (reason := _outside(getattr(resource, name, None), name, tomorrow)) is not None:
+    events, period_fields, plan_fields = _fields(type(resource))
+    tomorrow = as_of + _ONE_DAY
+    for name in events:
+        value = getattr(resource, name, None)
+        if value is not None and (reason := _outside(value, name, tomorrow)) is not None:
             return reason
+    if not plan_fields:  # no planned period possible (an Observation): done unless a period is present
+        for name in period_fields:
+            if getattr(resource, name, None) is not None:
+                break
+        else:
+            return None
+    periods = _periods(resource)
+    if not periods:
+        return None
     horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
-    for name, period, planned in _periods(resource):
+    for name, period, planned in periods:
         if (reason := _outside(period.start, f"{name}.start", horizon if planned else tomorrow)) is not None:
             return reason
         if (reason := _outside(period.end, f"{name}.end", horizon)) is not None:

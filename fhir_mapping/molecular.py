@@ -65,7 +65,7 @@ def _unit_is_percent(quantity: Quantity, observation: Observation) -> bool | Non
     """True for percent, None when the unit cannot be interpreted."""
     code = (quantity.code or "").strip()
     unit = (quantity.unit or "").strip()
-    if _PERCENT_CODE.match(code) or (not code and unit.startswith("%")):
+    if code == "%" or _PERCENT_CODE.match(code) or (not code and unit.startswith("%")):
         return True
     if code in _AMBIGUOUS_UNITS and (unit in _AMBIGUOUS_UNITS or unit.startswith("%")):
         if unit.startswith("%"):
@@ -101,6 +101,8 @@ def is_undetected(observation: Observation) -> bool:
         word in observation.valueString.lower() for word in _NOT_DETECTED_WORDS
     ):
         return True
+    if not observation.interpretation:  # most results carry none: skip the generator's set-up
+        return False
     return any(c.code in _NOT_DETECTED_INTERPRETATION for i in observation.interpretation for c in i.coding)
 
 

@@ -117,6 +117,7 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
     """Resources that passed the safety checks (type, duplicate, patient)."""
     kept: list[tuple[Any, msgspec.Raw | None]] = []
     seen: set[tuple[str, str]] = set()
+    own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
     for resource, raw in entries:
         kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
@@ -140,7 +141,7 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
             else:
                 kept.append((resource, raw))
             continue
-        if kind not in _SUBJECT_LESS and not _about_patient(reference, patient_id):
+        if kind not in _SUBJECT_LESS and reference != own and not _about_patient(reference, patient_id):
             log.exclude(resource, "subject is not the patient in context")
             continue
         kept.append((resource, raw))

@@ -16,6 +16,7 @@ from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import EvidenceWindowRow, KnowledgeRow, PhaseRow
 from .model import DiseasePhase, LabValue, PatientSnapshot
+from .shared_derivations import memoised_per_assessment
 
 __all__ = ["PhaseAssessment", "advanced_phase_findings", "assess_phase", "is_advanced"]
 
@@ -110,6 +111,7 @@ def _matches(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> 
     return None
 
 
+@memoised_per_assessment
 def assess_phase(snapshot: PatientSnapshot, knowledge: Knowledge) -> PhaseAssessment | None:
     """None in chronic phase or when nothing current in the record shows an advanced phase."""
     matched = [(row, hit) for row in knowledge.phases if (hit := _matches(row, snapshot, knowledge)) is not None]

@@ -21,6 +21,7 @@ from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
 from .model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
+from .shared_derivations import memoised_per_assessment
 from .therapy_history import ordered_tkis, resistance_stops
 
 __all__ = ["MutationProfile", "avoid_tki_findings", "detected_variants", "mutation_profile"]
@@ -81,6 +82,7 @@ def _polymorphism(variant: Variant, knowledge: Knowledge) -> PolymorphismRow | N
     return next((r for r in knowledge.polymorphisms if r.change.upper() == variant.name.upper()), None)
 
 
+@memoised_per_assessment
 def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> MutationProfile:
     avoid: dict[str, list[tuple[str, KnowledgeRow]]] = defaultdict(list)
     cautions: dict[str, list[tuple[str, MutationRuleRow]]] = defaultdict(list)

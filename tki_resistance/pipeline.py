@@ -22,6 +22,7 @@ from .mutations import avoid_tki_findings
 from .relapse import relapse_findings
 from .response import response_findings
 from .sct_referral import sct_referral_findings
+from .shared_derivations import shared_derivations
 from .tfr import tfr_findings
 
 __all__ = ["STAGES", "assess", "assess_stages"]
@@ -50,9 +51,10 @@ def assess_stages(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findi
     """Every stage's findings, in stage order, data-quality findings last: before consolidation."""
     snapshot = with_lines(snapshot, knowledge)
     findings: list[Finding] = []
-    for stage in STAGES:
-        findings.extend(stage(snapshot, knowledge))
-    findings.extend(data_quality_findings(snapshot))
+    with shared_derivations():  # the mutation profile, line assessment, history, phase: once per call
+        for stage in STAGES:
+            findings.extend(stage(snapshot, knowledge))
+        findings.extend(data_quality_findings(snapshot))
     return findings
 
 

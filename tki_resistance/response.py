@@ -29,6 +29,7 @@ from .knowledge_base import Knowledge
 from .knowledge_schema import MilestoneRow
 from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult, months_between
 from .nccn import nccn_bands_for
+from .shared_derivations import memoised_per_assessment
 
 __all__ = [
     "MILESTONE_WINDOW_DAYS",
@@ -163,6 +164,7 @@ def _assess_latest(
     return assessment
 
 
+@memoised_per_assessment
 def assess_history(
     exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
 ) -> list[tuple[TranscriptResult, MilestoneAssessment | None]]:
@@ -205,6 +207,7 @@ def assess_milestones(
     return None
 
 
+@memoised_per_assessment
 def line_assessment(snapshot: PatientSnapshot, knowledge: Knowledge) -> MilestoneAssessment | None:
     """The current line's milestone assessment; None without a current TKI, or with an atypical transcript
     (IS milestones do not apply: course row `atypical-transcript`)."""
