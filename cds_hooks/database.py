@@ -18,11 +18,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .migrations import SCHEMA_VERSION_TABLE, Dialect, migrations, statements
+from .migrations import Dialect, apply_pending, current_version
 
 __all__ = ["Connection", "Cursor", "Database", "DatabaseError", "SqliteDatabase"]
 
@@ -95,7 +94,7 @@ class SqliteDatabase:
 
     def schema_version(self) -> int:
         with self.transaction() as connection:
-            return int(connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchall()[0][0])
+            return current_version(connection)
 
     def close(self) -> None:
         with self._lock:
@@ -118,17 +117,7 @@ def _migrate_sqlite(connection: sqlite3.Connection) -> None:
     """Apply the versions not yet recorded, all in one IMMEDIATE transaction (other processes wait)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.execute(SCHEMA_VERSION_TABLE)
-        current = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-        for migration in migrations("sqlite"):
-            if migration.version <= current:
-                continue
-            for statement in statements(migration.sql):
-                connection.execute(statement)
-            connection.execute(
-                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, datetime.now(UTC).isoformat()),
-            )
+        apply_pending(connection, "sqlite")
         connection.commit()
     except BaseException:
         connection.rollback()

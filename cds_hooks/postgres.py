@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -19,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .database import Connection, Cursor, DatabaseError
-from .migrations import SCHEMA_VERSION_TABLE, Dialect, migrations, statements
+from .migrations import Dialect, apply_pending, current_version
 
 __all__ = ["PostgresDatabase"]
 
@@ -78,7 +77,7 @@ class PostgresDatabase:
 
     def schema_version(self) -> int:
         with self.transaction() as connection:
-            return int(connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchall()[0][0])
+            return current_version(connection)
 
     def close(self) -> None:
         self._pool.close()
@@ -86,18 +85,8 @@ class PostgresDatabase:
     def _migrate(self) -> None:
         with self.transaction() as connection:
             connection.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-            connection.execute(SCHEMA_VERSION_TABLE)
-            current = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchall()[0][0]
-            for migration in migrations("postgresql"):
-                if migration.version <= current:
-                    continue
-                for statement in statements(migration.sql):
-                    connection.execute(statement)
-                connection.execute(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, datetime.now(UTC).isoformat()),
-                )
-                logger.info("schema migrated", extra={"schema_version": migration.version})
+            for version in apply_pending(connection, "postgresql"):
+                logger.info("schema migrated", extra={"schema_version": version})
 
 
 def _where(url: str) -> str:

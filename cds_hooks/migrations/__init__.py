@@ -9,11 +9,21 @@ separated by `;` (no `;` inside a statement: no triggers or functions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Literal
+from typing import Any, Literal, Protocol
 
-__all__ = ["SCHEMA_VERSION_TABLE", "Dialect", "Migration", "migrations", "statements"]
+__all__ = [
+    "SCHEMA_VERSION_TABLE",
+    "Dialect",
+    "Migration",
+    "apply_pending",
+    "current_version",
+    "migrations",
+    "statements",
+]
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -47,3 +57,40 @@ def statements(sql: str) -> list[str]:
     """The statements of a migration file, comments dropped."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+class _Rows(Protocol):
+    def fetchall(self) -> list[Any]: ...
+
+
+class _Executes(Protocol):
+    """What both backends' connections offer (`?` placeholders): enough to migrate."""
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Rows: ...
+
+
+def current_version(connection: _Executes) -> int:
+    """The highest version recorded in `schema_version` (0 before the first migration)."""
+    return int(connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchall()[0][0])
+
+
+def apply_pending(connection: _Executes, dialect: Dialect) -> list[int]:
+    """Create `schema_version` if needed and apply, in order, the versions not yet recorded there.
+
+    The caller holds the dialect's lock inside one transaction, so each version is applied exactly once
+    however many processes start together. Returns the versions applied now.
+    """
+    connection.execute(SCHEMA_VERSION_TABLE)
+    current = current_version(connection)
+    applied: list[int] = []
+    for migration in migrations(dialect):
+        if migration.version <= current:
+            continue
+        for statement in statements(migration.sql):
+            connection.execute(statement)
+        connection.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.name, datetime.now(UTC).isoformat()),
+        )
+        applied.append(migration.version)
+    return applied
