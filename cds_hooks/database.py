@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -69,8 +70,8 @@ class SqliteDatabase:
             pass  # migrate now: a bad path or a locked file fails at start-up, not mid-call
 
     def _open(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
+        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
+        _enable_wal(connection)
         connection.execute("PRAGMA synchronous=NORMAL")
         _migrate_sqlite(connection)
         return connection
@@ -101,6 +102,26 @@ class SqliteDatabase:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+_BUSY_TIMEOUT = 10.0
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """WAL mode, waiting as long as the busy timeout while another process holds the fresh file.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at once, without
+    its busy handler, while another worker starting at the same moment is migrating it.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _create_private(path: Path) -> None:
