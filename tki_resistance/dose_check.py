@@ -20,7 +20,7 @@ from .model import PatientSnapshot, StopReason, TkiExposure
 from .mutations import MutationProfile, mutation_profile
 from .therapy_history import ordered_tkis
 
-__all__ = ["dose_check_findings", "primary_ponatinib_failure", "situation_dose_findings"]
+__all__ = ["dose_check_findings", "ponatinib_response_row", "primary_ponatinib_failure", "situation_dose_findings"]
 
 
 def _row(knowledge: Knowledge, tki: str, situation: str) -> DoseRow | None:
@@ -82,13 +82,20 @@ def _asciminib_t315i(exposure: TkiExposure, knowledge: Knowledge, evidence: list
     )
 
 
-def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+def ponatinib_response_row(snapshot: PatientSnapshot, knowledge: Knowledge) -> DoseRow | None:
+    """The ponatinib 45 → 15 mg at ≤1% row, when it applies to this patient's phase (the label rule is for
+    chronic phase: never in accelerated or blast phase). Patient-view and ordering both ask here."""
     row = _row(knowledge, "ponatinib", "response-le-1pct")
+    if row is None or (row.phase == "chronic" and is_advanced(snapshot, knowledge)):
+        return None
+    return row
+
+
+def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    row = ponatinib_response_row(snapshot, knowledge)
     results = on_drug(snapshot.transcripts, exposure.start) if exposure.start else []
     if row is None or not results or exposure.daily_dose_mg is None:
         return None
-    if row.phase == "chronic" and is_advanced(snapshot, knowledge):
-        return None  # the 45 → 15 mg rule is the chronic-phase label rule
     latest = results[-1]
     evidence = [exposure_evidence(exposure), transcript_evidence(latest)]
     if latest.percent_is <= 1.0 and exposure.daily_dose_mg > row.daily_mg:

@@ -17,7 +17,7 @@ import dataclasses
 from typing import Any
 
 from .advanced_phase import is_advanced
-from .dose_check import situation_dose_findings
+from .dose_check import ponatinib_response_row, situation_dose_findings
 from .evidence import exposure_evidence, format_dose, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, Severity
 from .knowledge_base import Knowledge
@@ -65,12 +65,11 @@ def _rows(knowledge: Knowledge, tki: str, situation: str) -> list[DoseRow]:
 
 
 def _ponatinib_at_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
-    rows = _rows(knowledge, "ponatinib", "response-le-1pct")
-    latest = snapshot.transcripts[-1] if snapshot.transcripts else None
-    if exposure.drug != "ponatinib" or not rows or latest is None or exposure.daily_dose_mg is None:
+    if exposure.drug != "ponatinib" or exposure.daily_dose_mg is None or not snapshot.transcripts:
         return None
-    row = rows[0]
-    if latest.percent_is > 1.0 or exposure.daily_dose_mg <= row.daily_mg or is_advanced(snapshot, knowledge):
+    row = ponatinib_response_row(snapshot, knowledge)
+    latest = snapshot.transcripts[-1]
+    if row is None or latest.percent_is > 1.0 or exposure.daily_dose_mg <= row.daily_mg:
         return None
     return _finding(
         row,
