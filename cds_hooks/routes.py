@@ -17,7 +17,6 @@ from .audit import AuditDraft
 from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
 from .body import decode_hook_request
 from .cards import with_smart_link
-from .cpu_bound import run_cpu_bound
 from .errors import BadRequest, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
@@ -77,7 +76,7 @@ async def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) 
     """A large body is parsed in a worker thread: it must not hold the event loop for other callers."""
     if len(body) <= INLINE_PARSE_BYTES:
         return _parse_now(model, body)
-    return await run_cpu_bound(_parse_now, model, body)
+    return await run_in_threadpool(_parse_now, model, body)
 
 
 def _parse_now(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
+
 from tki_resistance import assess
 
 from ..cards import render_cards
-from ..cpu_bound import run_cpu_bound
 from ..gc_pause import cyclic_gc_paused
 from ..metrics import stage
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
@@ -59,7 +60,7 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
     context = validated_context(PatientViewContext, request)
     resolved = await resolve_prefetch(request, call_context)
     # off the event loop: mapping a large patient must not make other callers wait
-    return await run_cpu_bound(_answer, request, context, resolved, call_context)
+    return await to_thread.run_sync(_answer, request, context, resolved, call_context)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from anyio import to_thread
 from pydantic import Field, JsonValue
 
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
 from tki_resistance.ordering import ordering_data_findings, ordering_findings
 
 from ..cards import render_cards
-from ..cpu_bound import run_cpu_bound
 from ..errors import BadRequest
 from ..gc_pause import cyclic_gc_paused
 from ..metrics import stage
@@ -98,4 +98,4 @@ async def call_ordering_hook(
     spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
     resolved = await resolve_prefetch(request, call)
     # off the event loop, as patient-view: mapping a large patient must not make other callers wait
-    return await run_cpu_bound(_answer, request, context, bundle, spoken_refs, resolved, call)
+    return await to_thread.run_sync(_answer, request, context, bundle, spoken_refs, resolved, call)
