@@ -67,9 +67,9 @@ def _http(seconds: float) -> list[LoadResult]:
     out: list[LoadResult] = []
     for results, levels in HTTP_PLAN:
         body = hook_request_bytes(results)
-        for name in ("service", "floor"):
+        for name in ("service", "floor", "edge"):
             with running(name) as server:
-                for concurrency in levels:
+                for concurrency in levels if name != "edge" else (CPU_CONCURRENCY,):
                     out.append(_load(server, body, concurrency, seconds, results))
     return out
 
@@ -127,6 +127,24 @@ def _http_table(runs: list[LoadResult]) -> list[str]:
             f"| {r.p99_ms:.1f} | {r.non_2xx} | {r.errors} | {r.cpu_ms_per_call:.2f} | {cpu_ratio:.2f} "
             f"| {rps_ratio:.2f} |"
         )
+    return lines
+
+
+def _split_table(runs: list[LoadResult]) -> list[str]:
+    """Where the service's CPU per call goes: the floor, our HTTP edge on top of it, the clinical pipeline."""
+    lines = [
+        "| results | floor ms | edge ms (service without its pipeline) | pipeline ms (service − edge) "
+        "| service ms | edge × floor |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for results, _ in HTTP_PLAN:
+        at = {r.target: r for r in runs if r.results == results and r.concurrency == CPU_CONCURRENCY}
+        if {"floor", "edge", "service"} <= at.keys():
+            floor, edge, service = (at[t].cpu_ms_per_call for t in ("floor", "edge", "service"))
+            lines.append(
+                f"| {results:,} | {floor:.2f} | {edge:.2f} | {service - edge:.2f} | {service:.2f} "
+                f"| {_ratio(edge, floor):.2f} |"
+            )
     return lines
 
 
@@ -224,6 +242,10 @@ def main() -> int:
         "## HTTP on 127.0.0.1; floor = bare FastAPI parsing the same body, fixed card, same run",
         "",
         *_http_table(runs),
+        "",
+        f"## Server CPU per call by part, concurrency {CPU_CONCURRENCY}: floor, edge (bench/edge_app.py), pipeline",
+        "",
+        *_split_table(runs),
         "",
         f"## Throughput by worker processes, {HTTP_RESULTS}-result patient, concurrency {CPU_CONCURRENCY}",
         "",

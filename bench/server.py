@@ -78,8 +78,8 @@ def _free_port() -> int:
 def _command(name: str, port: int, workers: int) -> list[str]:
     common = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     common += ["--workers", str(workers)] if workers > 1 else []
-    if name == "floor":
-        return [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--no-access-log", *common]
+    if name in ("floor", "edge"):
+        return [sys.executable, "-m", "uvicorn", f"bench.{name}_app:app", "--no-access-log", *common]
     return [sys.executable, "-m", "cds_hooks.cli", "serve", *common]
 
 
@@ -87,7 +87,8 @@ def _command(name: str, port: int, workers: int) -> list[str]:
 def running(
     name: str, probe_path: str = "/cds-services/x", timeout: float = 30.0, workers: int = 1
 ) -> Iterator[Server]:
-    """`name` is "service" (cml-cds serve) or "floor" (bench/floor_app.py). Stopped on exit."""
+    """`name` is "service" (cml-cds serve), "floor" (bench/floor_app.py) or "edge" (bench/edge_app.py, the
+    service without its pipeline). Stopped on exit."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
         port = _free_port()
