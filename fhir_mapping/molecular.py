@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 
+from tki_resistance.fast_build import transcript_result
 from tki_resistance.model import Comparator, TranscriptResult
 
 from .dates import parse_day
@@ -213,7 +214,7 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
         log.exclude(observation, problem)
         return None
     gene, copies = control_copies(observation)
-    return TranscriptResult(
+    return transcript_result(
         source=f"Observation/{observation.id}",
         taken=taken,
         percent_is=value,
