@@ -167,9 +167,8 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     for observation in observations:
         if (observation.status or "unknown") not in _USABLE:
             continue
-        if observation.code in kinds:
-            kind = kinds[observation.code]
-        else:
+        kind = kinds.get(observation.code, "")  # "" (no kind is named so): not classified yet; one hash
+        if kind == "":
             kind = kinds[observation.code] = _count_kind(observation)
         if kind is not None:
             value = _count(observation, kind, log)

@@ -36,6 +36,12 @@ _EVENT_FIELDS = (
 _PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod")
 
 
+#: Days already parsed, by the string: every result's date is read twice (the plausibility window, then
+#: the mapper); a look-up is a quarter of a parse. Emptied when full, so it never grows without bound.
+_DAYS: dict[str, date | None] = {}
+_DAYS_MAX = 50_000
+
+
 def parse_day(value: str | None) -> date | None:
     """The calendar day of a FHIR date or dateTime; None for missing or partial (`2024`, `2024-03`) values.
 
@@ -44,10 +50,16 @@ def parse_day(value: str | None) -> date | None:
     """
     if not value or len(value) < 10:
         return None
+    if value in _DAYS:  # (not try/except KeyError: raising on every first reading costs more than a parse)
+        return _DAYS[value]
     try:
-        return date.fromisoformat(value[:10])
+        day: date | None = date.fromisoformat(value[:10])
     except ValueError:
-        return None
+        day = None
+    if len(_DAYS) >= _DAYS_MAX:
+        _DAYS.clear()
+    _DAYS[value] = day
+    return day
 
 
 def _outside(value: Any, name: str, latest: date) -> str | None:

@@ -52,6 +52,7 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
+_READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
 def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, msgspec.Raw | None]]:
@@ -59,7 +60,7 @@ def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[
     for key, value in prefetch.items():
         if isinstance(value, DecodedBundle):
             for resource, raw in zip(value.resources, value.raw, strict=True):
-                if isinstance(resource, FhirResource | dict):
+                if isinstance(resource, _READABLE):
                     yield resource, raw
                 elif log is not None:
                     log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
@@ -119,7 +120,12 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
     seen: set[tuple[str, str]] = set()
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
     for resource, raw in entries:
-        kind, ident, reference = _identity(resource)
+        if isinstance(resource, FhirResource):  # _identity inlined: this loop sees every resource
+            kind, ident = resource.resourceType, getattr(resource, "id", None)
+            subject = getattr(resource, "subject", None)
+            reference = subject.reference if subject is not None else None
+        else:
+            kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
         if not isinstance(kind, str) or kind not in READ_TYPES:
