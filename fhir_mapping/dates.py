@@ -121,7 +121,12 @@ def implausible_date(resource: Any, as_of: date) -> str | None:
     tomorrow = as_of + _ONE_DAY
     for name in events:
         value = getattr(resource, name, None)
-        if value is not None and (reason := _outside(value, name, tomorrow)) is not None:
+        if value is None:
+            continue
+        day = parse_day(value) if isinstance(value, str) else None
+        if day is not None and EARLIEST <= day <= tomorrow:
+            continue  # the usual case, decided here without `_outside`'s call (once per resource and date)
+        if (reason := _outside(value, name, tomorrow)) is not None:
             return reason
     if not plan_fields:  # no planned period possible (an Observation): done unless a period is present
         for name in period_fields:
