@@ -76,14 +76,19 @@ def _unit_is_percent(quantity: Quantity, observation: Observation) -> bool | Non
     return None
 
 
+#: Quantity.comparator → Comparator; `>` and `>=` are not usable for milestones (None). A dict: read once
+#: per result, where each Enum member access cost more than the look-up.
+_COMPARATORS: dict[str | None, Comparator] = {
+    None: Comparator.EQUAL,
+    "": Comparator.EQUAL,
+    "<": Comparator.LESS_THAN,
+    "<=": Comparator.AT_MOST,
+    "≤": Comparator.AT_MOST,
+}
+
+
 def _comparator(symbol: str | None) -> Comparator | None:
-    if symbol in (None, ""):
-        return Comparator.EQUAL
-    if symbol == "<":
-        return Comparator.LESS_THAN
-    if symbol in ("<=", "≤"):
-        return Comparator.AT_MOST
-    return None
+    return _COMPARATORS.get(symbol)
 
 
 def _says_not_detected(concept: CodeableConcept | None) -> bool:
