@@ -202,7 +202,9 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
         log.exclude(observation, "no value (dataAbsentReason)")
         return None
 
-    undetected = is_undetected(observation)
+    # a plain quantity (no answer code, text or interpretation: nearly every result) cannot say "not detected"
+    plain = observation.valueCodeableConcept is None and observation.valueString is None
+    undetected = False if plain and not observation.interpretation else is_undetected(observation)
     has_value = (observation.valueQuantity is not None and observation.valueQuantity.value is not None) or (
         observation.valueString is not None and _VALUE_STRING.match(observation.valueString) is not None
     )
@@ -218,7 +220,7 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
     if (problem := implausible_value(value, comparator)) is not None:
         log.exclude(observation, problem)
         return None
-    gene, copies = control_copies(observation)
+    gene, copies = control_copies(observation) if observation.component else (None, None)
     return transcript_result(
         source=f"Observation/{observation.id}",
         taken=taken,

@@ -132,7 +132,7 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
             log.exclude(resource, f"unexpected resource type '{kind}'")
             continue
         if ident is not None:
-            key = (str(kind), str(ident))
+            key = (kind, ident) if type(ident) is str else (kind, str(ident))  # an id read as a JSON number
             if key in seen:
                 # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
                 # two different resources with one id are a conflict, reported
