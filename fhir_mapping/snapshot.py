@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -52,6 +53,7 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
+_TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
@@ -214,7 +216,7 @@ def build_snapshot(
     for observation in observations:
         if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
             transcripts.append(result)
-    transcripts.sort(key=lambda t: t.taken)
+    transcripts.sort(key=_TAKEN)  # stable: same-day results keep their order
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
 
