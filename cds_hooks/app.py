@@ -31,6 +31,7 @@ from .database import DatabaseError
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
 from .operations import router as operations_router
+from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
 from .routes import router
 from .runtime import Runtime
 from .settings import Settings, get_settings
@@ -180,8 +181,9 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(router)
     app.include_router(operations_router)
-    from smart_app.routes import router as smart_router  # smart_app builds on cds_hooks: imported late
-
-    app.include_router(smart_router)
+    plugins = plugin_routers()  # the SMART app, when installed: it builds on cds_hooks, never the reverse
+    for plugin in plugins:
+        app.include_router(plugin)
+    app.state.smart_launch = serves(plugins, SMART_LAUNCH_PATH)
     install_openapi(app)
     return app

@@ -43,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .logs import install_json_logging
+        from .workers import reuse_port_supported, serve_workers
 
         install_json_logging(settings.log_level)
         _check_storage(settings)
@@ -53,6 +54,10 @@ def _serve(args: argparse.Namespace) -> int:
             "access_log": False,
             "log_config": None,
         }
+        if args.workers > 1 and reuse_port_supported():
+            # one listening socket per worker (SO_REUSEPORT), so keep-alive connections spread over the workers
+            del options["host"], options["port"]
+            return serve_workers(args.workers, args.host, args.port, options)
         if args.workers > 1:
             # A worker imports the app (fhir.resources, the knowledge tables) before it answers uvicorn's health
             # ping; on a busy host that can take more than uvicorn's default 5 s, and the worker would be killed.

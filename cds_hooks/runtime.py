@@ -39,7 +39,8 @@ class Runtime:
     audit_writer: AuditWriter | None = None
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
+    """Async, so FastAPI calls it inline instead of in a worker thread (a thread hop per request)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

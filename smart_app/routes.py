@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from cds_hooks.gc_pause import cyclic_gc_paused
+from cds_hooks.public_url import public_base_url
 from cds_hooks.runtime import Runtime, RuntimeDep
 from cds_hooks.services.base import CallContext
 from cds_hooks.services.pipeline import Resolved, snapshot_for
@@ -30,7 +31,7 @@ from .reading import ReadProblem, read_patient
 from .sessions import COOKIE, Authorised, Pending, SessionStore
 from .view import Course
 
-__all__ = ["launch_url", "router"]
+__all__ = ["router"]
 
 logger = logging.getLogger("cml_cds.smart")
 router = APIRouter(prefix="/smart", tags=["smart"])
@@ -39,12 +40,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-C
 
 
 def _base(request: Request, runtime: Runtime) -> str:
-    return (runtime.settings.public_base_url or str(request.base_url)).rstrip("/")
-
-
-def launch_url(request: Request, runtime: Runtime) -> str:
-    """The absolute launch URL cards link to (`public_base_url` behind a proxy, else the request's own)."""
-    return _base(request, runtime) + "/smart/launch"
+    return public_base_url(request, runtime.settings)
 
 
 def _sessions(request: Request) -> SessionStore:

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from cds_hooks.logs import RedactingFilter, install_json_logging, pseudonym, redact
+from cds_hooks.logs import _PATTERNS, RedactingFilter, install_json_logging, pseudonym, redact
 from tests.builders import TODAY, bcr_abl1, days_after, hook_request, tki_statement
 from tests.cds_hooks.jwt_signer import BASE, Client, epic_token, sandbox_token
 
@@ -120,6 +122,56 @@ def test_the_filter_redacts_what_slips_through() -> None:
     assert "p1" not in record.getMessage() and jwt_like not in record.header
     assert redact('{"access_token": "abc123", "x": 1}') == '{"access_token": "[redacted]", "x": 1}'
     assert redact("see Patient/p-9 now") == "see Patient/[redacted] now"
+
+
+def _every_pass(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_PIECES = [
+    "Bearer ",
+    "bEaReR\t",
+    "eyJ",
+    "ey",
+    "J",
+    ".",
+    "access_token",
+    "ACCESS_TOKEN",
+    "Authorization",
+    "=",
+    ":",
+    '"',
+    "patient",
+    "PATIENT",
+    "Patient/",
+    "subject",
+    "SUBJECT=",
+    "ı",
+    "İ",
+    "K",
+    "ſ",
+    "p-1",
+    "abc",
+    " ",
+    "&",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@example("Bearer abc")
+@example("x eyJa.b.c")
+@example('"ACCESS_TOKEN": "abc"')
+@example("Authorization: abc")
+@example("SUBJECT=p-1")
+@example("Patient=p-1")
+@example("see Patient/p-1")
+@example("patıent=p-1")
+@settings(max_examples=300)
+def test_the_quick_check_before_the_passes_never_changes_what_is_redacted(text: str) -> None:
+    """redact() skips the six passes for ASCII text without a marker; the result must be the passes' own."""
+    assert redact(text) == _every_pass(text)
 
 
 def test_pseudonyms_are_stable_per_secret_and_differ_across_secrets() -> None:

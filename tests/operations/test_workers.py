@@ -4,10 +4,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 
 import httpx
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.service_replica import Replica
@@ -49,6 +56,75 @@ def test_two_workers_share_the_port_and_metrics_add_up_across_them(tmp_path: Pat
     assert replica.process.returncode == 0, replica.log()
 
 
+def _calls_per_worker(metrics_dir: Path) -> dict[str, float]:
+    """Hook calls answered, per worker process (prometheus-client writes one counter file per pid)."""
+    out: dict[str, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        families = MultiProcessCollector.merge([str(path)], accumulate=True)  # type: ignore[no-untyped-call]
+        samples = [s for f in families if f.name == "cmlcds_hook_calls" for s in f.samples]
+        calls = sum(s.value for s in samples if s.name.endswith("_total"))
+        if calls:  # the supervisor process has a file too, and answers nothing
+            out[path.stem] = calls
+    return out
+
+
+def test_keep_alive_connections_opened_together_spread_over_the_workers(tmp_path: Path) -> None:
+    """An EHR's connection pool (or nginx's upstream keepalive) opens its connections together and keeps them.
+
+    With one shared listening socket, the worker that woke first accepted all of them and the other idled
+    (cds_hooks/workers.py). With a socket per worker (SO_REUSEPORT) the kernel spreads them: each of the two
+    workers answers a fair share of 96 calls sent over 16 kept-alive connections. A share below a fifth would
+    need 14 of the 16 connections hashed to one worker: about 1 in 250 runs for a fair hash.
+    """
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {
+        "CMLCDS_DATABASE_PATH": str(tmp_path / "db" / "cml-cds.sqlite3"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    replica = Replica(tmp_path, env, ["--workers", "2"])
+    try:
+        replica.wait_ready()
+        url = f"{replica.base_url}/cds-services/cml-tki-resistance"
+        _wait_until_both_workers_answer(url, metrics_dir)
+        before = _calls_per_worker(metrics_dir)
+        connections = [HTTPConnection("127.0.0.1", replica.port, timeout=60) for _ in range(16)]
+        for connection in connections:  # all connected before the first request, as a pool warming up
+            connection.connect()
+        with ThreadPoolExecutor(16) as threads:
+            statuses = [s for batch in threads.map(_six_calls, connections) for s in batch]
+        assert statuses == [200] * 96
+        after = _calls_per_worker(metrics_dir)
+        shares = [after[pid] - before.get(pid, 0.0) for pid in after]
+        assert len(shares) == 2 and sum(shares) == 96
+        assert min(shares) >= 96 / 5, shares
+    finally:
+        replica.stop()
+    assert replica.process.returncode == 0, replica.log()
+
+
+def _six_calls(connection: HTTPConnection) -> list[int]:
+    """Six calls on one kept-alive connection."""
+    statuses = []
+    for _ in range(6):
+        connection.request("POST", "/cds-services/cml-tki-resistance", EXAMPLE, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+    connection.close()
+    return statuses
+
+
+def _wait_until_both_workers_answer(url: str, metrics_dir: Path) -> None:
+    """A worker listens once it has started; new connections reach every listening worker sooner or later."""
+    headers = {"Content-Type": "application/json"}
+    for _ in range(200):
+        assert httpx.post(url, content=EXAMPLE, headers=headers, trust_env=False).status_code == 200
+        if len(_calls_per_worker(metrics_dir)) == 2:
+            return
+    raise AssertionError(f"only {sorted(_calls_per_worker(metrics_dir))} answered 200 calls on new connections")
+
+
 def test_one_worker_exposes_its_own_counters(tmp_path: Path) -> None:
     replica = Replica(tmp_path, {"CMLCDS_DATABASE_PATH": str(tmp_path / "cml-cds.sqlite3")})
     try:
@@ -60,3 +136,41 @@ def test_one_worker_exposes_its_own_counters(tmp_path: Path) -> None:
         assert _calls_counted(httpx.get(f"{replica.base_url}/metrics", trust_env=False).text) == 3.0
     finally:
         replica.stop()
+
+
+def _worker_pids(supervisor: int) -> set[int]:
+    """The supervisor's live worker processes (multiprocessing's spawn children)."""
+    pids = set()
+    for child in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split():
+        with contextlib.suppress(OSError):  # a child that has just exited
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                pids.add(int(child))
+    return pids
+
+
+def _until_two_workers(supervisor: int, gone: int | None = None) -> set[int]:
+    deadline = time.monotonic() + 60
+    pids = _worker_pids(supervisor)
+    while time.monotonic() < deadline and len(pids - {gone}) < 2:
+        time.sleep(0.2)
+        pids = _worker_pids(supervisor)
+    return pids
+
+
+def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(tmp_path: Path) -> None:
+    replica = Replica(tmp_path, {"CMLCDS_DATABASE_PATH": str(tmp_path / "cml-cds.sqlite3")}, ["--workers", "2"])
+    try:
+        replica.wait_ready()
+        first = _until_two_workers(replica.process.pid)
+        assert len(first) == 2, first
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        now = _until_two_workers(replica.process.pid, gone=victim)
+        assert victim not in now and len(now) == 2, (first, now)
+        url = f"{replica.base_url}/cds-services/cml-tki-resistance"
+        headers = {"Content-Type": "application/json"}
+        for _ in range(8):
+            assert httpx.post(url, content=EXAMPLE, headers=headers, trust_env=False).status_code == 200
+    finally:
+        replica.stop()
+    assert replica.process.returncode == 0, replica.log()
