@@ -167,16 +167,18 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     for observation in observations:
         if (observation.status or "unknown") not in _USABLE:
             continue
-        if observation.code in kinds:
-            kind = kinds[observation.code]
-        else:
+        kind = kinds.get(observation.code, "")  # "" (no kind is named so): not classified yet; one hash
+        if kind == "":
             kind = kinds[observation.code] = _count_kind(observation)
         if kind is not None:
             value = _count(observation, kind, log)
             if value is not None:
                 counts[kind].append((_day(observation), value, f"Observation/{observation.id}"))
             continue
-        iscn = _iscn_strings(observation)
+        # a plain quantity (every BCR::ABL1 result) carries no karyotype and no text beside its name
+        plain = not observation.component and observation.valueString is None
+        plain = plain and observation.valueCodeableConcept is None
+        iscn = [] if plain else _iscn_strings(observation)
         if iscn:
             source = f"Observation/{observation.id}"
             karyotypes.append((_day(observation), tuple(a for s in iscn for a in abnormalities(s)), source))
@@ -184,12 +186,15 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
                 fusion.append(source)
         # any Observation may name the transcript (a BCR::ABL1 result, a transcript-type test, a PCR or
         # FISH report): the eNaM pattern is specific enough to read every one
-        texts = [observation.valueString or "", observation.code.text or ""]
-        if observation.valueCodeableConcept is not None:
-            texts += [observation.valueCodeableConcept.words()]
-        if observation.component:
-            texts += [c.valueString or "" for c in observation.component]
-        text = " ".join(texts)
+        if plain:
+            text = " " + (observation.code.text or "")  # what the join below gives, without the list
+        else:
+            texts = [observation.valueString or "", observation.code.text or ""]
+            if observation.valueCodeableConcept is not None:
+                texts += [observation.valueCodeableConcept.words()]
+            if observation.component:
+                texts += [c.valueString or "" for c in observation.component]
+            text = " ".join(texts)
         if text not in seen_texts:  # thousands of results usually share one code text
             seen_texts.add(text)
             names = transcript_names(text)

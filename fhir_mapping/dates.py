@@ -36,6 +36,12 @@ _EVENT_FIELDS = (
 _PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod")
 
 
+#: Days already parsed, by the string: every result's date is read twice (the plausibility window, then
+#: the mapper); a look-up is a quarter of a parse. Emptied when full, so it never grows without bound.
+_DAYS: dict[str, date | None] = {}
+_DAYS_MAX = 50_000
+
+
 def parse_day(value: str | None) -> date | None:
     """The calendar day of a FHIR date or dateTime; None for missing or partial (`2024`, `2024-03`) values.
 
@@ -44,10 +50,16 @@ def parse_day(value: str | None) -> date | None:
     """
     if not value or len(value) < 10:
         return None
+    if value in _DAYS:  # (not try/except KeyError: raising on every first reading costs more than a parse)
+        return _DAYS[value]
     try:
-        return date.fromisoformat(value[:10])
+        day: date | None = date.fromisoformat(value[:10])
     except ValueError:
-        return None
+        day = None
+    if len(_DAYS) >= _DAYS_MAX:
+        _DAYS.clear()
+    _DAYS[value] = day
+    return day
 
 
 def _outside(value: Any, name: str, latest: date) -> str | None:
@@ -109,7 +121,12 @@ def implausible_date(resource: Any, as_of: date) -> str | None:
     tomorrow = as_of + _ONE_DAY
     for name in events:
         value = getattr(resource, name, None)
-        if value is not None and (reason := _outside(value, name, tomorrow)) is not None:
+        if value is None:
+            continue
+        day = parse_day(value) if isinstance(value, str) else None
+        if day is not None and EARLIEST <= day <= tomorrow:
+            continue  # the usual case, decided here without `_outside`'s call (once per resource and date)
+        if (reason := _outside(value, name, tomorrow)) is not None:
             return reason
     if not plan_fields:  # no planned period possible (an Observation): done unless a period is present
         for name in period_fields:

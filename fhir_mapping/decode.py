@@ -30,7 +30,7 @@ from .resources import (
 __all__ = ["DecodedBundle", "decode_prefetch", "decode_value"]
 
 
-class _WireEntry(msgspec.Struct):
+class _WireEntry(msgspec.Struct, gc=False):  # transient, holds no cycles: not tracked by the collector
     resource: msgspec.Raw = msgspec.Raw(b"null")
 
 
@@ -57,24 +57,21 @@ _PLAIN = msgspec.json.Decoder()
 _PREFETCH = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def _resource(raw: msgspec.Raw) -> Any:
-    try:
-        return _RESOURCE.decode(raw)
-    except msgspec.ValidationError:
-        return _PLAIN.decode(raw)
-
-
 def decode_value(raw: msgspec.Raw) -> Any:
     """One prefetch value: a DecodedBundle, or its plain JSON value (a single resource, read as a dict)."""
     try:
         bundle = _BUNDLE.decode(raw)
     except msgspec.ValidationError:
         return _PLAIN.decode(raw)
-    resources = [_resource(entry.resource) for entry in bundle.entry]
-    texts = [
-        entry.resource if isinstance(r, FhirResource) else None
-        for entry, r in zip(bundle.entry, resources, strict=True)
-    ]
+    resources: list[Any] = []
+    texts: list[msgspec.Raw | None] = []
+    for entry in bundle.entry:  # one loop, no helper call or second pass: it runs once per resource
+        try:
+            resources.append(_RESOURCE.decode(entry.resource))
+            texts.append(entry.resource)
+        except msgspec.ValidationError:
+            resources.append(_PLAIN.decode(entry.resource))
+            texts.append(None)
     return DecodedBundle(id=bundle.id, resources=resources, raw=texts)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 
+from tki_resistance.fast_build import transcript_result
 from tki_resistance.model import Comparator, TranscriptResult
 
 from .dates import parse_day
@@ -75,14 +76,19 @@ def _unit_is_percent(quantity: Quantity, observation: Observation) -> bool | Non
     return None
 
 
+#: Quantity.comparator → Comparator; `>` and `>=` are not usable for milestones (None). A dict: read once
+#: per result, where each Enum member access cost more than the look-up.
+_COMPARATORS: dict[str | None, Comparator] = {
+    None: Comparator.EQUAL,
+    "": Comparator.EQUAL,
+    "<": Comparator.LESS_THAN,
+    "<=": Comparator.AT_MOST,
+    "≤": Comparator.AT_MOST,
+}
+
+
 def _comparator(symbol: str | None) -> Comparator | None:
-    if symbol in (None, ""):
-        return Comparator.EQUAL
-    if symbol == "<":
-        return Comparator.LESS_THAN
-    if symbol in ("<=", "≤"):
-        return Comparator.AT_MOST
-    return None
+    return _COMPARATORS.get(symbol)
 
 
 def _says_not_detected(concept: CodeableConcept | None) -> bool:
@@ -196,7 +202,9 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
         log.exclude(observation, "no value (dataAbsentReason)")
         return None
 
-    undetected = is_undetected(observation)
+    # a plain quantity (no answer code, text or interpretation: nearly every result) cannot say "not detected"
+    plain = observation.valueCodeableConcept is None and observation.valueString is None
+    undetected = False if plain and not observation.interpretation else is_undetected(observation)
     has_value = (observation.valueQuantity is not None and observation.valueQuantity.value is not None) or (
         observation.valueString is not None and _VALUE_STRING.match(observation.valueString) is not None
     )
@@ -212,8 +220,8 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
     if (problem := implausible_value(value, comparator)) is not None:
         log.exclude(observation, problem)
         return None
-    gene, copies = control_copies(observation)
-    return TranscriptResult(
+    gene, copies = control_copies(observation) if observation.component else (None, None)
+    return transcript_result(
         source=f"Observation/{observation.id}",
         taken=taken,
         percent_is=value,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -52,6 +53,8 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
+_TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
+_READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
 def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, msgspec.Raw | None]]:
@@ -59,7 +62,7 @@ def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[
     for key, value in prefetch.items():
         if isinstance(value, DecodedBundle):
             for resource, raw in zip(value.resources, value.raw, strict=True):
-                if isinstance(resource, FhirResource | dict):
+                if isinstance(resource, _READABLE):
                     yield resource, raw
                 elif log is not None:
                     log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
@@ -119,14 +122,19 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
     seen: set[tuple[str, str]] = set()
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
     for resource, raw in entries:
-        kind, ident, reference = _identity(resource)
+        if isinstance(resource, FhirResource):  # _identity inlined: this loop sees every resource
+            kind, ident = resource.resourceType, getattr(resource, "id", None)
+            subject = getattr(resource, "subject", None)
+            reference = subject.reference if subject is not None else None
+        else:
+            kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
         if not isinstance(kind, str) or kind not in READ_TYPES:
             log.exclude(resource, f"unexpected resource type '{kind}'")
             continue
         if ident is not None:
-            key = (str(kind), str(ident))
+            key = (kind, ident) if type(ident) is str else (kind, str(ident))  # an id read as a JSON number
             if key in seen:
                 # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
                 # two different resources with one id are a conflict, reported
@@ -208,7 +216,7 @@ def build_snapshot(
     for observation in observations:
         if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
             transcripts.append(result)
-    transcripts.sort(key=lambda t: t.taken)
+    transcripts.sort(key=_TAKEN)  # stable: same-day results keep their order
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 
 from .model import Comparator, TranscriptResult
 
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 LOG_RISE_FACTOR = 10.0
+_TAKEN = attrgetter("taken")
 _BASELINE_LOOKBACK_DAYS = 92
 
 
@@ -39,7 +41,11 @@ class Kinetics:
 
 
 def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
-    return sorted((t for t in transcripts if t.taken >= start), key=lambda t: t.taken)
+    """The results taken on or after `start`, in date order (stable: same-day results keep their order).
+
+    A list comprehension and a C key, not a generator and a lambda: several stages call this on every result.
+    """
+    return sorted([t for t in transcripts if t.taken >= start], key=_TAKEN)
 
 
 def baseline_result(transcripts: tuple[TranscriptResult, ...], start: date) -> tuple[TranscriptResult | None, bool]:

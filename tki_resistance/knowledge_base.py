@@ -180,9 +180,23 @@ class Knowledge:
         index, wildcard = self._mutation_index
         return index.get(change.upper(), wildcard)
 
+    @cached_property
+    def _rule_refs(self) -> dict[int, tuple[KnowledgeRow, RuleRef]]:
+        """Every row's RuleRef, built once at load (a RuleRef is immutable): findings ask for hundreds per
+        call. Keyed by the row's identity, the row kept beside its ref, so a row built elsewhere (equal or
+        not) never takes another's ref."""
+        return {id(row): (row, self._rule_ref(row)) for rows in self.tables.values() for row in rows}
+
     def rule(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
         """The reference a finding carries for `row`: id, guideline, source key, verified flag, and the row's
         own words (its text, action and note), so the card's extension keeps every rule in full."""
+        if guideline is None and not text:
+            known = self._rule_refs.get(id(row))
+            if known is not None and known[0] is row:
+                return known[1]
+        return self._rule_ref(row, guideline, text)
+
+    def _rule_ref(self, row: KnowledgeRow, guideline: str | None = None, text: str = "") -> RuleRef:
         source = self.sources[row.source]
         return RuleRef(
             id=row.id,
@@ -268,6 +282,7 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     version = str(sources_doc.get("meta", {}).get("version", "0"))
     knowledge = Knowledge(version=f"{version}+{digest.hexdigest()[:12]}", sources=sources, tables=tables)
     knowledge.mutation_rows("")  # builds the index now, at load, rather than in the first hook call
+    knowledge.rule(tables["milestones"][0])  # and every row's RuleRef
     return knowledge
 
 

@@ -1,6 +1,7 @@
-"""Response to the current TKI by the ELN 2020 molecular milestones.
+"""Findings on the response to the current TKI by the ELN 2020 molecular milestones.
 
-Rules (docs/methods/response.md):
+Rules (docs/methods/response.md); the classification itself (milestone windows, bands, 3-month confirmation,
+loss of MMR) is milestones.py, re-exported here:
 - Only results taken on or after the start of the current TKI count.
 - A result counts toward a milestone from `MILESTONE_WINDOW_DAYS` before it, so that a sample drawn a day
   or two early never escapes its milestone. The latest result is judged against the latest milestone whose
@@ -16,9 +17,6 @@ Rules (docs/methods/response.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from functools import cache
 from typing import Any
 
 from .evidence import exposure_evidence, format_percent, transcript_evidence
@@ -26,13 +24,23 @@ from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef,
 from .kinetics import Kinetics, confirmed_above, kinetics
 from .kinetics import on_drug as results_on_drug
 from .knowledge_base import Knowledge
-from .knowledge_schema import MilestoneRow
-from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from .milestones import (
+    MILESTONE_WINDOW_DAYS,
+    MMR_PERCENT,
+    MilestoneAssessment,
+    assess_history,
+    assess_milestones,
+    classify_value,
+    in_band,
+    milestone_in_force,
+)
+from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult
 from .nccn import nccn_bands_for
 from .shared_derivations import memoised_per_assessment
 
 __all__ = [
     "MILESTONE_WINDOW_DAYS",
+    "MMR_PERCENT",
     "MilestoneAssessment",
     "assess_history",
     "assess_milestones",
@@ -44,167 +52,6 @@ __all__ = [
     "milestone_in_force",
     "response_findings",
 ]
-
-MILESTONE_WINDOW_DAYS = 42
-MMR_PERCENT = 0.1
-_CONFIRMATION_MIN_DAYS = 28
-_CONFIRMATION_MAX_DAYS = 92
-_MILESTONES = (3, 6, 12)
-_RANK = {ResponseCategory.OPTIMAL: 0, ResponseCategory.WARNING: 1, ResponseCategory.FAILURE: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class MilestoneAssessment:
-    """How one result classifies on the current TKI, and by which knowledge row."""
-
-    milestone: int  # 3, 6, 12; 0 = any time
-    category: ResponseCategory
-    row: MilestoneRow
-    result: TranscriptResult
-    months_on_drug: float
-    confirmed_by: TranscriptResult | None = None
-    loss_of_mmr: bool = False
-    confirm_row: MilestoneRow | None = None  # a later milestone decided; this earlier >10% is confirmed too
-
-
-@cache
-def _milestone_date(start: date, months: int) -> date:
-    return start + timedelta(days=round(months * 365.25 / 12))
-
-
-def milestone_in_force(start: date, taken: date) -> int | None:
-    """The milestone a result taken on `taken` is judged by: 3, 6, 12, 0 (any time) or None (too early)."""
-    window = timedelta(days=MILESTONE_WINDOW_DAYS)
-    if taken > _milestone_date(start, 12) + window:
-        return 0
-    for months in reversed(_MILESTONES):
-        if taken >= _milestone_date(start, months) - window:
-            return months
-    return None
-
-
-def _in_band(value: float, row: MilestoneRow) -> bool:
-    above_ok = row.above is None or value > row.above
-    below_ok = row.at_most is None or value <= row.at_most
-    return above_ok and below_ok
-
-
-def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) -> MilestoneRow:
-    """The band `value` (percent IS) falls in at milestone `months`, ignoring confirmation-only rows."""
-    for row in rows:
-        if row.months == months and not row.requires_confirmation and row.goal == "survival" and _in_band(value, row):
-            return row
-    raise LookupError(f"no milestone band for {value}% at {months} months")
-
-
-def _usable(result: TranscriptResult, months: int, rows: tuple[MilestoneRow, ...]) -> bool:
-    """A "<x" result can be classified only when x itself falls in the optimal band."""
-    if result.comparator is Comparator.EQUAL:
-        return True
-    return classify_value(result.percent_is, months, rows).response == "optimal"
-
-
-def _confirmation(
-    on_drug: list[TranscriptResult], index: int, start: date, rows: tuple[MilestoneRow, ...]
-) -> tuple[MilestoneRow, TranscriptResult] | None:
-    """The 3-month failure row and the earlier >10% result that `on_drug[index]` confirms, if any.
-
-    Looks back only 1–3 months, so the cost per result is bounded by the results in that window.
-    """
-    latest = on_drug[index]
-    confirm_rows = [r for r in rows if r.months == 3 and r.requires_confirmation]
-    if not confirm_rows or not _in_band(latest.percent_is, confirm_rows[0]):
-        return None
-    for earlier in reversed(on_drug[:index]):
-        gap = (latest.taken - earlier.taken).days
-        if gap < _CONFIRMATION_MIN_DAYS:
-            continue
-        if gap > _CONFIRMATION_MAX_DAYS:
-            break
-        if milestone_in_force(start, earlier.taken) == 3 and _in_band(earlier.percent_is, confirm_rows[0]):
-            return confirm_rows[0], earlier
-    return None
-
-
-def _assess_latest(
-    on_drug: list[TranscriptResult],
-    index: int,
-    milestone: int,
-    start: date,
-    first_mmr: date | None,
-    rows: tuple[MilestoneRow, ...],
-) -> MilestoneAssessment:
-    """Classify `on_drug[index]` as the latest usable result; `first_mmr` is the first day at ≤0.1%."""
-    latest = on_drug[index]
-    months = months_between(start, latest.taken)
-    row = classify_value(latest.percent_is, milestone, rows)
-    assessment = MilestoneAssessment(milestone, ResponseCategory(row.response), row, latest, months)
-
-    # The 3-month confirmation rule decides only while the latest result is in the 3-month window; later
-    # the milestone the result falls in decides (its own band is failure above 10% anyway), and the card
-    # says that it also confirms the earlier result.
-    confirmed = _confirmation(on_drug, index, start, rows) if milestone in (3, 6) else None
-    if confirmed is not None:
-        confirm_row, earlier = confirmed
-        if milestone == 3:
-            assessment = MilestoneAssessment(
-                3, ResponseCategory.FAILURE, confirm_row, latest, months, confirmed_by=earlier
-            )
-        else:
-            assessment = replace(assessment, confirmed_by=earlier, confirm_row=confirm_row)
-
-    lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
-    if lost_mmr and milestone != 0:
-        any_time = classify_value(latest.percent_is, 0, rows)
-        category = ResponseCategory(any_time.response)
-        if _RANK[category] > _RANK[assessment.category]:
-            return MilestoneAssessment(0, category, any_time, latest, months, loss_of_mmr=True)
-    if lost_mmr:
-        return replace(assessment, loss_of_mmr=True)
-    return assessment
-
-
-@memoised_per_assessment
-def assess_history(
-    exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
-) -> list[tuple[TranscriptResult, MilestoneAssessment | None]]:
-    """For every result on `exposure`, in date order, the assessment as if it were the latest result.
-
-    One pass over the results (the confirmation look-back is bounded to 3 months), so that stages which
-    need the whole history (mutation-testing triggers, "no prior failure" for TFR) stay linear.
-    """
-    if exposure.start is None:
-        return []
-    start = exposure.start
-    on_drug = results_on_drug(transcripts, start)
-    history: list[tuple[TranscriptResult, MilestoneAssessment | None]] = []
-    current: MilestoneAssessment | None = None
-    first_mmr: date | None = None
-    for index, result in enumerate(on_drug):
-        milestone = milestone_in_force(start, result.taken)
-        if milestone is not None and _usable(result, milestone, rows):
-            current = _assess_latest(on_drug, index, milestone, start, first_mmr, rows)
-        history.append((result, current))
-        if result.percent_is <= MMR_PERCENT and first_mmr is None:
-            first_mmr = result.taken
-    return history
-
-
-def assess_milestones(
-    exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
-) -> MilestoneAssessment | None:
-    """Classify the latest assessable result on `exposure`; None when nothing can be classified yet."""
-    if exposure.start is None:
-        return None
-    start = exposure.start
-    on_drug = results_on_drug(transcripts, start)
-    for index in range(len(on_drug) - 1, -1, -1):
-        latest = on_drug[index]
-        milestone = milestone_in_force(start, latest.taken)
-        if milestone is not None and _usable(latest, milestone, rows):
-            first_mmr = next((t.taken for t in on_drug if t.percent_is <= MMR_PERCENT), None)
-            return _assess_latest(on_drug, index, milestone, start, first_mmr, rows)
-    return None
 
 
 @memoised_per_assessment
@@ -326,7 +173,7 @@ def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, kn
     """ELN footnote, only with a recorded TFR goal: MR4 is optimal; MMR without MR4 is not optimal for TFR."""
     rows = [r for r in knowledge.milestones if r.goal == "tfr"]
     result = assessment.result
-    if not rows or assessment.milestone not in (12, 0) or _in_band(result.percent_is, rows[0]):
+    if not rows or assessment.milestone not in (12, 0) or in_band(result.percent_is, rows[0]):
         return None
     months = round(assessment.months_on_drug, 1)
     return Finding(
