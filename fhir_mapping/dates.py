@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_date", "parse_day"]
@@ -36,12 +37,6 @@ _EVENT_FIELDS = (
 _PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod")
 
 
-#: Days already parsed, by the string: every result's date is read twice (the plausibility window, then
-#: the mapper); a look-up is a quarter of a parse. Emptied when full, so it never grows without bound.
-_DAYS: dict[str, date | None] = {}
-_DAYS_MAX = 50_000
-
-
 def parse_day(value: str | None) -> date | None:
     """The calendar day of a FHIR date or dateTime; None for missing or partial (`2024`, `2024-03`) values.
 
@@ -50,16 +45,18 @@ def parse_day(value: str | None) -> date | None:
     """
     if not value or len(value) < 10:
         return None
-    if value in _DAYS:  # (not try/except KeyError: raising on every first reading costs more than a parse)
-        return _DAYS[value]
+    return _day(value[:10])
+
+
+@lru_cache(maxsize=1 << 16)
+def _day(text: str) -> date | None:
+    """Every result's date is read twice (the plausibility window, then the mapper): a look-up costs a
+    quarter of a parse. Keyed by the ten characters of the day alone — a calendar day, never a timestamp
+    or anything else of the record — and bounded: 65,536 days are 179 years."""
     try:
-        day: date | None = date.fromisoformat(value[:10])
+        return date.fromisoformat(text)
     except ValueError:
-        day = None
-    if len(_DAYS) >= _DAYS_MAX:
-        _DAYS.clear()
-    _DAYS[value] = day
-    return day
+        return None
 
 
 def _outside(value: Any, name: str, latest: date) -> str | None:
