@@ -30,6 +30,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     server_cpu_s: float
+    round: int = 0  # runs of one round (service, floor, edge back to back) are compared with each other
 
     @property
     def rps(self) -> float:
