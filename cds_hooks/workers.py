@@ -10,7 +10,7 @@ worker and SO_REUSEPORT, the kernel spreads new connections over the workers by 
 The supervisor (this process) holds the port with a bound socket that never listens, so it receives no
 connection, a port of 0 resolves once for all workers, and no other program can take the port between a
 worker's exit and its restart. It restarts a worker that dies, stops restarting one that keeps dying at
-start-up, and on SIGTERM/SIGINT asks every worker to finish (uvicorn's graceful shutdown: requests in
+start-up, and on SIGTERM/SIGINT/SIGHUP asks every worker to finish (uvicorn's graceful shutdown: requests in
 flight are answered and the audit queue is written) before it exits.
 """
 
@@ -83,7 +83,8 @@ def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # SIGHUP too (a closed terminal): by default it would end this process and leave the workers running
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     slots = [_start(options, host, port) for _ in range(workers)]
     logger.info("supervisor started %d workers on port %d", workers, port)
     early_exits = 0

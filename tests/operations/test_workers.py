@@ -174,3 +174,17 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(tmp_path: P
     finally:
         replica.stop()
     assert replica.process.returncode == 0, replica.log()
+
+
+def test_sighup_stops_the_supervisor_and_its_workers(tmp_path: Path) -> None:
+    """A closed terminal sends SIGHUP: the workers must not be left running on the port without their supervisor."""
+    replica = Replica(tmp_path, {"CMLCDS_DATABASE_PATH": str(tmp_path / "cml-cds.sqlite3")}, ["--workers", "2"])
+    try:
+        replica.wait_ready()
+        pids = _until_two_workers(replica.process.pid)
+        replica.process.send_signal(signal.SIGHUP)
+        assert replica.process.wait(timeout=60) == 0, replica.log()
+        for pid in pids:  # stopped and reaped by the supervisor before it exited
+            assert not Path(f"/proc/{pid}").exists()
+    finally:
+        replica.kill()
