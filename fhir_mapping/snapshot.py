@@ -122,12 +122,7 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
     seen: set[tuple[str, str]] = set()
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
     for resource, raw in entries:
-        if isinstance(resource, FhirResource):  # _identity inlined: this loop sees every resource
-            kind, ident = resource.resourceType, getattr(resource, "id", None)
-            subject = getattr(resource, "subject", None)
-            reference = subject.reference if subject is not None else None
-        else:
-            kind, ident, reference = _identity(resource)
+        kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
         if not isinstance(kind, str) or kind not in READ_TYPES:
