@@ -15,7 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import Unauthorized
 from ..metrics import auth_refused
+from ..public_url import public_base_url
 from ..runtime import RuntimeDep
+from ..settings import Settings
 from .verifier import AuthFailure, VerifiedClient
 
 __all__ = ["ClientDep", "audience", "bearer_scheme"]
@@ -33,13 +35,12 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def audience(request: Request, public_base_url: str | None) -> str:
+def audience(request: Request, settings: Settings) -> str:
     path: str = request.scope["path"]
     root: str = request.scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :]
-    base = public_base_url if public_base_url else str(request.base_url)
-    return base.rstrip("/") + path
+    return public_base_url(request, settings) + path
 
 
 async def authenticate(
@@ -54,9 +55,7 @@ async def authenticate(
         reason = "no Bearer token"
     else:
         try:
-            client = await runtime.verifier.verify(
-                credentials.credentials, audience(request, runtime.settings.public_base_url)
-            )
+            client = await runtime.verifier.verify(credentials.credentials, audience(request, runtime.settings))
         except AuthFailure as exc:
             reason = str(exc)
         else:
