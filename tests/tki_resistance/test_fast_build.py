@@ -8,6 +8,9 @@ from datetime import date
 import pytest
 
 from tki_resistance.fast_build import draft_class, transcript_result
+from tki_resistance.findings import ResponseCategory
+from tki_resistance.knowledge_base import default_knowledge
+from tki_resistance.milestones import MilestoneAssessment, _assessment
 from tki_resistance.model import Comparator, TranscriptResult, Variant
 
 
@@ -55,3 +58,35 @@ def test_draft_class_refuses_a_class_without_slots() -> None:
     with pytest.raises(TypeError):
         draft_class(Plain)
     assert draft_class(Variant).__slots__ == Variant.__slots__  # type: ignore[attr-defined]
+
+
+def _assessment_fields() -> dict[str, object]:
+    rows = default_knowledge().milestones
+    result = TranscriptResult(**_fields())  # type: ignore[arg-type]
+    return {
+        "milestone": 6,
+        "category": ResponseCategory.WARNING,
+        "row": rows[0],
+        "result": result,
+        "months_on_drug": 6.2,
+        "confirmed_by": result,
+        "loss_of_mmr": True,
+        "confirm_row": rows[1],
+    }
+
+
+def test_milestone_assessment_equals_the_dataclass_built_one_and_is_frozen() -> None:
+    """milestones._assessment is the second factory fast_build.py's module docstring vouches for."""
+    fields = _assessment_fields()
+    fast = _assessment(**fields)  # type: ignore[arg-type]
+    slow = MilestoneAssessment(**fields)  # type: ignore[arg-type]
+    assert type(fast) is MilestoneAssessment
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert {f.name: getattr(fast, f.name) for f in dataclasses.fields(fast)} == fields
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.milestone = 12  # type: ignore[misc]
+
+
+def test_every_field_of_milestone_assessment_is_a_factory_parameter() -> None:
+    code = _assessment.__code__
+    assert set(code.co_varnames[: code.co_argcount]) == {f.name for f in dataclasses.fields(MilestoneAssessment)}
