@@ -75,7 +75,7 @@ def _start(options: dict[str, Any], host: str, port: int) -> _Slot:
 
 
 def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -> int:
-    """Run `workers` worker processes until SIGTERM/SIGINT; the exit status of the supervisor."""
+    """Run `workers` worker processes until SIGTERM, SIGINT or SIGHUP; the exit status of the supervisor."""
     holder = _socket(host, port)  # bound, never listening: holds the port, receives nothing
     port = int(holder.getsockname()[1])
     stopping = threading.Event()
