@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from anyio import to_thread
-
 from tki_resistance import assess
 
 from ..cards import render_cards
@@ -11,6 +9,7 @@ from ..gc_pause import cyclic_gc_paused
 from ..metrics import stage
 from ..models import CdsResponse, HookRequest, PatientViewContext, ServiceDescriptor
 from .base import CallContext, CdsService
+from .offload import resource_count, run_sized
 from .pipeline import (
     PREFETCH_KEYS,
     Resolved,
@@ -45,7 +44,7 @@ DESCRIPTOR = ServiceDescriptor(
 def _answer(
     request: HookRequest, context: PatientViewContext, resolved: Resolved, call_context: CallContext
 ) -> CdsResponse:
-    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
+    """The synchronous part of a call (mapping, algorithm, cards): inline, or in a worker thread (offload.py)."""
     with cyclic_gc_paused():
         with stage("mapping_algorithm"):
             snapshot = snapshot_for(context.patientId, resolved, call_context)
@@ -59,8 +58,8 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
     check_hook(request, DESCRIPTOR.id, HOOK)
     context = validated_context(PatientViewContext, request)
     resolved = await resolve_prefetch(request, call_context)
-    # off the event loop: mapping a large patient must not make other callers wait
-    return await to_thread.run_sync(_answer, request, context, resolved, call_context)
+    # a large patient off the event loop: mapping it must not make other callers wait
+    return await run_sized(resource_count(resolved.prefetch), _answer, request, context, resolved, call_context)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from anyio import to_thread
 from pydantic import Field, JsonValue
 
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
@@ -22,6 +21,7 @@ from ..metrics import stage
 from ..models import CdsResponse, FhirId, HookRequest, NonBlank, WireModel
 from ..order_suggestions import with_order_suggestion
 from .base import CallContext
+from .offload import resource_count, run_sized
 from .pipeline import Resolved, check_hook, resolve_prefetch, response_extension, snapshot_for, validated_context
 
 __all__ = ["DraftOrdersBundle", "OrderSelectContext", "OrderSignContext", "call_ordering_hook"]
@@ -69,7 +69,7 @@ def _answer(
     resolved: Resolved,
     call: CallContext,
 ) -> CdsResponse:
-    """The synchronous part of a call (mapping, algorithm, cards), run in a worker thread."""
+    """The synchronous part of a call (mapping, algorithm, cards): inline, or in a worker thread (offload.py)."""
     with cyclic_gc_paused():
         with stage("mapping_algorithm"):
             snapshot = snapshot_for(context.patientId, resolved, call)
@@ -97,5 +97,6 @@ async def call_ordering_hook(
         raise BadRequest("context.draftOrders: not a Bundle")
     spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
     resolved = await resolve_prefetch(request, call)
-    # off the event loop, as patient-view: mapping a large patient must not make other callers wait
-    return await to_thread.run_sync(_answer, request, context, bundle, spoken_refs, resolved, call)
+    # a large patient off the event loop, as patient-view: mapping it must not make other callers wait
+    size = resource_count({**resolved.prefetch, "draftOrders": bundle})
+    return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call)
