@@ -1,13 +1,14 @@
 """Where the synchronous part of a hook call runs: on the event loop when the patient is small, in a worker
 thread when large.
 
-Why: the hop to a worker thread is not free. The thread usually wakes on the other core, with cold caches,
-and the same mapping and algorithm ran ~1.5× slower there: at 60 results the call cost 6.4–7.3 ms of CPU
-through a thread and 3.4–4.6 ms inline (bench/, README "Performance"). The thread buys nothing in
-throughput — the GIL lets one of them run at a time — only that a large patient (hundreds of milliseconds
-at 10,000 results) does not hold the event loop, and with it every other caller, while it is mapped.
-So a call with at most `INLINE_RESOURCES` resources (a few milliseconds of work) runs inline, and a larger
-one in a worker thread.
+Why: the hop to a worker thread is not free. The GIL lets one thread run at a time, so the thread buys no
+throughput; what it costs is the GIL handed back and forth between the event loop (reading other callers'
+bodies) and the worker, usually on the other core with cold caches. Measured over HTTP (wrk, concurrency
+16, alternating runs, bench/ README "Performance"), the same call cost 25–35% more CPU through the thread:
+at 60 results 7.0–7.3 ms against 5.5–5.8 ms inline; at 1,000 results a median of 26.5 ms against 19.8 ms.
+What the thread does buy is that a very large patient (~0.25 s at 10,000 results) does not hold the event
+loop, and with it every other caller and the health checks, for its whole length. So a call of at most
+`INLINE_RESOURCES` resources runs inline and holds the loop for at most ~30 ms; a larger one goes to a thread.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ __all__ = ["INLINE_RESOURCES", "resource_count", "run_sized"]
 T = TypeVar("T")
 
 #: At most this many resources in the prefetch: the call's synchronous part runs on the event loop. Mapping
-#: and the algorithm cost ~20–40 µs a resource at this size, so the loop is held for under ~8 ms.
-INLINE_RESOURCES = 250
+#: and the algorithm cost ~15 µs a resource at this size (~40 µs for a small patient), so ~30 ms at most.
+INLINE_RESOURCES = 2000
 
 
 def resource_count(prefetch: Mapping[str, Any]) -> int:
