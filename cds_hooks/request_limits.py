@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from fhir_mapping.decode import DecodedBundle
+from fhir_mapping.decode import resources_in
 
 from .body import read_body
 from .errors import ClientGone, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
@@ -65,13 +65,7 @@ def check_prefetch_size(prefetch: Mapping[str, Any] | None, settings: Settings) 
     than `max_resources_per_call`."""
     total = 0
     for key, value in (prefetch or {}).items():
-        if isinstance(value, DecodedBundle):  # decoded from the body (fhir_mapping/decode.py)
-            count = len(value.resources)
-        elif isinstance(value, dict):
-            entries = value.get("entry")
-            count = len(entries) if isinstance(entries, list) else 1
-        else:
-            continue
+        count = resources_in(value)
         if count > settings.max_entries_per_bundle:
             raise PayloadTooLarge(
                 f"prefetch '{key[:64]}' has {count} entries, over the limit of {settings.max_entries_per_bundle}"

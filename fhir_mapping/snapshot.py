@@ -57,13 +57,17 @@ _TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
-def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, msgspec.Raw | None]]:
-    """(resource, its JSON text when the body was decoded into a Struct) for every resource in the prefetch."""
+#: Where a resource's JSON text can be had: its decoded Bundle and its index there, or None (a plain object).
+_Origin = tuple[DecodedBundle, int] | None
+
+
+def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, _Origin]]:
+    """(resource, where its JSON text is when the body was decoded into a Struct) for every resource."""
     for key, value in prefetch.items():
         if isinstance(value, DecodedBundle):
-            for resource, raw in zip(value.resources, value.raw, strict=True):
+            for index, resource in enumerate(value.resources):
                 if isinstance(resource, _READABLE):
-                    yield resource, raw
+                    yield resource, (value, index)
                 elif log is not None:
                     log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
             continue
@@ -111,17 +115,18 @@ def _identity(resource: Any) -> tuple[Any, Any, str | None]:
     return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
 
 
-def _json(resource: Any, raw: msgspec.Raw | None) -> Any:
+def _json(resource: Any, origin: _Origin) -> Any:
     """The resource as JSON, every field (a Struct keeps only those the service reads), to compare two."""
+    raw = origin[0].text(origin[1]) if origin is not None else None
     return _PLAIN.decode(raw) if raw is not None else resource
 
 
-def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str, log: ExclusionLog) -> list[Any]:
+def _checked(entries: Iterable[tuple[Any, _Origin]], patient_id: str, log: ExclusionLog) -> list[Any]:
     """Resources that passed the safety checks (type, duplicate, patient)."""
-    kept: list[tuple[Any, msgspec.Raw | None]] = []
+    kept: list[tuple[Any, _Origin]] = []
     seen: set[tuple[str, str]] = set()
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
-    for resource, raw in entries:
+    for resource, origin in entries:
         kind, ident, reference = _identity(resource)
         if kind == "OperationOutcome":
             continue
@@ -133,8 +138,8 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
             if key in seen:
                 # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
                 # two different resources with one id are a conflict, reported
-                same = (_json(r, rr) for r, rr in kept if _identity(r)[:2] == (kind, ident))
-                if _json(resource, raw) not in same:
+                same = (_json(r, o) for r, o in kept if _identity(r)[:2] == (kind, ident))
+                if _json(resource, origin) not in same:
                     log.exclude(resource, "duplicate resource id (first occurrence used)")
                 continue
             seen.add(key)
@@ -142,12 +147,12 @@ def _checked(entries: Iterable[tuple[Any, msgspec.Raw | None]], patient_id: str,
             if ident is not None and ident != patient_id:
                 log.exclude(resource, "Patient resource of another patient")
             else:
-                kept.append((resource, raw))
+                kept.append((resource, origin))
             continue
         if kind not in _SUBJECT_LESS and reference != own and not _about_patient(reference, patient_id):
             log.exclude(resource, "subject is not the patient in context")
             continue
-        kept.append((resource, raw))
+        kept.append((resource, origin))
     return [resource for resource, _ in kept]
 
 

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from fhir_mapping.decode import resources_in
+
 __all__ = ["INLINE_RESOURCES", "resource_count", "run_sized"]
 
 T = TypeVar("T")
@@ -28,17 +30,8 @@ INLINE_RESOURCES = 2000
 
 
 def resource_count(prefetch: Mapping[str, Any]) -> int:
-    """Resources in the prefetch: a decoded Bundle's entries, a plain Bundle's entries, else 1 a value."""
-    count = 0
-    for value in prefetch.values():
-        resources = getattr(value, "resources", None)  # fhir_mapping.decode.DecodedBundle
-        if isinstance(resources, list):
-            count += len(resources)
-        elif isinstance(value, dict) and isinstance(entries := value.get("entry"), list):
-            count += len(entries)
-        elif value is not None:
-            count += 1
-    return count
+    """Resources in the prefetch (Bundles' entries and single resources): the measure of a call's size."""
+    return sum(resources_in(value) for value in prefetch.values())
 
 
 async def run_sized(size: int, func: Callable[..., T], *args: Any) -> T:

@@ -132,3 +132,37 @@ def test_a_resource_under_two_keys_is_read_once_and_a_different_one_with_its_id_
     assert [(e.reference, e.reason) for e in snapshot.exclusions] == [
         ("Observation/bcr-conflict", "duplicate resource id (first occurrence used)")
     ]
+
+
+def test_an_ordinary_bundle_is_decoded_in_one_pass_and_split_into_texts_only_when_asked() -> None:
+    """One pass gives the resources the entry-by-entry decode gives; the JSON texts of the entries (for
+    comparing duplicates) are split from the bytes on the first request, once."""
+    import msgspec
+
+    from fhir_mapping.decode import _decode_entry_by_entry, decode_value
+
+    second = bcr_abl1(date(2025, 7, 7), 4.0, ident="bcr-2") | {"performer": [{"display": "lab B"}]}
+    raw = msgspec.Raw(json.dumps(bundle(bcr_abl1(date(2025, 4, 7), 12.0, ident="bcr-1"), second)).encode())
+    one_pass = decode_value(raw)
+    entry_by_entry = _decode_entry_by_entry(raw)
+    assert one_pass.resources == entry_by_entry.resources
+    assert all(isinstance(r, Observation) for r in one_pass.resources)
+    assert one_pass.raw == []  # nothing split yet
+    assert json.loads(bytes(one_pass.text(1))) == second == json.loads(bytes(entry_by_entry.text(1)))
+    split = one_pass.raw
+    assert len(split) == 2
+    one_pass.text(0)
+    assert one_pass.raw is split and len(split) == 2  # split once, not again
+
+
+def test_a_bundle_the_one_pass_refuses_is_decoded_entry_by_entry() -> None:
+    import msgspec
+
+    from fhir_mapping.decode import decode_value
+
+    lax = bcr_abl1(date(2025, 4, 7), None, ident="bcr-lax", valueQuantity={"value": "2.5", "code": "%"})
+    raw = msgspec.Raw(json.dumps(bundle(bcr_abl1(date(2025, 7, 7), 4.0, ident="bcr-ok"), lax)).encode())
+    value = decode_value(raw)
+    assert value.source is None
+    assert isinstance(value.resources[0], Observation) and value.resources[1] == lax
+    assert value.text(1) is None and value.text(0) is not None

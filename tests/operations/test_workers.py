@@ -158,6 +158,35 @@ def _worker_pids(supervisor: int) -> set[int]:
     return pids
 
 
+def _listening_sockets(port: int) -> set[str]:
+    """The socket inodes listening on 127.0.0.1:`port` (/proc/net/tcp, state 0A)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a socket listening on `port` (a worker past its start-up)."""
+    listening = _listening_sockets(port)
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in listening:
+                    return True
+    return False
+
+
+def _until_listening(pids: set[int], port: int) -> None:
+    """Wait until every worker listens: one that exists may still be starting, its socket bound, not listening."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(_listens(pid, port) for pid in pids):
+        time.sleep(0.2)
+    assert all(_listens(pid, port) for pid in pids), pids
+
+
 def _until_two_workers(supervisor: int, gone: int | None = None) -> set[int]:
     deadline = time.monotonic() + 60
     pids = _worker_pids(supervisor)
@@ -173,10 +202,12 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(tmp_path: P
         replica.wait_ready()
         first = _until_two_workers(replica.process.pid)
         assert len(first) == 2, first
+        _until_listening(first, replica.port)  # else killing the one started worker leaves none listening
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         now = _until_two_workers(replica.process.pid, gone=victim)
         assert victim not in now and len(now) == 2, (first, now)
+        _until_listening(now, replica.port)  # the replacement is serving, not only started
         url = f"{replica.base_url}/cds-services/cml-tki-resistance"
         headers = {"Content-Type": "application/json"}
         for _ in range(8):
