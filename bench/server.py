@@ -85,11 +85,15 @@ def _command(name: str, port: int, workers: int) -> list[str]:
 
 @contextlib.contextmanager
 def running(
-    name: str, probe_path: str = "/cds-services/x", timeout: float = 30.0, workers: int = 1
+    name: str,
+    probe_path: str = "/cds-services/x",
+    timeout: float = 30.0,
+    workers: int = 1,
+    root: Path | None = None,
 ) -> Iterator[Server]:
     """`name` is "service" (cml-cds serve), "floor" (bench/floor_app.py) or "edge" (bench/edge_app.py, the
-    service without its pipeline). Stopped on exit."""
-    root = Path(__file__).resolve().parent.parent
+    service without its pipeline), run from the checkout `root` (this one by default). Stopped on exit."""
+    root = root or Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMLCDS_")}
