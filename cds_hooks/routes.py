@@ -69,8 +69,8 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-#: Bodies up to this size are decoded on the event loop: ~0.3 ms for a 60-result patient, ~4 ms for 1,000
-#: results (350 KB), ~12 ms at this limit. A hop to a worker thread costs more than it saves below it (see
+#: Bodies up to this size are decoded on the event loop: ~0.2 ms for a 60-result patient, ~2 ms for 1,000
+#: results (350 KB), ~6 ms at this limit. A hop to a worker thread costs more than it saves below it (see
 #: services/offload.py, which applies the same rule to mapping and the algorithm).
 INLINE_PARSE_BYTES = 1024 * 1024
 
