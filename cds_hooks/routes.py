@@ -35,6 +35,7 @@ from .request_limits import check_prefetch_size, read_json_body
 from .runtime import Runtime, RuntimeDep
 from .services import REGISTRY, CdsService
 from .services.base import CallContext
+from .services.offload import INLINE_PARSE_BYTES, run_inline_if
 
 __all__ = ["router"]
 
@@ -69,17 +70,9 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-#: Bodies up to this size are decoded on the event loop: ~0.2 ms for a 60-result patient, ~2 ms for 1,000
-#: results (350 KB), ~6 ms at this limit. A hop to a worker thread costs more than it saves below it (see
-#: services/offload.py, which applies the same rule to mapping and the algorithm).
-INLINE_PARSE_BYTES = 1024 * 1024
-
-
 async def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
     """A large body is parsed in a worker thread: it must not hold the event loop for other callers."""
-    if len(body) <= INLINE_PARSE_BYTES:
-        return _parse_now(model, body)
-    return await run_in_threadpool(_parse_now, model, body)
+    return await run_inline_if(len(body) <= INLINE_PARSE_BYTES, _parse_now, model, body)
 
 
 def _parse_now(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:

@@ -39,10 +39,6 @@ _HTML = "text/html"
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
-def _base(request: Request, runtime: Runtime) -> str:
-    return public_base_url(request, runtime.settings)
-
-
 def _sessions(request: Request) -> SessionStore:
     store = getattr(request.app.state, "smart_sessions", None)
     if not isinstance(store, SessionStore):
@@ -59,7 +55,7 @@ def _html(status: int, title: str, message: str, what_to_do: str) -> HTMLRespons
 
 def _set_cookie(response: Response, request: Request, runtime: Runtime, session_id: str) -> None:
     """HttpOnly, path /smart; Secure (and SameSite=None, so an EHR frame keeps it) over https only."""
-    secure = _base(request, runtime).startswith("https://")
+    secure = public_base_url(request, runtime.settings).startswith("https://")
     response.set_cookie(
         COOKIE,
         session_id,
@@ -111,7 +107,7 @@ async def launch(
     url, pending = authorization_url(
         iss=client.iss,
         client_id=client.client_id,
-        redirect_uri=_base(request, runtime) + "/smart/callback",
+        redirect_uri=public_base_url(request, runtime.settings) + "/smart/callback",
         endpoints=endpoints,
         launch=launch,
         timeout=timeout,
@@ -155,7 +151,8 @@ async def callback(
         store.drop(session_id)
         return _html(400, "Launch failed", str(exc), again)
     store.drop(session_id)  # a new id once signed in: a session id seen before the login is worth nothing after
-    response = RedirectResponse(_base(request, runtime) + "/smart/app", status_code=302, headers=_NO_STORE)
+    app_url = public_base_url(request, runtime.settings) + "/smart/app"
+    response = RedirectResponse(app_url, status_code=302, headers=_NO_STORE)
     _set_cookie(response, request, runtime, store.put(authorised))
     return response
 

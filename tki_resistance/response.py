@@ -1,14 +1,8 @@
 """Findings on the response to the current TKI by the ELN 2020 molecular milestones.
 
-Rules (docs/methods/response.md); the classification itself (milestone windows, bands, 3-month confirmation,
-loss of MMR) is milestones.py, re-exported here:
-- Only results taken on or after the start of the current TKI count.
-- A result counts toward a milestone from `MILESTONE_WINDOW_DAYS` before it, so that a sample drawn a day
-  or two early never escapes its milestone. The latest result is judged against the latest milestone whose
-  window has opened; past the 12-month window the "any time" bands apply.
-- >10% at 3 months is a warning until a repeat 1–3 months later confirms it (then failure).
-- Once MMR (≤0.1%) was reached on the current TKI, the "any time" bands apply as well (loss of MMR is a
-  warning, >1% a failure); the worse of the two classifications is kept.
+Rules (docs/methods/response.md). The classification itself — which results count, milestone windows, bands,
+the 3-month confirmation, loss of MMR — is milestones.py, whose docstring states its rules; it is
+re-exported here. This module adds:
 - The card shows the NCCN colour of every stored NCCN version beside the ELN class, and the kinetics
   (log reduction from baseline, halving time, a ≥1-log rise from the nadir, two consecutive results >1%).
 - Only with a recorded TFR goal: ≤0.01% (MR4) is optimal from the 12-month milestone on (ELN footnote,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue
 
+from fhir_mapping.decode import resources_in
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
 from tki_resistance.ordering import ordering_data_findings, ordering_findings
 
@@ -98,5 +99,5 @@ async def call_ordering_hook(
     spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
     resolved = await resolve_prefetch(request, call)
     # a large patient off the event loop, as patient-view: mapping it must not make other callers wait
-    size = resource_count({**resolved.prefetch, "draftOrders": bundle})
+    size = resource_count(resolved.prefetch) + resources_in(bundle)
     return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call)
