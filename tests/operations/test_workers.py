@@ -31,14 +31,19 @@ def _calls_counted(text: str) -> float:
     return 0.0
 
 
-def test_two_workers_share_the_port_and_metrics_add_up_across_them(tmp_path: Path) -> None:
+def _two_workers_with_metrics(tmp_path: Path) -> tuple[Replica, Path]:
+    """`serve --workers 2`, each worker writing its Prometheus counters to the returned folder."""
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     env = {
         "CMLCDS_DATABASE_PATH": str(tmp_path / "db" / "cml-cds.sqlite3"),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
-    replica = Replica(tmp_path, env, ["--workers", "2"])
+    return Replica(tmp_path, env, ["--workers", "2"]), metrics_dir
+
+
+def test_two_workers_share_the_port_and_metrics_add_up_across_them(tmp_path: Path) -> None:
+    replica, metrics_dir = _two_workers_with_metrics(tmp_path)
     try:
         replica.wait_ready()
         headers = {"Content-Type": "application/json"}
@@ -79,13 +84,7 @@ def test_keep_alive_connections_opened_together_spread_over_the_workers(tmp_path
     hold at least 10. For a fair hash, 9 or fewer on one side happens once in about 65,000 runs (a binomial
     tail; with 16 connections and a fifth it was once in 60, too often for CI).
     """
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    env = {
-        "CMLCDS_DATABASE_PATH": str(tmp_path / "db" / "cml-cds.sqlite3"),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    replica = Replica(tmp_path, env, ["--workers", "2"])
+    replica, metrics_dir = _two_workers_with_metrics(tmp_path)
     try:
         replica.wait_ready()
         url = f"{replica.base_url}/cds-services/cml-tki-resistance"
