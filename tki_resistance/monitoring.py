@@ -15,9 +15,10 @@ from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .kinetics import log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
+from .milestones import MMR_PERCENT
 from .model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
 from .relapse import detect_relapse
-from .response import MMR_PERCENT, line_assessment, log_rise_floor
+from .response import line_assessment, log_rise_floor
 
 __all__ = ["GRACE_DAYS", "SITUATION_LABELS", "monitoring_findings", "monitoring_situation", "situation_label"]
 

@@ -18,8 +18,8 @@ from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity
 from .kinetics import LOG_RISE_FACTOR, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MutationTestingRow
+from .milestones import MMR_PERCENT, assess_history
 from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
-from .response import MMR_PERCENT, assess_history
 
 __all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
 

@@ -24,9 +24,10 @@ from .findings import Evidence, Finding, FindingCode, Severity, fit
 from .kinetics import LOG_RISE_FACTOR
 from .knowledge_base import Knowledge
 from .knowledge_schema import CourseRuleRow
+from .milestones import MMR_PERCENT
 from .model import Comparator, PatientSnapshot, TranscriptResult, months_between
 from .mutations import mutation_profile
-from .response import MMR_PERCENT, log_rise_floor
+from .response import log_rise_floor
 
 __all__ = ["Relapse", "detect_relapse", "relapse_findings"]
 

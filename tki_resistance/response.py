@@ -2,7 +2,7 @@
 
 Rules (docs/methods/response.md). The classification itself — which results count, milestone windows, bands,
 the 3-month confirmation, loss of MMR — is milestones.py, whose docstring states its rules; it is
-re-exported here. This module adds:
+imported from there. This module adds:
 - The card shows the NCCN colour of every stored NCCN version beside the ELN class, and the kinetics
   (log reduction from baseline, halving time, a ≥1-log rise from the nadir, two consecutive results >1%).
 - Only with a recorded TFR goal: ≤0.01% (MR4) is optimal from the 12-month milestone on (ELN footnote,
@@ -20,30 +20,19 @@ from .kinetics import on_drug as results_on_drug
 from .knowledge_base import Knowledge
 from .milestones import (
     MILESTONE_WINDOW_DAYS,
-    MMR_PERCENT,
     MilestoneAssessment,
-    assess_history,
     assess_milestones,
-    classify_value,
     in_band,
-    milestone_in_force,
 )
 from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult
 from .nccn import nccn_bands_for
 from .shared_derivations import memoised_per_assessment
 
 __all__ = [
-    "MILESTONE_WINDOW_DAYS",
-    "MMR_PERCENT",
-    "MilestoneAssessment",
-    "assess_history",
-    "assess_milestones",
-    "classify_value",
     "halving_window_months",
     "line_assessment",
     "log_change_text",
     "log_rise_floor",
-    "milestone_in_force",
     "response_findings",
 ]
 

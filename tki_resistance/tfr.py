@@ -15,8 +15,8 @@ from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from .knowledge_base import Knowledge
 from .knowledge_schema import TfrCriterionRow
+from .milestones import MMR_PERCENT, assess_history
 from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
-from .response import MMR_PERCENT, assess_history
 from .response_levels import is_at_least, molecular_level
 from .therapy_history import SECOND_GENERATION, prior_exposures
 

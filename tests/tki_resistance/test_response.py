@@ -8,8 +8,9 @@ import pytest
 
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, default_knowledge
 from tki_resistance.findings import FindingCode
+from tki_resistance.milestones import assess_history, assess_milestones, milestone_in_force
 from tki_resistance.model import Comparator
-from tki_resistance.response import assess_history, assess_milestones, milestone_in_force, response_findings
+from tki_resistance.response import response_findings
 
 START = date(2025, 1, 1)
 KNOWLEDGE = default_knowledge()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tki_resistance.milestones import assess_milestones
 from tki_resistance.nccn import nccn_bands_for
-from tki_resistance.response import assess_milestones, response_findings
+from tki_resistance.response import response_findings
 
 from .scenarios import KNOWLEDGE, on, result, snapshot
 
