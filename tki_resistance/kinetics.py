@@ -22,6 +22,7 @@ __all__ = [
     "confirmed_above",
     "halving_time_days",
     "kinetics",
+    "latest_result",
     "log_rise",
     "on_drug",
 ]
@@ -61,6 +62,14 @@ def taken_between(
     low = bisect_left(ordered, first, key=_TAKEN)
     high = len(ordered) if before is None else bisect_left(ordered, before, low, key=_TAKEN)
     return list(ordered[low:high])
+
+
+def latest_result(transcripts: tuple[TranscriptResult, ...]) -> TranscriptResult | None:
+    """The latest result (the first recorded of the latest day, as `max` by date gives it), None without any."""
+    ordered = by_date(transcripts)
+    if not ordered:
+        return None
+    return ordered[bisect_left(ordered, ordered[-1].taken, key=_TAKEN)]
 
 
 def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
