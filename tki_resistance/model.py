@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 
 __all__ = [
     "COMORBIDITY_KEYS",
@@ -258,9 +259,13 @@ class LabValue:
     value: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PatientSnapshot:
-    """Everything the algorithm may use about one patient on one day (`as_of`)."""
+    """Everything the algorithm may use about one patient on one day (`as_of`).
+
+    Not slotted (one per request): its `__dict__` holds the current line and TKI once derived
+    (`cached_property`), which the stages ask for ~30 times per assessment.
+    """
 
     patient_id: str
     as_of: date
@@ -298,7 +303,7 @@ class PatientSnapshot:
     tfr_goal_source: str | None = None  # the Goal (or text) behind `tfr_goal`
     lines: tuple[TreatmentLine, ...] | None = None  # None until `course.with_lines` derived them
 
-    @property
+    @cached_property
     def current_line(self) -> TreatmentLine | None:
         """The active line with the latest start (None before `with_lines`, or off treatment)."""
         if self.lines is None:
@@ -314,7 +319,7 @@ class PatientSnapshot:
         parts = set(self.transcript_type.split("+"))
         return None if parts & TYPICAL_TRANSCRIPTS else self.transcript_type
 
-    @property
+    @cached_property
     def current_tki(self) -> TkiExposure | None:
         """The active TKI with the latest start, dated from the start of its line; None when on none."""
         if self.lines is not None:
