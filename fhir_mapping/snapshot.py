@@ -18,7 +18,7 @@ from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, Tra
 
 from .conditions import map_conditions
 from .context import join_transcripts, observation_context, transplant_record
-from .dates import implausible_date, parse_day
+from .dates import implausible_dates, parse_day
 from .decode import DecodedBundle
 from .exclusions import ExclusionLog
 from .goals import Goal, tfr_goal
@@ -208,8 +208,7 @@ def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
 def _dated(models: list[Any], as_of: date, log: ExclusionLog) -> list[Any]:
     """The models whose dates are plausible (dates.py); the others excluded with the date that failed."""
     kept: list[Any] = []
-    for model in models:
-        reason = implausible_date(model, as_of)
+    for model, reason in zip(models, implausible_dates(models, as_of), strict=True):
         if reason is None:
             kept.append(model)
         else:
