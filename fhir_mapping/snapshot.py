@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 import msgspec
 from pydantic import ValidationError
 
-from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
+from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure
 
 from .conditions import map_conditions
 from .context import join_transcripts, observation_context, transplant_record
@@ -25,7 +24,7 @@ from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
-from .molecular import is_bcr_abl1, map_transcript
+from .molecular import map_transcripts
 from .resources import (
     Condition,
     FhirResource,
@@ -53,7 +52,6 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
-_TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
@@ -227,11 +225,7 @@ def build_snapshot(
     by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
-    transcripts: list[TranscriptResult] = []
-    for observation in observations:
-        if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
-            transcripts.append(result)
-    transcripts.sort(key=_TAKEN)  # stable: same-day results keep their order
+    transcripts = map_transcripts(observations, log)
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
 
