@@ -103,6 +103,8 @@ def _effective_day(observation: Observation) -> str | None:
 
 def _unit_is_percent(quantity: Quantity, observation: Observation) -> bool | None:
     """True for percent, None when the unit cannot be interpreted."""
+    if quantity.code == "%":  # UCUM percent: nearly every result, decided before any string is built
+        return True
     code = (quantity.code or "").strip()
     unit = (quantity.unit or "").strip()
     if code == "%" or _PERCENT_CODE.match(code) or (not code and unit.startswith("%")):
@@ -191,7 +193,7 @@ def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparat
     """(percent IS, comparator) from valueQuantity or valueString; None (logged) when not usable."""
     quantity = observation.valueQuantity
     if quantity is not None and quantity.value is not None:
-        comparator = _comparator(quantity.comparator)
+        comparator = _COMPARATORS.get(quantity.comparator)
         if comparator is None:
             log.exclude(observation, f"comparator '{quantity.comparator}' not usable for milestones")
             return None
