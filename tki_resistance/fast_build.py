@@ -60,4 +60,5 @@ def transcript_result(
     draft.control_copies = control_copies
     draft.preliminary = preliminary
     draft.__class__ = TranscriptResult  # `finish`, inline: once per result
-    return cast(TranscriptResult, draft)
+    result: TranscriptResult = draft  # not `cast()`: a function call per result
+    return result
