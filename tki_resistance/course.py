@@ -9,9 +9,11 @@ record's start is at most the `line-interruption` row's days. Everything that co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from .kinetics import by_date
 from .knowledge_base import Knowledge
 from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
 
@@ -105,7 +107,7 @@ def off_treatment(snapshot: PatientSnapshot) -> OffTreatment | None:
     return None
 
 
-def first_loss_of_mmr(results: list[TranscriptResult], since: date, mmr_percent: float) -> TranscriptResult | None:
+def first_loss_of_mmr(results: Sequence[TranscriptResult], since: date, mmr_percent: float) -> TranscriptResult | None:
     """The first detectable result above `mmr_percent` taken after `since`."""
     return next(
         (
@@ -120,7 +122,7 @@ def first_loss_of_mmr(results: list[TranscriptResult], since: date, mmr_percent:
 def failed_tfr_attempt(snapshot: PatientSnapshot, mmr_percent: float) -> TkiExposure | None:
     """The TFR stop of an attempt that failed (a later restart, or loss of MMR after it), else None."""
     starts = [e.start for e in snapshot.tki_exposures if e.start is not None and not e.ordered]
-    ordered = sorted(snapshot.transcripts, key=lambda t: t.taken)
+    ordered = by_date(snapshot.transcripts)
     for stop in tfr_stops(snapshot):
         if stop.end is None:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .course import off_treatment
 from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
+from .kinetics import latest_result
 from .model import Exclusion, PatientSnapshot
 
 __all__ = ["data_quality_findings", "excluded_findings", "unavailable_findings"]
@@ -104,6 +105,7 @@ def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:
         return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
     if current.start is None:
         return f"the start date of {current.drug} is not recorded"
-    if not any(t.taken >= current.start for t in snapshot.transcripts):
+    latest = latest_result(snapshot.transcripts)
+    if latest is None or latest.taken < current.start:
         return f"no usable BCR::ABL1 IS result since {current.drug} was started"
     return None

@@ -6,26 +6,30 @@ These add context to a milestone card; none of them changes an ELN class on its 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from operator import attrgetter
 
 from .model import Comparator, TranscriptResult
+from .shared_derivations import memoised_per_assessment
 
 __all__ = [
     "LOG_RISE_FACTOR",
     "Kinetics",
     "baseline_result",
+    "by_date",
     "confirmed_above",
     "halving_time_days",
     "kinetics",
+    "latest_result",
     "log_rise",
     "on_drug",
 ]
 
 LOG_RISE_FACTOR = 10.0
 _TAKEN = attrgetter("taken")
-_BASELINE_LOOKBACK_DAYS = 92
+_BASELINE_LOOKBACK = timedelta(days=92)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +44,46 @@ class Kinetics:
     rise_factor: float | None
 
 
-def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
-    """The results taken on or after `start`, in date order (stable: same-day results keep their order).
+@memoised_per_assessment
+def by_date(transcripts: tuple[TranscriptResult, ...]) -> tuple[TranscriptResult, ...]:
+    """All results in date order (stable: same-day results keep their order), sorted once per assessment.
 
-    A list comprehension and a C key, not a generator and a lambda: several stages call this on every result.
+    Every stage that reads the history in date order slices this tuple (`on_drug`, `taken_between`) instead
+    of filtering and sorting all results again; the snapshot itself may come in any order.
     """
-    return sorted([t for t in transcripts if t.taken >= start], key=_TAKEN)
+    return tuple(sorted(transcripts, key=_TAKEN))
+
+
+def taken_between(
+    transcripts: tuple[TranscriptResult, ...], first: date, before: date | None = None
+) -> list[TranscriptResult]:
+    """The results taken on or after `first` (and before `before`, when given), in date order."""
+    ordered = by_date(transcripts)
+    low = bisect_left(ordered, first, key=_TAKEN)
+    high = len(ordered) if before is None else bisect_left(ordered, before, low, key=_TAKEN)
+    return list(ordered[low:high])
+
+
+def latest_result(transcripts: tuple[TranscriptResult, ...]) -> TranscriptResult | None:
+    """The latest result (the first recorded of the latest day, as `max` by date gives it), None without any."""
+    ordered = by_date(transcripts)
+    if not ordered:
+        return None
+    return ordered[bisect_left(ordered, ordered[-1].taken, key=_TAKEN)]
+
+
+def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
+    """The results taken on or after `start`, in date order (stable: same-day results keep their order)."""
+    return taken_between(transcripts, start)
 
 
 def baseline_result(transcripts: tuple[TranscriptResult, ...], start: date) -> tuple[TranscriptResult | None, bool]:
     """The last result in the 3 months before `start`, else the first on the drug (flag True)."""
-    before = [t for t in transcripts if t.taken < start and (start - t.taken).days <= _BASELINE_LOOKBACK_DAYS]
-    before = [t for t in before if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    earliest = start - _BASELINE_LOOKBACK if start > date.min + _BASELINE_LOOKBACK else date.min
+    window = taken_between(transcripts, earliest, start)
+    before = [t for t in window if t.comparator is Comparator.EQUAL and t.percent_is > 0]
     if before:
-        return max(before, key=lambda t: t.taken), False
+        return max(before, key=_TAKEN), False
     after = [t for t in on_drug(transcripts, start) if t.comparator is Comparator.EQUAL and t.percent_is > 0]
     return (after[0], True) if after else (None, True)
 

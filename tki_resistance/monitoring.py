@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from .course import off_treatment
 from .evidence import exposure_evidence, format_percent, stop_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .kinetics import log_rise, on_drug
+from .kinetics import latest_result, log_rise, on_drug
 from .knowledge_base import Knowledge
 from .knowledge_schema import MonitoringRow
 from .milestones import MMR_PERCENT
@@ -110,8 +110,9 @@ def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list
     row: MonitoringRow | None = next((r for r in knowledge.monitoring_intervals if r.situation == situation), None)
     if row is None:
         return []
-    relevant = [t for t in snapshot.transcripts if since is None or t.taken >= since]
-    latest = max(relevant, key=lambda t: t.taken) if relevant else None
+    latest = latest_result(snapshot.transcripts)
+    if latest is not None and since is not None and latest.taken < since:
+        latest = None  # no result since monitoring started
     reference_day = latest.taken if latest is not None else since
     if reference_day is None:
         return []

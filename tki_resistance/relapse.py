@@ -21,7 +21,7 @@ from .advanced_phase import is_advanced
 from .course import OffTreatment, first_loss_of_mmr, off_treatment
 from .evidence import format_dose, format_percent, stop_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, Severity, fit
-from .kinetics import LOG_RISE_FACTOR
+from .kinetics import LOG_RISE_FACTOR, by_date, latest_result
 from .knowledge_base import Knowledge
 from .knowledge_schema import CourseRuleRow
 from .milestones import MMR_PERCENT
@@ -88,8 +88,7 @@ def detect_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[Off
         row = knowledge.course_rule("tfr-loss-of-mmr")
         if row is None:
             return None
-        ordered = sorted(snapshot.transcripts, key=lambda t: t.taken)
-        loss = first_loss_of_mmr(ordered, state.since, _mmr(row))
+        loss = first_loss_of_mmr(by_date(snapshot.transcripts), state.since, _mmr(row))
         if loss is None or _restart_ordered(snapshot, loss):
             return None
         return state, Relapse("tfr", loss, f"loss of MMR (>{_mmr(row):g}% IS)")
@@ -107,7 +106,7 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
     row = knowledge.course_rule("tfr-loss-of-mmr")
     restart_by = relapse.result.taken + timedelta(days=_RESTART_DAYS)
     dose = format_dose(stopped)
-    latest = max(snapshot.transcripts, key=lambda t: t.taken)
+    latest = latest_result(snapshot.transcripts)
     testing = next((r for r in knowledge.mutation_testing if r.trigger == "tfr-restart-no-mmr"), None)
     rules = [knowledge.rule(r) for r in (row, testing) if r is not None]
     evidence = [
@@ -115,7 +114,7 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
         Evidence("In TFR", f"{months_between(since, snapshot.as_of):.0f} months", since.isoformat(), stopped.source),
         transcript_evidence(relapse.result, "Loss of MMR"),
     ]
-    if latest is not relapse.result:
+    if latest is not None and latest is not relapse.result:
         evidence.append(transcript_evidence(latest, "Latest BCR::ABL1 (IS)"))
     goal = " (TFR goal recorded)" if snapshot.tfr_goal else ""
     detail = (

@@ -13,6 +13,7 @@ from datetime import date
 from .course import failed_tfr_attempt
 from .evidence import exposure_evidence, transcript_evidence
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from .kinetics import by_date, latest_result
 from .knowledge_base import Knowledge
 from .knowledge_schema import TfrCriterionRow
 from .milestones import MMR_PERCENT, assess_history
@@ -34,7 +35,7 @@ class CriterionResult:
 
 def deep_response_since(snapshot: PatientSnapshot, knowledge: Knowledge, level: str) -> TranscriptResult | None:
     """The first result of the unbroken run of results at `level` or deeper that ends with the latest one."""
-    results = sorted(snapshot.transcripts, key=lambda t: t.taken)
+    results = by_date(snapshot.transcripts)
     run_start: TranscriptResult | None = None
     for result in reversed(results):  # only the run that ends with the latest result matters
         if not is_at_least(molecular_level(result, knowledge.response_levels), level):
@@ -48,7 +49,7 @@ def _years(start: date, end: date) -> float:
 
 
 def _latest(snapshot: PatientSnapshot) -> TranscriptResult | None:
-    return max(snapshot.transcripts, key=lambda t: t.taken) if snapshot.transcripts else None
+    return latest_result(snapshot.transcripts)
 
 
 def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> CriterionResult:
