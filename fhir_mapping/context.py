@@ -163,6 +163,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
     transcript_sources: list[str] = []
     fusion: list[str] = []
     seen_texts: set[str] = set()
+    seen_code_texts: set[str] = set()  # code texts of plain results already read (their text is " " + it)
     kinds: dict[CodeableConcept, str | None] = {}  # thousands of results share one code: classify it once
     for observation in observations:
         if (observation.status or "unknown") not in _USABLE:
@@ -187,7 +188,11 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
         # any Observation may name the transcript (a BCR::ABL1 result, a transcript-type test, a PCR or
         # FISH report): the eNaM pattern is specific enough to read every one
         if plain:
-            text = " " + (observation.code.text or "")  # what the join below gives, without the list
+            code_text = observation.code.text or ""
+            if code_text in seen_code_texts:  # thousands of results share one code text: no new string
+                continue
+            seen_code_texts.add(code_text)
+            text = " " + code_text  # what the join below gives, without the list
         else:
             texts = [observation.valueString or "", observation.code.text or ""]
             if observation.valueCodeableConcept is not None:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_date", "parse_day"]
+__all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_date", "implausible_dates", "parse_day"]
 
 #: No CML result, drug or transplant predates 1900 (BCR::ABL1 qPCR dates from the late 1990s); birth dates
 #: of living patients neither.
@@ -114,28 +114,46 @@ def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
 
 def implausible_date(resource: Any, as_of: date) -> str | None:
     """The first date of a slim FHIR model outside the plausible window, with the reason; None if all fit."""
-    events, period_fields, plan_fields = _fields(type(resource))
+    return implausible_dates([resource], as_of)[0]
+
+
+def implausible_dates(resources: list[Any], as_of: date) -> list[str | None]:
+    """`implausible_date` of each resource, in order: the window and each class's fields are worked out
+    once for the list, not once per resource (a 1,000-result patient is 1,000 Observations)."""
     tomorrow = as_of + _ONE_DAY
-    for name in events:
-        value = getattr(resource, name, None)
-        if value is None:
-            continue
-        day = parse_day(value) if isinstance(value, str) else None
-        if day is not None and EARLIEST <= day <= tomorrow:
-            continue  # the usual case, decided here without `_outside`'s call (once per resource and date)
-        if (reason := _outside(value, name, tomorrow)) is not None:
-            return reason
-    if not plan_fields:  # no planned period possible (an Observation): done unless a period is present
-        for name in period_fields:
-            if getattr(resource, name, None) is not None:
+    reasons: list[str | None] = []
+    kind: type | None = None
+    events: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    for resource in resources:
+        if type(resource) is not kind:
+            kind = type(resource)
+            events, periods, plans = _fields(kind)
+        reason = None
+        for name in events:
+            value = getattr(resource, name, None)
+            if value is None:
+                continue
+            day = _day(value[:10]) if type(value) is str and len(value) >= 10 else None
+            if day is not None and EARLIEST <= day <= tomorrow:
+                continue  # the usual case, decided here without `_outside`'s call (once per resource and date)
+            if (reason := _outside(value, name, tomorrow)) is not None:
                 break
-        else:
-            return None
-    periods = _periods(resource)
-    if not periods:
-        return None
+        if reason is None and plans:
+            reason = _implausible_period(resource, as_of, tomorrow)
+        elif reason is None:  # no planned period possible (an Observation): done unless a period is present
+            for name in periods:
+                if getattr(resource, name, None) is not None:
+                    reason = _implausible_period(resource, as_of, tomorrow)
+                    break
+        reasons.append(reason)
+    return reasons
+
+
+def _implausible_period(resource: Any, as_of: date, tomorrow: date) -> str | None:
     horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
-    for name, period, planned in periods:
+    for name, period, planned in _periods(resource):
         if (reason := _outside(period.start, f"{name}.start", horizon if planned else tomorrow)) is not None:
             return reason
         if (reason := _outside(period.end, f"{name}.end", horizon)) is not None:

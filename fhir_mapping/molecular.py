@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from operator import attrgetter
 
 from tki_resistance.fast_build import transcript_result
 from tki_resistance.model import Comparator, TranscriptResult
@@ -27,7 +28,14 @@ from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
 from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, LOINC, SNOMED
 
-__all__ = ["control_copies", "implausible_value", "is_bcr_abl1", "is_undetected", "map_transcript"]
+__all__ = [
+    "control_copies",
+    "implausible_value",
+    "is_bcr_abl1",
+    "is_undetected",
+    "map_transcript",
+    "map_transcripts",
+]
 
 #: Above this no BCR::ABL1 IS value is a measurement: untreated CML at diagnosis is around 10–200% IS and
 #: rarely above a few hundred; 1000% (ten times the IS baseline) leaves room for every real result.
@@ -47,11 +55,42 @@ _VALUE_STRING = re.compile(
 _NOT_DETECTED_CODES = frozenset({"LA11883-8", "LA9634-2", "LA6577-6", "260415000", "260385009"})
 _NOT_DETECTED_WORDS = ("not detected", "undetectable", "undetected", "negative", "absent", "not detectable")
 _NOT_DETECTED_INTERPRETATION = frozenset({"ND", "NEG"})
+_TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _COPY_COUNT = re.compile(r"^\s*([0-9][0-9,\s]*)\s*(copies)?\s*$", re.IGNORECASE)
 
 
 def is_bcr_abl1(observation: Observation) -> bool:
     return observation.code.has(LOINC, BCR_ABL1_ANY)
+
+
+def _on_scale(concept: CodeableConcept) -> bool | None:
+    """True for a BCR::ABL1 result on the International Scale, False for one off it, None for anything
+    else: both questions in one look at the codings (asked of every Observation)."""
+    found = None
+    for coding in concept.coding:
+        if coding.system == LOINC:
+            if coding.code in BCR_ABL1_IS:
+                return True
+            if coding.code in BCR_ABL1_ANY:
+                found = False
+    return found
+
+
+def map_transcripts(observations: list[Observation], log: ExclusionLog) -> list[TranscriptResult]:
+    """Every BCR::ABL1 result among the Observations mapped (`map_transcript`), in date order (stable:
+    same-day results keep their order); the unusable ones logged. Other Observations are not looked at."""
+    results: list[TranscriptResult] = []
+    for observation in observations:
+        scale = _on_scale(observation.code)
+        if scale is None:
+            continue
+        if not scale:
+            log.exclude(observation, "BCR::ABL1 result not on the International Scale: not used for milestones")
+            continue
+        if (result := _map_is_result(observation, log)) is not None:
+            results.append(result)
+    results.sort(key=_TAKEN)
+    return results
 
 
 def _effective_day(observation: Observation) -> str | None:
@@ -64,6 +103,8 @@ def _effective_day(observation: Observation) -> str | None:
 
 def _unit_is_percent(quantity: Quantity, observation: Observation) -> bool | None:
     """True for percent, None when the unit cannot be interpreted."""
+    if quantity.code == "%":  # UCUM percent: nearly every result, decided before any string is built
+        return True
     code = (quantity.code or "").strip()
     unit = (quantity.unit or "").strip()
     if code == "%" or _PERCENT_CODE.match(code) or (not code and unit.startswith("%")):
@@ -85,6 +126,9 @@ _COMPARATORS: dict[str | None, Comparator] = {
     "<=": Comparator.AT_MOST,
     "≤": Comparator.AT_MOST,
 }
+
+
+_EQUAL = Comparator.EQUAL  # read once per result: a module name, not the Enum class's attribute look-up
 
 
 def _comparator(symbol: str | None) -> Comparator | None:
@@ -149,7 +193,7 @@ def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparat
     """(percent IS, comparator) from valueQuantity or valueString; None (logged) when not usable."""
     quantity = observation.valueQuantity
     if quantity is not None and quantity.value is not None:
-        comparator = _comparator(quantity.comparator)
+        comparator = _COMPARATORS.get(quantity.comparator)
         if comparator is None:
             log.exclude(observation, f"comparator '{quantity.comparator}' not usable for milestones")
             return None
@@ -190,11 +234,16 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
     if not observation.code.has(LOINC, BCR_ABL1_IS):
         log.exclude(observation, "BCR::ABL1 result not on the International Scale: not used for milestones")
         return None
+    return _map_is_result(observation, log)
+
+
+def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptResult | None:
+    """`map_transcript` of a result whose code is already known to be BCR::ABL1 on the IS."""
     status = observation.status or "unknown"
     if status not in USABLE_STATUSES:
         log.exclude(observation, f"status '{status}': not a usable result")
         return None
-    taken = parse_day(_effective_day(observation))
+    taken = parse_day(observation.effectiveDateTime or _effective_day(observation))
     if taken is None:
         log.exclude(observation, "no full collection date (effectiveDateTime/effectivePeriod/issued)")
         return None
@@ -217,17 +266,18 @@ def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptRes
         value, comparator = read
     if undetected and value == 0:
         comparator = Comparator.EQUAL  # the laboratory says "not detected"; `<0` adds no detection limit
-    if (problem := implausible_value(value, comparator)) is not None:
+    in_range = MIN_POSITIVE_PERCENT_IS <= value <= MAX_PERCENT_IS  # every usual result; NaN is not
+    if not in_range and (problem := implausible_value(value, comparator)) is not None:
         log.exclude(observation, problem)
         return None
     gene, copies = control_copies(observation) if observation.component else (None, None)
     return transcript_result(
-        source=f"Observation/{observation.id}",
-        taken=taken,
-        percent_is=value,
-        comparator=comparator,
-        detected=not undetected and comparator is Comparator.EQUAL and value > 0,
-        control_gene=gene,
-        control_copies=copies,
-        preliminary=status == "preliminary",
+        f"Observation/{observation.id}",
+        taken,
+        value,
+        comparator,
+        not undetected and comparator is _EQUAL and value > 0,  # detected
+        gene,
+        copies,
+        status == "preliminary",
     )

@@ -6,26 +6,25 @@ or a type the service does not read is excluded and reported, never silently dro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 import msgspec
 from pydantic import ValidationError
 
-from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure, TranscriptResult
+from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure
 
 from .conditions import map_conditions
 from .context import join_transcripts, observation_context, transplant_record
-from .dates import implausible_date, parse_day
+from .dates import implausible_dates, parse_day
 from .decode import DecodedBundle
 from .exclusions import ExclusionLog
 from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
-from .molecular import is_bcr_abl1, map_transcript
+from .molecular import map_transcripts
 from .resources import (
     Condition,
     FhirResource,
@@ -53,39 +52,44 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
-_TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
-#: Where a resource's JSON text can be had: its decoded Bundle and its index there, or None (a plain object).
-_Origin = tuple[DecodedBundle, int] | None
+def _plain_resources(key: str, value: Any, log: ExclusionLog | None) -> Iterator[dict[str, Any]]:
+    """The resources of a prefetch value kept as plain JSON (read from a FHIR server, or not decodable as a
+    Bundle): a Bundle's entries, or the value itself when it is a single resource."""
+    if not isinstance(value, dict):
+        return
+    if value.get("resourceType") != "Bundle":
+        yield value
+        return
+    entries = value.get("entry", [])
+    if not isinstance(entries, list):
+        if log is not None:
+            log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
+        return
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            yield entry["resource"]
+        elif log is not None:
+            log.exclude(value, _unreadable_entry(key))
 
 
-def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[tuple[Any, _Origin]]:
-    """(resource, where its JSON text is when the body was decoded into a Struct) for every resource."""
+def _unreadable_entry(key: str) -> str:
+    return f"prefetch '{key}': a Bundle entry without a resource object was not read"
+
+
+def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[Any]:
+    """Every resource of every prefetch value, in order (what `iter_resources` gives)."""
     for key, value in prefetch.items():
-        if isinstance(value, DecodedBundle):
-            for index, resource in enumerate(value.resources):
-                if isinstance(resource, _READABLE):
-                    yield resource, (value, index)
-                elif log is not None:
-                    log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+        if not isinstance(value, DecodedBundle):
+            yield from _plain_resources(key, value, log)
             continue
-        if not isinstance(value, dict):
-            continue
-        if value.get("resourceType") != "Bundle":
-            yield value, None
-            continue
-        entries = value.get("entry", [])
-        if not isinstance(entries, list):
-            if log is not None:
-                log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
-            continue
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                yield entry["resource"], None
+        for resource in value.resources:
+            if isinstance(resource, _READABLE):
+                yield resource
             elif log is not None:
-                log.exclude(value, f"prefetch '{key}': a Bundle entry without a resource object was not read")
+                log.exclude(value, _unreadable_entry(key))
 
 
 def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
@@ -95,7 +99,7 @@ def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None)
     A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
     reported (when a log is given), never skipped in silence.
     """
-    return (resource for resource, _ in _entries(prefetch, log))
+    return _entries(prefetch, log)
 
 
 def _about_patient(reference: str | None, patient_id: str) -> bool:
@@ -115,45 +119,69 @@ def _identity(resource: Any) -> tuple[Any, Any, str | None]:
     return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
 
 
-def _json(resource: Any, origin: _Origin) -> Any:
-    """The resource as JSON, every field (a Struct keeps only those the service reads), to compare two."""
-    raw = origin[0].text(origin[1]) if origin is not None else None
+def _json(resource: Any, bundle: DecodedBundle | None, index: int) -> Any:
+    """The resource as JSON, every field (a Struct keeps only those the service reads), to compare two;
+    `bundle` and `index` say where its JSON text is when the body was decoded into a Struct."""
+    raw = bundle.text(index) if bundle is not None else None
     return _PLAIN.decode(raw) if raw is not None else resource
 
 
-def _checked(entries: Iterable[tuple[Any, _Origin]], patient_id: str, log: ExclusionLog) -> list[Any]:
-    """Resources that passed the safety checks (type, duplicate, patient)."""
-    kept: list[tuple[Any, _Origin]] = []
-    seen: set[tuple[str, str]] = set()
+def _checked(prefetch: Mapping[str, Any], patient_id: str, log: ExclusionLog) -> list[Any]:
+    """Resources that passed the safety checks (type, duplicate, patient), in prefetch order.
+
+    Runs once per resource, so a decoded Bundle's resources are walked straight from its list and a
+    Struct's identity is read inline (a generator and a call to `_identity` per resource cost a third of
+    the loop); the first resource kept under each `(type, id)` is remembered, so a duplicate is compared
+    with it alone.
+    """
+    kept: list[Any] = []
+    first: dict[tuple[str, str], tuple[Any, DecodedBundle | None, int] | None] = {}  # None: first excluded
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
-    for resource, origin in entries:
-        kind, ident, reference = _identity(resource)
-        if kind == "OperationOutcome":
-            continue
-        if not isinstance(kind, str) or kind not in READ_TYPES:
-            log.exclude(resource, f"unexpected resource type '{kind}'")
-            continue
-        if ident is not None:
-            key = (kind, ident) if type(ident) is str else (kind, str(ident))  # an id read as a JSON number
-            if key in seen:
-                # the same resource under two prefetch keys (their searches overlap) is read once, quietly;
-                # two different resources with one id are a conflict, reported
-                same = (_json(r, o) for r, o in kept if _identity(r)[:2] == (kind, ident))
-                if _json(resource, origin) not in same:
-                    log.exclude(resource, "duplicate resource id (first occurrence used)")
+    for name, value in prefetch.items():
+        bundle = value if isinstance(value, DecodedBundle) else None
+        resources = bundle.resources if bundle is not None else _plain_resources(name, value, log)
+        for index, resource in enumerate(resources):
+            if isinstance(resource, FhirResource):
+                kind: Any = resource.resourceType
+                ident: Any = resource.id  # type: ignore[attr-defined]  # every modelled resource has an id
+                subject = getattr(resource, "subject", None)
+                reference = subject.reference if subject is not None else None
+            elif isinstance(resource, dict):
+                kind, ident, reference = _identity(resource)
+            else:  # a decoded Bundle's entry without a resource object
+                log.exclude(value, _unreadable_entry(name))
                 continue
-            seen.add(key)
-        if kind == "Patient":
-            if ident is not None and ident != patient_id:
-                log.exclude(resource, "Patient resource of another patient")
-            else:
-                kept.append((resource, origin))
-            continue
-        if kind not in _SUBJECT_LESS and reference != own and not _about_patient(reference, patient_id):
-            log.exclude(resource, "subject is not the patient in context")
-            continue
-        kept.append((resource, origin))
-    return [resource for resource, _ in kept]
+            if kind == "OperationOutcome":
+                continue
+            if not isinstance(kind, str) or kind not in READ_TYPES:
+                log.exclude(resource, f"unexpected resource type '{kind}'")
+                continue
+            key = None
+            if ident is not None:
+                key = (kind, ident) if type(ident) is str else (kind, str(ident))  # an id read as a JSON number
+                if key in first:
+                    # the same resource under two prefetch keys (their searches overlap) is read once,
+                    # quietly; two different resources with one id are a conflict, reported
+                    earlier = first[key]
+                    if (
+                        earlier is None
+                        or _identity(earlier[0])[:2] != (kind, ident)
+                        or _json(resource, bundle, index) != _json(*earlier)
+                    ):
+                        log.exclude(resource, "duplicate resource id (first occurrence used)")
+                    continue
+                first[key] = None
+            if kind == "Patient":
+                if ident is not None and ident != patient_id:
+                    log.exclude(resource, "Patient resource of another patient")
+                    continue
+            elif kind not in _SUBJECT_LESS and reference != own and not _about_patient(reference, patient_id):
+                log.exclude(resource, "subject is not the patient in context")
+                continue
+            if key is not None:
+                first[key] = (resource, bundle, index)
+            kept.append(resource)
+    return kept
 
 
 _MODELS: dict[str, type[FhirResource]] = {
@@ -192,8 +220,7 @@ def _validated(resources: list[Any], log: ExclusionLog) -> dict[str, list[Any]]:
 def _dated(models: list[Any], as_of: date, log: ExclusionLog) -> list[Any]:
     """The models whose dates are plausible (dates.py); the others excluded with the date that failed."""
     kept: list[Any] = []
-    for model in models:
-        reason = implausible_date(model, as_of)
+    for model, reason in zip(models, implausible_dates(models, as_of), strict=True):
         if reason is None:
             kept.append(model)
         else:
@@ -206,17 +233,13 @@ def build_snapshot(
 ) -> PatientSnapshot:
     """Map everything usable into the model; everything unusable into `exclusions`."""
     log = ExclusionLog()
-    resources = _checked(_entries(prefetch, log), patient_id, log)
+    resources = _checked(prefetch, patient_id, log)
     medications = medication_index([r for r in resources if isinstance(r, dict)])
     by_type = _validated(resources, log)
     by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
-    transcripts: list[TranscriptResult] = []
-    for observation in observations:
-        if is_bcr_abl1(observation) and (result := map_transcript(observation, log)) is not None:
-            transcripts.append(result)
-    transcripts.sort(key=_TAKEN)  # stable: same-day results keep their order
+    transcripts = map_transcripts(observations, log)
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
 
