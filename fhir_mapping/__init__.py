@@ -1,5 +1,5 @@
 """FHIR R4 in → the internal model (`tki_resistance.model`). Never imports `cds_hooks`."""
 
-from .snapshot import build_snapshot, iter_resources
+from .snapshot import build_snapshot
 
-__all__ = ["build_snapshot", "iter_resources"]
+__all__ = ["build_snapshot"]

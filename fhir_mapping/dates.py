@@ -1,6 +1,6 @@
 """FHIR date/dateTime strings → `datetime.date`, refusing partial dates rather than guessing a day.
 
-`implausible_date` is the window every resource's dates must fall in before any mapper reads them: a
+`implausible_dates` is the window every resource's dates must fall in before any mapper reads them: a
 date before 1900 or after tomorrow (`9999-12-31`, a typo, a placeholder) is not a clinical fact, and
 arithmetic on it (months since, a due date) would be absurd or overflow. A period's end, and a medication
 period's start (an order starting next week), may be a plan and lie ahead, but not past `MAX_PLANNED_YEARS`.
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_date", "implausible_dates", "parse_day"]
+__all__ = ["EARLIEST", "MAX_PLANNED_YEARS", "implausible_dates", "parse_day"]
 
 #: No CML result, drug or transplant predates 1900 (BCR::ABL1 qPCR dates from the late 1990s); birth dates
 #: of living patients neither.
@@ -112,14 +112,10 @@ def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
     return [(name, period, plan) for name, period, plan in found if period is not None]
 
 
-def implausible_date(resource: Any, as_of: date) -> str | None:
-    """The first date of a slim FHIR model outside the plausible window, with the reason; None if all fit."""
-    return implausible_dates([resource], as_of)[0]
-
-
 def implausible_dates(resources: list[Any], as_of: date) -> list[str | None]:
-    """`implausible_date` of each resource, in order: the window and each class's fields are worked out
-    once for the list, not once per resource (a 1,000-result patient is 1,000 Observations)."""
+    """For each slim FHIR model, in order, the first of its dates outside the plausible window, with the
+    reason; None where all fit. The window and each class's fields are worked out once for the list, not
+    once per resource (a 1,000-result patient is 1,000 Observations)."""
     tomorrow = as_of + _ONE_DAY
     reasons: list[str | None] = []
     kind: type | None = None

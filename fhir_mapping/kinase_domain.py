@@ -191,7 +191,7 @@ def _resolve(reference: str | None, by_id: dict[str, Observation]) -> Observatio
 
 def map_kinase_domain(observations: Iterable[Observation], log: ExclusionLog) -> KinaseDomainResult:
     """All kinase-domain tests, grouped by day (a positive and a negative on one day: the variants win)."""
-    candidates = [o for o in observations if o.code.has(LOINC, KD_CODES)]  # is_kinase_domain, inline: per result
+    candidates = [o for o in observations if is_kinase_domain(o)]
     by_id = {o.id: o for o in candidates if o.id}
     fusion: list[str] = []
     reader = _Reader(log, fusion)

@@ -28,14 +28,7 @@ from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
 from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, LOINC, SNOMED
 
-__all__ = [
-    "control_copies",
-    "implausible_value",
-    "is_bcr_abl1",
-    "is_undetected",
-    "map_transcript",
-    "map_transcripts",
-]
+__all__ = ["control_copies", "implausible_value", "is_undetected", "map_transcripts"]
 
 #: Above this no BCR::ABL1 IS value is a measurement: untreated CML at diagnosis is around 10–200% IS and
 #: rarely above a few hundred; 1000% (ten times the IS baseline) leaves room for every real result.
@@ -59,10 +52,6 @@ _TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _COPY_COUNT = re.compile(r"^\s*([0-9][0-9,\s]*)\s*(copies)?\s*$", re.IGNORECASE)
 
 
-def is_bcr_abl1(observation: Observation) -> bool:
-    return observation.code.has(LOINC, BCR_ABL1_ANY)
-
-
 def _on_scale(concept: CodeableConcept) -> bool | None:
     """True for a BCR::ABL1 result on the International Scale, False for one off it, None for anything
     else: both questions in one look at the codings (asked of every Observation)."""
@@ -77,8 +66,8 @@ def _on_scale(concept: CodeableConcept) -> bool | None:
 
 
 def map_transcripts(observations: list[Observation], log: ExclusionLog) -> list[TranscriptResult]:
-    """Every BCR::ABL1 result among the Observations mapped (`map_transcript`), in date order (stable:
-    same-day results keep their order); the unusable ones logged. Other Observations are not looked at."""
+    """Every BCR::ABL1 result among the Observations mapped, in date order (stable: same-day results keep
+    their order); the unusable ones logged. Other Observations are not looked at."""
     results: list[TranscriptResult] = []
     for observation in observations:
         scale = _on_scale(observation.code)
@@ -129,10 +118,6 @@ _COMPARATORS: dict[str | None, Comparator] = {
 
 
 _EQUAL = Comparator.EQUAL  # read once per result: a module name, not the Enum class's attribute look-up
-
-
-def _comparator(symbol: str | None) -> Comparator | None:
-    return _COMPARATORS.get(symbol)
 
 
 def _says_not_detected(concept: CodeableConcept | None) -> bool:
@@ -209,7 +194,7 @@ def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparat
         if match is None or match.group(3) != "%":
             log.exclude(observation, "value text is not a percentage on the International Scale")
             return None
-        return float(match.group(2)), _comparator(match.group(1)) or Comparator.EQUAL
+        return float(match.group(2)), _COMPARATORS.get(match.group(1)) or Comparator.EQUAL
     log.exclude(observation, "no numeric BCR::ABL1 value")
     return None
 
@@ -229,16 +214,8 @@ def implausible_value(value: float, comparator: Comparator) -> str | None:
     return None
 
 
-def map_transcript(observation: Observation, log: ExclusionLog) -> TranscriptResult | None:
-    """The IS result in percent, or None with the reason logged."""
-    if not observation.code.has(LOINC, BCR_ABL1_IS):
-        log.exclude(observation, "BCR::ABL1 result not on the International Scale: not used for milestones")
-        return None
-    return _map_is_result(observation, log)
-
-
 def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptResult | None:
-    """`map_transcript` of a result whose code is already known to be BCR::ABL1 on the IS."""
+    """A result whose code is BCR::ABL1 on the IS, in percent; None with the reason logged."""
     status = observation.status or "unknown"
     if status not in USABLE_STATUSES:
         log.exclude(observation, f"status '{status}': not a usable result")

@@ -35,7 +35,7 @@ from .resources import (
     Procedure,
 )
 
-__all__ = ["build_snapshot", "iter_resources"]
+__all__ = ["build_snapshot"]
 
 #: Types the service reads. Anything else in the prefetch is reported as unexpected.
 READ_TYPES = frozenset(
@@ -52,12 +52,12 @@ READ_TYPES = frozenset(
 )
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
-_READABLE = (FhirResource, dict)  # a tuple: isinstance of a `X | Y` union is slower, once per resource
 
 
-def _plain_resources(key: str, value: Any, log: ExclusionLog | None) -> Iterator[dict[str, Any]]:
+def _plain_resources(key: str, value: Any, log: ExclusionLog) -> Iterator[dict[str, Any]]:
     """The resources of a prefetch value kept as plain JSON (read from a FHIR server, or not decodable as a
-    Bundle): a Bundle's entries, or the value itself when it is a single resource."""
+    Bundle): a Bundle's entries, or the value itself when it is a single resource. A Bundle whose `entry` is
+    not a list, or an entry without a resource object, cannot be read: it is reported, never skipped."""
     if not isinstance(value, dict):
         return
     if value.get("resourceType") != "Bundle":
@@ -65,41 +65,17 @@ def _plain_resources(key: str, value: Any, log: ExclusionLog | None) -> Iterator
         return
     entries = value.get("entry", [])
     if not isinstance(entries, list):
-        if log is not None:
-            log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
+        log.exclude(value, f"prefetch '{key}': Bundle.entry is not a list; nothing in it could be read")
         return
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
             yield entry["resource"]
-        elif log is not None:
+        else:
             log.exclude(value, _unreadable_entry(key))
 
 
 def _unreadable_entry(key: str) -> str:
     return f"prefetch '{key}': a Bundle entry without a resource object was not read"
-
-
-def _entries(prefetch: Mapping[str, Any], log: ExclusionLog | None) -> Iterator[Any]:
-    """Every resource of every prefetch value, in order (what `iter_resources` gives)."""
-    for key, value in prefetch.items():
-        if not isinstance(value, DecodedBundle):
-            yield from _plain_resources(key, value, log)
-            continue
-        for resource in value.resources:
-            if isinstance(resource, _READABLE):
-                yield resource
-            elif log is not None:
-                log.exclude(value, _unreadable_entry(key))
-
-
-def iter_resources(prefetch: Mapping[str, Any], log: ExclusionLog | None = None) -> Iterator[Any]:
-    """Every resource in the prefetch values (a Bundle's entries, or a single resource): a Struct where the
-    body was decoded into one (decode.py), else its JSON object.
-
-    A Bundle whose `entry` is not a list, or an entry without a resource object, cannot be read: it is
-    reported (when a log is given), never skipped in silence.
-    """
-    return _entries(prefetch, log)
 
 
 def _about_patient(reference: str | None, patient_id: str) -> bool:
@@ -109,11 +85,8 @@ def _about_patient(reference: str | None, patient_id: str) -> bool:
     return reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
 
 
-def _identity(resource: Any) -> tuple[Any, Any, str | None]:
-    """(resourceType, id, subject reference) of a slim model or a raw object, as the raw JSON says them."""
-    if isinstance(resource, FhirResource):
-        subject = getattr(resource, "subject", None)
-        return resource.resourceType, getattr(resource, "id", None), subject.reference if subject else None
+def _raw_identity(resource: dict[str, Any]) -> tuple[Any, Any, str | None]:
+    """(resourceType, id, subject reference) of a resource kept as plain JSON, as the raw JSON says them."""
     subject = resource.get("subject")
     reference = subject.get("reference") if isinstance(subject, dict) else None
     return resource.get("resourceType"), resource.get("id"), reference if isinstance(reference, str) else None
@@ -130,12 +103,14 @@ def _checked(prefetch: Mapping[str, Any], patient_id: str, log: ExclusionLog) ->
     """Resources that passed the safety checks (type, duplicate, patient), in prefetch order.
 
     Runs once per resource, so a decoded Bundle's resources are walked straight from its list and a
-    Struct's identity is read inline (a generator and a call to `_identity` per resource cost a third of
-    the loop); the first resource kept under each `(type, id)` is remembered, so a duplicate is compared
+    Struct's identity is read inline (a generator and an identity call per resource cost a third of the
+    loop); the first resource kept under each `(type, id)` is remembered, so a duplicate is compared
     with it alone.
     """
     kept: list[Any] = []
-    first: dict[tuple[str, str], tuple[Any, DecodedBundle | None, int] | None] = {}  # None: first excluded
+    #: (its id as read, the resource, where its JSON text is) of the first resource kept under each key;
+    #: None when the first was excluded
+    first: dict[tuple[str, str], tuple[Any, Any, DecodedBundle | None, int] | None] = {}
     own = f"Patient/{patient_id}"  # the usual reference, compared before building the URL-suffix form
     for name, value in prefetch.items():
         bundle = value if isinstance(value, DecodedBundle) else None
@@ -147,7 +122,7 @@ def _checked(prefetch: Mapping[str, Any], patient_id: str, log: ExclusionLog) ->
                 subject = getattr(resource, "subject", None)
                 reference = subject.reference if subject is not None else None
             elif isinstance(resource, dict):
-                kind, ident, reference = _identity(resource)
+                kind, ident, reference = _raw_identity(resource)
             else:  # a decoded Bundle's entry without a resource object
                 log.exclude(value, _unreadable_entry(name))
                 continue
@@ -165,8 +140,8 @@ def _checked(prefetch: Mapping[str, Any], patient_id: str, log: ExclusionLog) ->
                     earlier = first[key]
                     if (
                         earlier is None
-                        or _identity(earlier[0])[:2] != (kind, ident)
-                        or _json(resource, bundle, index) != _json(*earlier)
+                        or earlier[0] != ident  # `5` and `"5"`: one key, two different ids
+                        or _json(resource, bundle, index) != _json(*earlier[1:])
                     ):
                         log.exclude(resource, "duplicate resource id (first occurrence used)")
                     continue
@@ -179,7 +154,7 @@ def _checked(prefetch: Mapping[str, Any], patient_id: str, log: ExclusionLog) ->
                 log.exclude(resource, "subject is not the patient in context")
                 continue
             if key is not None:
-                first[key] = (resource, bundle, index)
+                first[key] = (ident, resource, bundle, index)
             kept.append(resource)
     return kept
 

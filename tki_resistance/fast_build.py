@@ -60,6 +60,4 @@ def transcript_result(
     draft.control_gene = control_gene
     draft.control_copies = control_copies
     draft.preliminary = preliminary
-    draft.__class__ = TranscriptResult  # `finish`, inline: once per result
-    result: TranscriptResult = draft  # not `cast()`: a function call per result
-    return result
+    return finish(draft, TranscriptResult)

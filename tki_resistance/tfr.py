@@ -48,10 +48,6 @@ def _years(start: date, end: date) -> float:
     return (end - start).days / _DAYS_PER_YEAR
 
 
-def _latest(snapshot: PatientSnapshot) -> TranscriptResult | None:
-    return latest_result(snapshot.transcripts)
-
-
 def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> CriterionResult:
     current = snapshot.current_tki
     key = row.criterion
@@ -88,7 +84,7 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
         needed = 4.0 if current is not None and current.drug in SECOND_GENERATION else row.years or 5.0
         return CriterionResult(row, years > needed, f"{years:.1f} years on TKI (needs >{needed:g})")
     if key == "dmr-duration":
-        latest = _latest(snapshot)
+        latest = latest_result(snapshot.transcripts)
         since = deep_response_since(snapshot, knowledge, "MR4")
         if since is None or latest is None:
             return CriterionResult(row, False, "latest result not MR4 or deeper")
@@ -105,7 +101,7 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
                     return CriterionResult(row, False, f"ELN failure on {assessment.result.taken}")
         return CriterionResult(row, True, "no failure on record")
     if key == "optimal-dmr":
-        latest = _latest(snapshot)
+        latest = latest_result(snapshot.transcripts)
         mr4 = deep_response_since(snapshot, knowledge, "MR4")
         mr45 = deep_response_since(snapshot, knowledge, "MR4.5")
         if latest is None:
@@ -183,7 +179,7 @@ def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Findin
     evidence: list[Evidence] = [exposure_evidence(current)]
     if since is not None:
         evidence.append(transcript_evidence(since, "First result of the current MR4 run"))
-    latest = _latest(snapshot)
+    latest = latest_result(snapshot.transcripts)
     if latest is not None:
         evidence.append(transcript_evidence(latest, "Latest BCR::ABL1 (IS)"))
     return [
