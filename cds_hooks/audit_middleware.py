@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,7 +64,8 @@ class AuditMiddleware:
             knowledge_version=draft.knowledge_version,
             cards=tuple(draft.cards),
         )
-        logger.info("hook call", extra={"audit": asdict(record)})
+        # a shallow copy (not dataclasses.asdict, which deep-copies): the fields are strings, numbers, tuples
+        logger.info("hook call", extra={"audit": dict(vars(record))})
         label = service_id if service_id in REGISTRY else "unknown"
         metrics.HOOK_CALLS.labels(label, str(status)).inc()
         metrics.HOOK_SECONDS.labels(label).observe(seconds)

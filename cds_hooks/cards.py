@@ -16,6 +16,7 @@ from typing import Any
 from fhir_mapping.outbound import kd_mutation_service_request
 from tki_resistance.findings import SUMMARY_MAX, Evidence, Finding, FindingCode, RuleRef
 
+from .card_ids import name_uuid
 from .models import Action, Card, CdsResponse, Coding, Link, Source, Suggestion
 
 __all__ = [
@@ -165,7 +166,7 @@ def _suggestions(finding: Finding, patient_id: str, card_id: str) -> list[Sugges
     return [
         Suggestion(
             label="Order BCR::ABL1 kinase-domain mutation analysis (NGS)",
-            uuid=str(uuid.uuid5(_CARD_NAMESPACE, card_id + ":order-kd")),
+            uuid=name_uuid(_CARD_NAMESPACE, card_id + ":order-kd"),
             isRecommended=True,
             actions=[
                 Action(type="create", description="Order BCR::ABL1 KD mutation analysis by NGS", resource=request)
@@ -176,7 +177,7 @@ def _suggestions(finding: Finding, patient_id: str, card_id: str) -> list[Sugges
 
 def render_card(finding: Finding, patient_id: str, hook_instance: str, index: int) -> Card:
     """One card; its uuid is derived from the hook instance, so a retried call gives the same uuids."""
-    card_id = str(uuid.uuid5(_CARD_NAMESPACE, f"{hook_instance}:{index}:{finding.code.value}"))
+    card_id = name_uuid(_CARD_NAMESPACE, f"{hook_instance}:{index}:{finding.code.value}")
     first = finding.rules[0] if finding.rules else None
     label = _source_label(first) if first else "cml-cds"
     suggestions = _suggestions(finding, patient_id, card_id)

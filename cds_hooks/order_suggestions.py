@@ -14,6 +14,7 @@ from typing import Any
 from fhir_mapping.terminology import RXNORM, TKI_INGREDIENT_RXNORM, UCUM
 from tki_resistance.findings import Finding
 
+from .card_ids import name_uuid
 from .models import Action, Card, Suggestion
 
 __all__ = ["corrected_request", "with_order_suggestion"]
@@ -68,7 +69,7 @@ def with_order_suggestion(card: Card, finding: Finding, drafts: dict[str, dict[s
         label = f"Replace with {name} {text}"
     suggestion = Suggestion(
         label=label,
-        uuid=str(uuid.uuid5(_NAMESPACE, f"{card.uuid}:{reference}")),
+        uuid=name_uuid(_NAMESPACE, f"{card.uuid}:{reference}"),
         isRecommended=True,
         actions=actions,
     )

@@ -6,9 +6,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fhir_mapping import build_snapshot
+from fhir_mapping import build_snapshot, conditions
 from fhir_mapping.conditions import TABLE
+from fhir_mapping.resources import CodeableConcept, Coding
+from fhir_mapping.terminology import ICD10, SNOMED
 from tests.builders import PATIENT, bundle, condition
 from tki_resistance.model import COMORBIDITY_KEYS, DiseasePhase, PatientSnapshot
 
@@ -138,3 +142,52 @@ def test_myeloid_sarcoma_is_recorded_extramedullary_blast_disease_unless_resolve
     resolved = snapshot(_with_status(condition(None, "Myeloid sarcoma", ident="ms2"), clinical="resolved"))
     assert resolved.extramedullary_blasts_source is None
     assert snapshot(condition("38341003", "Hypertension")).extramedullary_blasts_source is None
+
+
+def _scan(concept: CodeableConcept) -> list[conditions._Row]:
+    """What `_keys` answered before its index: every row compared with the concept, in table order."""
+    snomed = set(concept.codes(SNOMED))
+    icd = [c.code.replace(".", "").upper() for c in concept.coding if c.system in ICD10 and c.code]
+    words = concept.words()
+    return [
+        row
+        for row in conditions.TABLE
+        if row.snomed & snomed
+        or any(code.startswith(prefix) for code in icd for prefix in row.icd10)
+        or any(word in words for word in row.words)
+    ]
+
+
+_TABLE_SNOMED = sorted({code for row in conditions.TABLE for code in row.snomed})
+_TABLE_ICD10 = sorted({prefix for row in conditions.TABLE for prefix in row.icd10})
+_TABLE_WORDS = sorted({word for row in conditions.TABLE for word in row.words})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    snomed=st.lists(st.sampled_from([*_TABLE_SNOMED, "38341003", "1234567"]), max_size=3),
+    icd10=st.lists(
+        st.builds(
+            lambda prefix, tail: prefix + tail,
+            st.sampled_from([*_TABLE_ICD10, "I", "Z99", ""]),
+            st.sampled_from(["", "0", ".9", "9.1", "x"]),
+        ),
+        max_size=3,
+    ),
+    text=st.lists(st.sampled_from([*_TABLE_WORDS, "nothing", "Heart"]), max_size=3).map(" and ".join),
+)
+def test_row_index_matches_the_table_scan(snomed: list[str], icd10: list[str], text: str) -> None:
+    concept = CodeableConcept(
+        text=text or None,
+        coding=[Coding(system=SNOMED, code=code) for code in snomed]
+        + [Coding(system=sorted(ICD10)[0], code=code) for code in icd10],
+    )
+    assert conditions._keys(concept) == _scan(concept)
+
+
+def test_every_table_code_finds_its_row() -> None:
+    for row in conditions.TABLE:
+        for code in row.snomed:
+            assert row in conditions._keys(CodeableConcept(coding=[Coding(system=SNOMED, code=code)]))
+        for prefix in row.icd10:
+            assert row in conditions._keys(CodeableConcept(coding=[Coding(system=sorted(ICD10)[0], code=prefix)]))
