@@ -58,7 +58,7 @@ def _interactions(
 ) -> list[tuple[Comedication, InteractionRow, DrugClassRow]]:
     found = []
     for medication in snapshot.comedications:
-        for row, drug_class in interaction_rows(medication, drug, knowledge.interactions, knowledge.drug_classes):
+        for row, drug_class in interaction_rows(medication, drug, knowledge.interaction_index):
             found.append((medication, row, drug_class))
     return found
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 from pydantic import ValidationError
 
 from .findings import RuleRef
+from .interactions import InteractionIndex
 from .knowledge_schema import (
     TABLES,
     AnyTimeFailureRow,
@@ -120,6 +121,11 @@ class Knowledge:
     @property
     def interactions(self) -> tuple[InteractionRow, ...]:
         return self.rows("interactions", InteractionRow)
+
+    @cached_property
+    def interaction_index(self) -> InteractionIndex:
+        """Drug classes by RxCUI and member name, interaction rows by (TKI, class): built once, on first use."""
+        return InteractionIndex(self.drug_classes, self.interactions)
 
     @property
     def comorbidity_cautions(self) -> tuple[ComorbidityCautionRow, ...]:

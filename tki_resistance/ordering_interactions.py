@@ -38,9 +38,7 @@ def _tki_draft_hits(
     return [
         (medication, exposure, row, drug_class)
         for medication in medications
-        for row, drug_class in interaction_rows(
-            medication, exposure.drug, knowledge.interactions, knowledge.drug_classes
-        )
+        for row, drug_class in interaction_rows(medication, exposure.drug, knowledge.interaction_index)
     ]
 
 
@@ -67,9 +65,7 @@ def _other_draft_hits(
     return [
         (medication, exposure, row, drug_class)
         for exposure in tkis.values()
-        for row, drug_class in interaction_rows(
-            medication, exposure.drug, knowledge.interactions, knowledge.drug_classes
-        )
+        for row, drug_class in interaction_rows(medication, exposure.drug, knowledge.interaction_index)
     ]
 
 
