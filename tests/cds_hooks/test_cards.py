@@ -13,9 +13,15 @@ def _finding(*rules: RuleRef, **kw: object) -> Finding:
     return Finding(FindingCode.AVOID_TKI, Severity.INFO, "T315I: avoid nilotinib", rules, **kw)  # type: ignore[arg-type]
 
 
+def _detail(finding: Finding) -> str:
+    detail = render_card(finding, "p", "h", 0).detail
+    assert detail is not None
+    return detail
+
+
 def test_unverified_rule_prints_the_banner_and_verified_does_not() -> None:
-    assert "Unverified rule" in render_card(_finding(VERIFIED, UNVERIFIED), "p", "h", 0).detail
-    assert "Unverified rule" not in render_card(_finding(VERIFIED), "p", "h", 0).detail
+    assert "Unverified rule" in _detail(_finding(VERIFIED, UNVERIFIED))
+    assert "Unverified rule" not in _detail(_finding(VERIFIED))
 
 
 def test_extension_carries_sorted_avoid_and_mutations_and_verified_flag() -> None:
@@ -31,6 +37,7 @@ def test_evidence_and_override_reasons_render() -> None:
         override_reasons=("Test already ordered",),
     )
     card = render_card(finding, "p", "h", 0)
+    assert card.detail is not None
     assert "T315I (2026-01-02)" in card.detail and "`Observation/1`" in card.detail
     assert card.overrideReasons and card.overrideReasons[0].display == "Test already ordered"
 
