@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app
+	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -26,7 +26,7 @@ from cds_hooks.services.base import CallContext
 from cds_hooks.services.pipeline import response_extension
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
-from tki_resistance.knowledge_base import default_knowledge
+from tki_resistance.knowledge_base import Knowledge, default_knowledge
 
 from .patients import hook_request_bytes
 
@@ -53,13 +53,13 @@ class StageTimes:
         return self.total / self.results * 1e6
 
 
-def _once(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
+def _once(body: bytes, knowledge: Knowledge) -> tuple[dict[str, float], int]:
     """One call, with the cyclic GC paused as the service pauses it (cds_hooks/gc_pause.py)."""
     with cyclic_gc_paused():
         return _stages(body, knowledge)
 
 
-def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
+def _stages(body: bytes, knowledge: Knowledge) -> tuple[dict[str, float], int]:
     today = datetime.now(UTC).date()
     t0 = time.thread_time()
     request = decode_hook_request(body)
@@ -67,7 +67,7 @@ def _stages(body: bytes, knowledge: object) -> tuple[dict[str, float], int]:
     patient_id = str(request.context["patientId"])
     snapshot = build_snapshot(patient_id, request.prefetch or {}, today)
     t2 = time.thread_time()
-    findings = assess(snapshot, knowledge)  # type: ignore[arg-type]
+    findings = assess(snapshot, knowledge)
     t3 = time.thread_time()
     cards = render_cards(findings, patient_id, request.hookInstance)
     CdsResponse(cards=cards, extension=response_extension(_CONTEXT, snapshot)).model_dump_json(exclude_none=True)

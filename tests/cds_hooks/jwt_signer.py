@@ -74,7 +74,7 @@ def sandbox_token(client: Client, aud: str = SERVICE_AUD, *, now: float | None =
     return client.sign(body, typ="JWT", jku=SANDBOX_JKU)
 
 
-def epic_token(client: Client, aud: str = SERVICE_AUD, **claims: Any) -> str:
+def epic_token(client: Client, aud: str | list[str] = SERVICE_AUD, **claims: Any) -> str:
     iat = int(time.time())
     body = {
         "iss": EPIC_ISS,

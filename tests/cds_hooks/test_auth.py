@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -71,7 +72,7 @@ def _alg_none(sandbox: Client) -> str:
     return forge({"alg": "none", "typ": "JWT", "kid": sandbox.kid, "jku": SANDBOX_JKU}, claims)
 
 
-ATTACKS = {
+ATTACKS: dict[str, Callable[[Client], str]] = {
     "alg none": _alg_none,
     "HS256 keyed with the public key": _pem_hs256,
     "expired": lambda c: sandbox_token(c, now=time.time() - 600),
@@ -95,7 +96,8 @@ def test_forged_tokens_are_a_generic_401(
     with caplog.at_level(logging.WARNING, logger="cml_cds.auth"):
         _assert_generic_401(_call(auth_client, ATTACKS[attack](sandbox_client)))
     reasons = [r for r in caplog.records if r.name == "cml_cds.auth"]
-    assert len(reasons) == 1 and getattr(reasons[0], "reason", "")  # the reason is logged, not answered
+    assert len(reasons) == 1
+    assert getattr(reasons[0], "reason", "")  # the reason is logged, not answered
 
 
 def test_no_token_and_a_non_bearer_scheme_are_401(auth_client: TestClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from cds_hooks.cards import render_card
 from tki_resistance.findings import Evidence, Finding, FindingCode, RuleRef, Severity
 
@@ -9,18 +11,36 @@ VERIFIED = RuleRef("r.ok", "ELN 2020", "P1: ELN", True, "ok", label="ELN 2020 (H
 UNVERIFIED = RuleRef("r.memory", "unverified", "M: memory", False, "from memory", label="as recalled")
 
 
-def _finding(*rules: RuleRef, **kw: object) -> Finding:
-    return Finding(FindingCode.AVOID_TKI, Severity.INFO, "T315I: avoid nilotinib", rules, **kw)  # type: ignore[arg-type]
+class _Parts(TypedDict, total=False):
+    """The `Finding` fields these tests set beyond code, severity, summary and rules."""
+
+    evidence: tuple[Evidence, ...]
+    detail: tuple[str, ...]
+    avoid: tuple[str, ...]
+    mutations: tuple[str, ...]
+    override_reasons: tuple[str, ...]
+    action: str
+
+
+def _finding(*rules: RuleRef, **kw: Unpack[_Parts]) -> Finding:
+    return Finding(FindingCode.AVOID_TKI, Severity.INFO, "T315I: avoid nilotinib", rules, **kw)
+
+
+def _detail(finding: Finding) -> str:
+    detail = render_card(finding, "p", "h", 0).detail
+    assert detail is not None
+    return detail
 
 
 def test_unverified_rule_prints_the_banner_and_verified_does_not() -> None:
-    assert "Unverified rule" in render_card(_finding(VERIFIED, UNVERIFIED), "p", "h", 0).detail
-    assert "Unverified rule" not in render_card(_finding(VERIFIED), "p", "h", 0).detail
+    assert "Unverified rule" in _detail(_finding(VERIFIED, UNVERIFIED))
+    assert "Unverified rule" not in _detail(_finding(VERIFIED))
 
 
 def test_extension_carries_sorted_avoid_and_mutations_and_verified_flag() -> None:
     card = render_card(_finding(VERIFIED, avoid=("nilotinib", "dasatinib"), mutations=("T315I",)), "p", "h", 0)
-    data = card.extension["org.cmlcds.finding"]  # type: ignore[index]
+    assert card.extension is not None
+    data = card.extension["org.cmlcds.finding"]
     assert data["avoid"] == ["dasatinib", "nilotinib"] and data["mutations"] == ["T315I"] and data["verified"]
 
 
@@ -31,6 +51,7 @@ def test_evidence_and_override_reasons_render() -> None:
         override_reasons=("Test already ordered",),
     )
     card = render_card(finding, "p", "h", 0)
+    assert card.detail is not None
     assert "T315I (2026-01-02)" in card.detail and "`Observation/1`" in card.detail
     assert card.overrideReasons and card.overrideReasons[0].display == "Test already ordered"
 
@@ -46,7 +67,8 @@ def test_sources_are_named_once_with_their_version_and_unverified_ones_are_marke
 def test_extension_keeps_every_rule_and_data_point_the_detail_leaves_out() -> None:
     evidence = tuple(Evidence(f"Result {i}", f"{i}% IS", f"2026-01-{i + 1:02d}", f"Observation/{i}") for i in range(9))
     card = render_card(_finding(VERIFIED, UNVERIFIED, evidence=evidence), "p", "h", 0)
-    data = card.extension["org.cmlcds.finding"]  # type: ignore[index]
+    assert card.extension is not None
+    data = card.extension["org.cmlcds.finding"]
     assert [r["id"] for r in data["ruleDetails"]] == ["r.ok", "r.memory"]
     assert [r["verified"] for r in data["ruleDetails"]] == [True, False]
     assert len(data["data"]) == 9 and data["data"][8]["reference"] == "Observation/8"

@@ -289,7 +289,7 @@ def test_a_tfr_goal_in_a_goal_resource_makes_an_unexplained_stop_a_tfr_attempt(c
         "description": {"text": "Treatment-free remission"},
         "subject": {"reference": "Patient/cml-1"},
     }
-    course = {
+    course: dict[str, Any] = {
         "transcripts": [*(_undetectable(days_after(start, m)) for m in range(48, 78, 6)), bcr_abl1(_ago(1), 0.2)],
         "medications": [_stopped("imatinib", start, TFR_STOP, "patient decision", dose_mg=400)],
         "conditions": [condition("92818009", CML_CP)],

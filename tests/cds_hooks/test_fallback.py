@@ -28,7 +28,7 @@ TOKEN = "fallback-test-token"
 START = days_after(TODAY, -13)
 
 
-def _scenario() -> dict[str, list[dict[str, Any]]]:
+def _scenario() -> dict[str, Any]:
     """Imatinib failure with T315I, on a hypertensive patient: several cards, every prefetch key used."""
     return {
         "transcripts": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,7 +65,8 @@ def _base() -> dict[str, Any]:
 
 
 def _post(client: TestClient, body: dict[str, Any]) -> int:
-    response = client.post(URL, content=_dumps(body), headers={"Content-Type": "application/json"})
+    # starlette's TestClient is typed against httpx2 (not installed), so mypy sees its methods as Any
+    response: httpx.Response = client.post(URL, content=_dumps(body), headers={"Content-Type": "application/json"})
     assert response.status_code in DOCUMENTED, (response.status_code, response.text[:300])
     if response.status_code != 200:
         assert response.json()["resourceType"] == "OperationOutcome"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Scope
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
@@ -285,18 +286,18 @@ async def _asgi_post(app: FastAPI, messages: list[dict[str, Any]], hang: bool = 
     statuses: list[int] = []
     queue = list(messages)
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         if queue:
             return queue.pop(0)
         if hang:
             await asyncio.sleep(3600)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -311,7 +312,7 @@ async def _asgi_post(app: FastAPI, messages: list[dict[str, Any]], hang: bool = 
         "server": ("testserver", 80),
         "state": {},
     }
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    await app(scope, receive, send)
     return statuses[0]
 
 
@@ -349,7 +350,8 @@ def _preflight(client: TestClient, origin: str) -> httpx.Response:
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type",
     }
-    return client.options(URL, headers=headers)
+    response: httpx.Response = client.options(URL, headers=headers)  # TestClient is Any to mypy (httpx2 stubs)
+    return response
 
 
 @pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:8000", "http://localhost"])

@@ -45,7 +45,7 @@ def test_non_finite_values_are_excluded_with_the_reason(client: TestClient, lite
 
 
 def test_boolean_value_is_not_read_as_one_percent(client: TestClient) -> None:
-    body = client.post(URL, json=_request(bcr_abl1(FAILING_DAY, True, ident="bool"))).json()  # type: ignore[arg-type]
+    body = client.post(URL, json=_request(bcr_abl1(FAILING_DAY, True, ident="bool"))).json()
     assert any(e["reference"] == "Observation/bool" for e in _excluded(body))
     assert "milestone-failure" not in _codes(body)  # 30% at 3 months stays the latest: a warning, not 1%
     assert "data-excluded" in _codes(body)
@@ -128,7 +128,7 @@ def test_a_control_copy_string_of_5000_digits_is_not_a_500() -> None:
 
 def test_an_order_starting_next_week_is_kept_but_not_one_in_the_year_9999() -> None:
     next_week = date.fromordinal(TODAY.toordinal() + 7).isoformat()
-    order = {
+    order: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "id": "order",
         "status": "active",

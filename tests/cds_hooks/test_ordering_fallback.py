@@ -17,7 +17,7 @@ TOKEN = "ordering-fallback-token"
 START = days_after(TODAY, -13)
 
 
-def _scenario() -> dict[str, list[dict[str, Any]]]:
+def _scenario() -> dict[str, Any]:
     """On nilotinib with T315I and coronary disease; imatinib failed before."""
     return {
         "transcripts": [

@@ -63,7 +63,7 @@ def test_production_refuses_unsafe_settings(
 
 def test_an_issuer_without_keys_is_refused() -> None:
     with pytest.raises(ValueError, match="give jwks_url, jwks or allowed_jku"):
-        Settings(trusted_issuers=[{"iss": "x"}])  # type: ignore[list-item]
+        Settings(trusted_issuers=[{"iss": "x"}])
 
 
 def test_a_typo_in_the_settings_is_refused_not_ignored() -> None:
@@ -112,7 +112,7 @@ def test_the_example_file_with_its_placeholder_secret_is_refused(monkeypatch: py
 def test_authentication_on_requires_public_base_url_in_every_mode(mode: str, tmp_path: Path) -> None:
     issuer = {"iss": "x", "jwks_url": "https://x/jwks"}
     with pytest.raises(ValueError, match="public_base_url"):
-        Settings(mode=mode, auth_enabled=True, trusted_issuers=[issuer], database_path=tmp_path / "d")  # type: ignore[arg-type, list-item]
+        Settings(mode=mode, auth_enabled=True, trusted_issuers=[issuer], database_path=tmp_path / "d")
 
 
 def _make_serve_mode(tmp_path: Path, **env: str) -> str:

@@ -7,11 +7,12 @@ import pytest
 
 from fhir_mapping import build_snapshot
 from tests.builders import PATIENT, bcr_abl1, bundle
+from tki_resistance.model import PatientSnapshot
 
 DAY = date(2026, 3, 1)
 
 
-def snapshot(*resources: dict[str, Any]):  # type: ignore[no-untyped-def]
+def snapshot(*resources: dict[str, Any]) -> PatientSnapshot:
     return build_snapshot(PATIENT, {"bcrAbl1": bundle(*resources)}, date(2026, 11, 22))
 
 

@@ -9,7 +9,9 @@ def test_the_proposed_order_is_valid_fhir_r4_for_the_patient() -> None:
     request = kd_mutation_service_request("cml-1", "ELN failure on imatinib")
     parsed = ServiceRequest.model_validate(request)
     assert parsed.subject.reference == "Patient/cml-1"
+    assert parsed.code is not None and parsed.code.coding
     assert parsed.code.coding[0].code == KD_MUTATION_LOINC
+    assert parsed.reasonCode
     assert parsed.reasonCode[0].text == "ELN failure on imatinib"
     assert (parsed.status, parsed.intent) == ("draft", "proposal")
 

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]  # ships no py.typed and has no stubs
 import pytest
 import yaml
 

@@ -159,7 +159,7 @@ def test_killing_a_replica_mid_load_loses_no_acknowledged_feedback_and_shows_no_
         rows = connection.execute(
             "SELECT card, COUNT(*) FROM feedback WHERE card LIKE 'scale-%' GROUP BY card"
         ).fetchall()
-    counts = dict(rows)
+    counts: dict[str, int] = dict(rows)
     assert set(counts) == expected
     assert set(counts.values()) == {1}
 

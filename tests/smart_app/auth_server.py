@@ -82,7 +82,7 @@ class Code:
         return self.scope
 
 
-class _Request(OAuth2Request):
+class _Request(OAuth2Request):  # type: ignore[misc]  # Authlib ships no types (pyproject: authlib.*)
     """Authlib's request over already-parsed query and form parameters."""
 
     def __init__(self, method: str, uri: str, headers: dict[str, str], args: dict[str, str], form: dict[str, str]):
@@ -100,7 +100,7 @@ class _Request(OAuth2Request):
         return self._form
 
 
-class _Grant(grants.AuthorizationCodeGrant):
+class _Grant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # Authlib is untyped
     TOKEN_ENDPOINT_AUTH_METHODS = ["none"]  # noqa: RUF012 - Authlib's class attribute
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -126,7 +126,7 @@ class _Grant(grants.AuthorizationCodeGrant):
         return authorization_code.user
 
 
-class SmartAuthServer(AuthorizationServer):
+class SmartAuthServer(AuthorizationServer):  # type: ignore[misc]  # Authlib is untyped
     """The EHR's authorization server: PKCE S256 required, aud checked, launch contexts known."""
 
     def __init__(self, *, fhir_base: str, client: Client, access_token: str) -> None:

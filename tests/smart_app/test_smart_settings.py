@@ -24,14 +24,14 @@ def test_smart_clients_come_from_the_environment_as_json(monkeypatch: pytest.Mon
 def test_an_iss_listed_twice_is_refused() -> None:
     twice = [{"iss": "https://a.example/fhir", "client_id": "1"}, {"iss": "https://a.example/fhir/", "client_id": "2"}]
     with pytest.raises(ValueError, match="smart_clients: an iss is listed twice"):
-        Settings(smart_clients=twice)  # type: ignore[arg-type]
+        Settings(smart_clients=twice)
 
 
 def test_production_refuses_a_plain_http_smart_iss(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMLCDS_CONFIG_FILE", str(EXAMPLE))
     monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", STRONG_SECRET)
     with pytest.raises(ValueError, match=r"smart client 'http://ehr\.example/fhir': not https"):
-        Settings(smart_clients=[{"iss": "http://ehr.example/fhir", "client_id": "1"}])  # type: ignore[list-item]
+        Settings(smart_clients=[{"iss": "http://ehr.example/fhir", "client_id": "1"}])
 
 
 def test_the_production_example_names_a_smart_client(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from cds_hooks.audit import AuditRecord, AuditStore
 from cds_hooks.audit_writer import AuditWriter
 from cds_hooks.database import Connection, Database, DatabaseError
+from cds_hooks.migrations import Dialect
 
 
 def _record(n: int, recorded_at: str = "2026-11-20T10:00:00+00:00") -> AuditRecord:
@@ -61,7 +62,7 @@ def test_without_a_running_writer_the_request_writes_its_own_row(database: Datab
 class _Unreachable:
     """A database that is down: every transaction fails as PostgreSQL's does when it cannot connect."""
 
-    dialect = "postgresql"
+    dialect: Dialect = "postgresql"
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

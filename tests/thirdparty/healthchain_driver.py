@@ -21,9 +21,17 @@ from importlib.metadata import version
 from typing import Any
 
 import httpx
-from healthchain.models import CDSFeedback, CDSRequest, CDSResponse, CDSServiceInformation, FHIRAuthorization
-from healthchain.models.hooks import OrderSelectContext, OrderSignContext, PatientViewContext
-from healthchain.sandbox import SandboxClient
+
+# healthchain lives only in its own venv (healthchain_env.py), not in the one mypy runs in
+from healthchain.models import (  # type: ignore[import-not-found]
+    CDSFeedback,
+    CDSRequest,
+    CDSResponse,
+    CDSServiceInformation,
+    FHIRAuthorization,
+)
+from healthchain.models.hooks import OrderSelectContext, OrderSignContext, PatientViewContext  # type: ignore[import-not-found]
+from healthchain.sandbox import SandboxClient  # type: ignore[import-not-found]
 from pydantic import ValidationError
 
 TIMEOUT = 60.0
@@ -57,7 +65,7 @@ def _validate(model: Any, body: Any) -> str | None:
     return None
 
 
-def _finding_codes(body: Any) -> list[str]:
+def _finding_codes(body: Any) -> list[str | None]:
     if not isinstance(body, dict):
         return []
     return [((card.get("extension") or {}).get("org.cmlcds.finding") or {}).get("code") for card in body["cards"]]

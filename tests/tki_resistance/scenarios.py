@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypedDict, Unpack
 
 from tki_resistance import (
     Comedication,
@@ -17,7 +18,60 @@ from tki_resistance import (
     Variant,
     default_knowledge,
 )
-from tki_resistance.model import Comparator
+from tki_resistance.model import Comparator, Exclusion, LabValue, TreatmentLine
+
+
+class ExposureFields(TypedDict, total=False):
+    """The `TkiExposure` fields `on` leaves to the model's defaults unless a test names them."""
+
+    end: date | None
+    dose_text: str | None
+    active: bool
+    stop_reason: StopReason | None
+    ordered: bool
+    stop_detail: str | None
+
+
+class SnapshotFields(TypedDict, total=False):
+    """The `PatientSnapshot` fields after `patient_id` and `as_of`, so `snapshot(**fields)` is checked."""
+
+    transcripts: tuple[TranscriptResult, ...]
+    kinase_domain_tests: tuple[KinaseDomainTest, ...]
+    tki_exposures: tuple[TkiExposure, ...]
+    comedications: tuple[Comedication, ...]
+    comorbidities: tuple[Comorbidity, ...]
+    phase: DiseasePhase
+    phase_source: str | None
+    phase_date: date | None
+    blast_percent: float | None
+    chromosomal_abnormalities: tuple[str, ...]
+    allogeneic_transplant: date | None
+    birth_date: date | None
+    transcript_type: str | None
+    tfr_goal: bool
+    exclusions: tuple[Exclusion, ...]
+    unavailable: tuple[str, ...]
+    blast_source: str | None
+    cml_diagnosis_sources: tuple[str, ...]
+    bcr_abl1_fusion_sources: tuple[str, ...]
+    blast_date: date | None
+    karyotype_source: str | None
+    karyotype_date: date | None
+    basophils: LabValue | None
+    platelets: LabValue | None
+    blasts_promyelocytes: LabValue | None
+    extramedullary_blasts_source: str | None
+    transplant_source: str | None
+    transcript_sources: tuple[str, ...]
+    tfr_goal_source: str | None
+    lines: tuple[TreatmentLine, ...] | None
+
+
+class SnapshotArgs(SnapshotFields, total=False):
+    """Everything `snapshot` takes, for helpers that pass it on."""
+
+    as_of_months: float
+
 
 KNOWLEDGE = default_knowledge()
 START = date(2023, 1, 1)
@@ -33,10 +87,12 @@ def result(
     return TranscriptResult(f"Observation/r{months}-{value}", day(months, start), value, comparator)
 
 
-def on(drug: str, *, start: date = START, mg: float | None = None, per_day: int = 1, **kw: object) -> TkiExposure:
+def on(
+    drug: str, *, start: date = START, mg: float | None = None, per_day: int = 1, **kw: Unpack[ExposureFields]
+) -> TkiExposure:
     return TkiExposure(
         f"MedicationStatement/{drug}-{start}", drug, start, daily_dose_mg=mg, doses_per_day=per_day, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def stopped(drug: str, start: date, end: date, reason: StopReason) -> TkiExposure:
@@ -59,8 +115,8 @@ def comorbid(key: str) -> Comorbidity:
     return Comorbidity(f"Condition/{key}", key, key.replace("-", " "))
 
 
-def snapshot(as_of_months: float = 12.5, **kw: object) -> PatientSnapshot:
-    return PatientSnapshot("p", day(as_of_months), **kw)  # type: ignore[arg-type]
+def snapshot(as_of_months: float = 12.5, **kw: Unpack[SnapshotFields]) -> PatientSnapshot:
+    return PatientSnapshot("p", day(as_of_months), **kw)
 
 
 def rule_ids(findings: list[Finding]) -> set[str]:
@@ -72,6 +128,9 @@ __all__ = [
     "START",
     "Comparator",
     "DiseasePhase",
+    "ExposureFields",
+    "SnapshotArgs",
+    "SnapshotFields",
     "StopReason",
     "comed",
     "comorbid",

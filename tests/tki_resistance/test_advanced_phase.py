@@ -8,14 +8,14 @@ from tki_resistance.advanced_phase import advanced_phase_findings
 from tki_resistance.findings import Severity
 from tki_resistance.model import LabValue
 
-from .scenarios import KNOWLEDGE, DiseasePhase, day, on, rule_ids, snapshot
+from .scenarios import KNOWLEDGE, DiseasePhase, SnapshotFields, day, on, rule_ids, snapshot
 
 
 def _lab(value: float, months: float = 12.0) -> LabValue:
     return LabValue(f"Observation/lab-{value}", day(months), value)
 
 
-CASES = {
+CASES: dict[str, tuple[SnapshotFields, SnapshotFields]] = {
     "phase.eln.ap.blasts": ({"blast_percent": 15.0}, {"blast_percent": 14.9}),
     "phase.eln.bp.blasts": ({"blast_percent": 30.0}, {"blast_percent": 29.9}),
     "phase.eln.ap.major-route-aca": (
@@ -48,7 +48,7 @@ def test_every_phase_row_has_a_case() -> None:
 @pytest.mark.parametrize("row_id", sorted(CASES))
 def test_phase_row_fires_and_does_not(row_id: str) -> None:
     fires, quiet = CASES[row_id]
-    base: dict[str, object] = {"tki_exposures": (on("imatinib"),)}
+    base: SnapshotFields = {"tki_exposures": (on("imatinib"),)}
     assert row_id in rule_ids(advanced_phase_findings(snapshot(**(base | fires)), KNOWLEDGE))
     assert row_id not in rule_ids(advanced_phase_findings(snapshot(**(base | quiet)), KNOWLEDGE))
 

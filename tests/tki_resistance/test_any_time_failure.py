@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from tki_resistance.any_time_failure import any_time_failure_findings
 from tki_resistance.findings import FindingCode
+from tki_resistance.model import PatientSnapshot
 
 from .scenarios import KNOWLEDGE, day, kd_test, on, result, rule_ids, snapshot
 
@@ -45,9 +48,13 @@ def test_no_second_failure_card_when_bcr_abl1_already_fails() -> None:
 
 
 def test_high_risk_aca_on_treatment_is_a_failure_unless_old_undated_or_before_the_tki() -> None:
-    def snap(**kw: object):  # type: ignore[no-untyped-def]
+    def snap(karyotype_date: date | None, karyotype_source: str | None = None) -> PatientSnapshot:
         return snapshot(
-            transcripts=OPTIMAL, tki_exposures=(on("imatinib"),), chromosomal_abnormalities=("-7/7q-",), **kw
+            transcripts=OPTIMAL,
+            tki_exposures=(on("imatinib"),),
+            chromosomal_abnormalities=("-7/7q-",),
+            karyotype_date=karyotype_date,
+            karyotype_source=karyotype_source,
         )
 
     [finding] = any_time_failure_findings(snap(karyotype_date=day(11), karyotype_source="Observation/k"), KNOWLEDGE)

@@ -6,12 +6,13 @@ import pytest
 
 from tki_resistance.comorbidity import comorbidity_findings
 from tki_resistance.findings import Severity
+from tki_resistance.knowledge_schema import ComorbidityCautionRow
 
 from .scenarios import KNOWLEDGE, comorbid, on, rule_ids, snapshot
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.comorbidity_cautions, ids=lambda r: r.id)
-def test_caution_fires_for_its_comorbidity_on_its_tki(row) -> None:  # type: ignore[no-untyped-def]
+def test_caution_fires_for_its_comorbidity_on_its_tki(row: ComorbidityCautionRow) -> None:
     findings = comorbidity_findings(
         snapshot(tki_exposures=(on(row.tki),), comorbidities=(comorbid(row.comorbidity),)), KNOWLEDGE
     )
@@ -21,7 +22,7 @@ def test_caution_fires_for_its_comorbidity_on_its_tki(row) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.comorbidity_cautions, ids=lambda r: r.id)
-def test_caution_does_not_fire_without_the_comorbidity(row) -> None:  # type: ignore[no-untyped-def]
+def test_caution_does_not_fire_without_the_comorbidity(row: ComorbidityCautionRow) -> None:
     other = "gi-disease" if row.comorbidity != "gi-disease" else "smoking"
     findings = comorbidity_findings(snapshot(tki_exposures=(on(row.tki),), comorbidities=(comorbid(other),)), KNOWLEDGE)
     assert row.id not in rule_ids(findings)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Unpack
 
-from tests.tki_resistance.scenarios import KNOWLEDGE, Comparator, StopReason, day, on, result, rule_ids
+from tests.tki_resistance.scenarios import KNOWLEDGE, Comparator, SnapshotFields, StopReason, day, on, result, rule_ids
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, assess
 from tki_resistance.atypical_transcript import atypical_transcript_findings
 from tki_resistance.course import build_lines, off_treatment, with_lines
@@ -15,8 +16,8 @@ from tki_resistance.sct_referral import sct_referral_findings
 from tki_resistance.tfr import tfr_findings
 
 
-def snap(as_of_months: float, **kw: object) -> PatientSnapshot:
-    return with_lines(PatientSnapshot("p", day(as_of_months), **kw), KNOWLEDGE)  # type: ignore[arg-type]
+def snap(as_of_months: float, **kw: Unpack[SnapshotFields]) -> PatientSnapshot:
+    return with_lines(PatientSnapshot("p", day(as_of_months), **kw), KNOWLEDGE)
 
 
 def record(drug: str, start_m: float, end_m: float | None, mg: float, reason: StopReason | None = None) -> TkiExposure:

@@ -6,6 +6,8 @@ import pytest
 
 from tki_resistance.extrinsic_causes import extrinsic_causes_findings
 from tki_resistance.findings import Severity
+from tki_resistance.knowledge_schema import DoseRow, DrugClassRow, InteractionRow
+from tki_resistance.model import PatientSnapshot
 
 from .scenarios import KNOWLEDGE, START, DiseasePhase, StopReason, comed, day, on, result, rule_ids, snapshot, stopped
 
@@ -18,19 +20,19 @@ def _member(drug_class: str) -> str:
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.interactions, ids=lambda r: r.id)
-def test_interaction_fires_with_a_member_of_its_class(row) -> None:  # type: ignore[no-untyped-def]
+def test_interaction_fires_with_a_member_of_its_class(row: InteractionRow) -> None:
     snap = snapshot(transcripts=FAILING, tki_exposures=(on(row.tki),), comedications=(comed(_member(row.drug_class)),))
     assert {row.id, "extrinsic.interactions"} <= rule_ids(extrinsic_causes_findings(snap, KNOWLEDGE))
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.interactions, ids=lambda r: r.id)
-def test_interaction_does_not_fire_without_the_drug(row) -> None:  # type: ignore[no-untyped-def]
+def test_interaction_does_not_fire_without_the_drug(row: InteractionRow) -> None:
     snap = snapshot(transcripts=FAILING, tki_exposures=(on(row.tki),), comedications=(comed("paracetamol"),))
     assert not {row.id, "extrinsic.interactions"} & rule_ids(extrinsic_causes_findings(snap, KNOWLEDGE))
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.drug_classes, ids=lambda r: r.id)
-def test_drug_class_recognises_its_members_by_name_and_rxnorm(row) -> None:  # type: ignore[no-untyped-def]
+def test_drug_class_recognises_its_members_by_name_and_rxnorm(row: DrugClassRow) -> None:
     interaction = next(i for i in KNOWLEDGE.interactions if i.drug_class == row.drug_class)
     by_name = snapshot(transcripts=FAILING, tki_exposures=(on(interaction.tki),), comedications=(comed(row.drugs[0]),))
     assert row.id in rule_ids(extrinsic_causes_findings(by_name, KNOWLEDGE))
@@ -56,7 +58,7 @@ def test_a_caution_interaction_alone_with_an_optimal_response_gives_no_card() ->
 STANDARD = [r for r in KNOWLEDGE.doses if r.situation == "standard"]
 
 
-def _line_snapshot(row, mg: float):  # type: ignore[no-untyped-def]
+def _line_snapshot(row: DoseRow, mg: float) -> PatientSnapshot:
     exposures = [on(row.tki, mg=mg)]
     if row.line == "later":
         other = "imatinib" if row.tki != "imatinib" else "dasatinib"
@@ -66,13 +68,13 @@ def _line_snapshot(row, mg: float):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("row", STANDARD, ids=lambda r: r.id)
-def test_dose_below_standard_fires_with_its_row(row) -> None:  # type: ignore[no-untyped-def]
+def test_dose_below_standard_fires_with_its_row(row: DoseRow) -> None:
     ids = rule_ids(extrinsic_causes_findings(_line_snapshot(row, row.daily_mg / 2), KNOWLEDGE))
     assert row.id in ids and "extrinsic.dose-below-standard" in ids
 
 
 @pytest.mark.parametrize("row", STANDARD, ids=lambda r: r.id)
-def test_standard_dose_does_not_fire(row) -> None:  # type: ignore[no-untyped-def]
+def test_standard_dose_does_not_fire(row: DoseRow) -> None:
     assert row.id not in rule_ids(extrinsic_causes_findings(_line_snapshot(row, row.daily_mg), KNOWLEDGE))
 
 

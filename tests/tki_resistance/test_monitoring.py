@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tki_resistance.knowledge_schema import MonitoringRow
 from tki_resistance.model import PatientSnapshot
 from tki_resistance.monitoring import GRACE_DAYS, monitoring_findings
 
@@ -43,13 +44,13 @@ def _situation(name: str, age_days: int) -> PatientSnapshot:
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.monitoring_intervals, ids=lambda r: r.id)
-def test_interval_fires_when_overdue(row) -> None:  # type: ignore[no-untyped-def]
+def test_interval_fires_when_overdue(row: MonitoringRow) -> None:
     findings = monitoring_findings(_situation(row.situation, row.interval_days + GRACE_DAYS + 1), KNOWLEDGE)
     assert row.id in rule_ids(findings)
 
 
 @pytest.mark.parametrize("row", [r for r in KNOWLEDGE.monitoring_intervals if not r.remind_at_once], ids=lambda r: r.id)
-def test_interval_does_not_fire_when_recent(row) -> None:  # type: ignore[no-untyped-def]
+def test_interval_does_not_fire_when_recent(row: MonitoringRow) -> None:
     assert monitoring_findings(_situation(row.situation, row.interval_days), KNOWLEDGE) == []
 
 

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from tki_resistance.findings import Severity
 from tki_resistance.mutation_testing import mutation_testing_findings
 
-from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
+from .scenarios import (
+    KNOWLEDGE,
+    DiseasePhase,
+    SnapshotArgs,
+    StopReason,
+    day,
+    kd_test,
+    on,
+    result,
+    rule_ids,
+    snapshot,
+    stopped,
+)
 
 IMATINIB = (on("imatinib", mg=400),)
 
 
-def _ids(**kw: object) -> set[str]:
+def _ids(**kw: Unpack[SnapshotArgs]) -> set[str]:
     return rule_ids(mutation_testing_findings(snapshot(**kw), KNOWLEDGE))
 
 

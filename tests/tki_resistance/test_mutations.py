@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tki_resistance.findings import Finding, FindingCode, Severity
-from tki_resistance.model import StopReason
+from tki_resistance.knowledge_schema import CompoundRuleRow, MutationRuleRow
+from tki_resistance.model import StopReason, TkiExposure
 from tki_resistance.mutations import avoid_tki_findings
 
 from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapshot, stopped
@@ -13,28 +14,33 @@ from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapsho
 RULES = [r for r in KNOWLEDGE.mutation_rules if r.mutations and r.effect != "not-atp-site"]
 
 
-def _finding(*names: str, drug: str = "imatinib", before: tuple[object, ...] = (), **kw: object):  # type: ignore[no-untyped-def]
+def _finding(
+    *names: str,
+    drug: str = "imatinib",
+    before: tuple[TkiExposure, ...] = (),
+    phase: DiseasePhase = DiseasePhase.UNKNOWN,
+) -> Finding | None:
     exposures = (*before, on(drug, start=day(6)) if before else on(drug))
-    snap = snapshot(tki_exposures=exposures, kinase_domain_tests=(kd_test(day(12), *names),), **kw)
+    snap = snapshot(tki_exposures=exposures, kinase_domain_tests=(kd_test(day(12), *names),), phase=phase)
     findings = avoid_tki_findings(snap, KNOWLEDGE)
     return findings[0] if findings else None
 
 
-def _fired(finding: object, row_id: str) -> bool:
+def _fired(finding: Finding | None, row_id: str) -> bool:
     if finding is None:
         return False
-    ids = {r.id for r in finding.rules} | set(finding.extra.get("optionRules", []))  # type: ignore[attr-defined]
+    ids = {r.id for r in finding.rules} | set(finding.extra.get("optionRules", []))
     return row_id in ids
 
 
 @pytest.mark.parametrize("row", RULES, ids=lambda r: r.id)
-def test_mutation_rule_fires_for_its_mutation(row) -> None:  # type: ignore[no-untyped-def]
+def test_mutation_rule_fires_for_its_mutation(row: MutationRuleRow) -> None:
     mutation = "T315I" if row.mutations == ["*"] else row.mutations[0]
     assert _fired(_finding(mutation), row.id)
 
 
 @pytest.mark.parametrize("row", RULES, ids=lambda r: r.id)
-def test_mutation_rule_does_not_fire_for_another_mutation(row) -> None:  # type: ignore[no-untyped-def]
+def test_mutation_rule_does_not_fire_for_another_mutation(row: MutationRuleRow) -> None:
     if row.mutations == ["*"]:
         assert _finding() is None  # a negative test: nothing to avoid
     else:
@@ -42,7 +48,7 @@ def test_mutation_rule_does_not_fire_for_another_mutation(row) -> None:  # type:
 
 
 @pytest.mark.parametrize("row", [r for r in KNOWLEDGE.mutation_rules if r.transcripts], ids=lambda r: r.id)
-def test_transcript_rule_fires_only_for_its_transcript(row) -> None:  # type: ignore[no-untyped-def]
+def test_transcript_rule_fires_only_for_its_transcript(row: MutationRuleRow) -> None:
     """The exon-2-less row rests on preclinical data: a caution on asciminib in use, never an exclusion
     (corrected in issue #9; it used to put asciminib in `avoid`)."""
     drug = row.tkis[0]
@@ -59,7 +65,7 @@ def test_transcript_rule_fires_only_for_its_transcript(row) -> None:  # type: ig
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.compound_rules, ids=lambda r: r.id)
-def test_compound_rule_fires_for_a_compound_and_not_for_separate_variants(row) -> None:  # type: ignore[no-untyped-def]
+def test_compound_rule_fires_for_a_compound_and_not_for_separate_variants(row: CompoundRuleRow) -> None:
     compound = "T315I/E255V" if "T315I" in row.requires else "Y253H/F317L"
     before = tuple(stopped(t, START, day(6), StopReason.RESISTANCE) for t in row.after_resistance_to)
     assert _fired(_finding(compound, before=before), row.id)
@@ -127,7 +133,8 @@ def test_remaining_option_doses_follow_phase_and_line() -> None:
     assert "bosutinib (500 mg once daily" in line and "accelerated" not in line
     first = _finding("F317L", drug="nilotinib")  # nilotinib first line, still an option
     assert first is not None and "nilotinib (300 mg twice daily" in _options_line(first)
-    assert "nilotinib (400 mg twice daily" in _options_line(_finding("F317L"))  # type: ignore[arg-type]
+    second = _finding("F317L")
+    assert second is not None and "nilotinib (400 mg twice daily" in _options_line(second)
     advanced = _finding("F317L", phase=DiseasePhase.ACCELERATED)
     assert advanced is not None and "accelerated phase" in _options_line(advanced)
 
@@ -136,7 +143,8 @@ def test_options_mark_tkis_already_failed_for_resistance() -> None:
     finding = _finding("F317L", before=(stopped("nilotinib", START, day(6), StopReason.RESISTANCE),))
     assert finding is not None
     assert "nilotinib (400 mg twice daily, fasting; **already failed for resistance**" in _options_line(finding)
-    assert "already failed" not in _options_line(_finding("F317L"))  # type: ignore[arg-type]
+    fresh = _finding("F317L")
+    assert fresh is not None and "already failed" not in _options_line(fresh)
 
 
 def test_t315i_avoids_all_atp_site_2g_tkis_and_leaves_ponatinib_and_asciminib_with_doses() -> None:

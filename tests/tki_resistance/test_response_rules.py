@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tki_resistance.knowledge_schema import MilestoneRow, NccnRow
 from tki_resistance.milestones import assess_milestones
 from tki_resistance.nccn import nccn_bands_for
 from tki_resistance.response import response_findings
@@ -14,30 +15,30 @@ SURVIVAL = [r for r in KNOWLEDGE.milestones if r.goal == "survival" and not r.re
 MONTHS = {3: 3, 6: 6, 12: 12, 0: 24}
 
 
-def _inside(row) -> float:  # type: ignore[no-untyped-def]
+def _inside(row: MilestoneRow | NccnRow) -> float:
     if row.at_most is not None:
         return row.at_most
     return (row.above or 0) + 0.01
 
 
-def _outside(row) -> float:  # type: ignore[no-untyped-def]
+def _outside(row: MilestoneRow | NccnRow) -> float:
     return row.at_most + 0.01 if row.at_most is not None else (row.above or 0)
 
 
 @pytest.mark.parametrize("row", SURVIVAL, ids=lambda r: r.id)
-def test_milestone_row_fires_in_its_band(row) -> None:  # type: ignore[no-untyped-def]
+def test_milestone_row_fires_in_its_band(row: MilestoneRow) -> None:
     assessment = assess_milestones(on("imatinib"), (result(MONTHS[row.months], _inside(row)),), KNOWLEDGE.milestones)
     assert assessment is not None and assessment.row.id == row.id
 
 
 @pytest.mark.parametrize("row", SURVIVAL, ids=lambda r: r.id)
-def test_milestone_row_does_not_fire_outside_its_band(row) -> None:  # type: ignore[no-untyped-def]
+def test_milestone_row_does_not_fire_outside_its_band(row: MilestoneRow) -> None:
     assessment = assess_milestones(on("imatinib"), (result(MONTHS[row.months], _outside(row)),), KNOWLEDGE.milestones)
     assert assessment is not None and assessment.row.id != row.id
 
 
 @pytest.mark.parametrize("row", KNOWLEDGE.nccn_bands, ids=lambda r: r.id)
-def test_nccn_band_fires_in_its_band_and_not_outside(row) -> None:  # type: ignore[no-untyped-def]
+def test_nccn_band_fires_in_its_band_and_not_outside(row: NccnRow) -> None:
     assert row in nccn_bands_for(_inside(row), row.months, KNOWLEDGE.nccn_bands)
     assert row not in nccn_bands_for(_outside(row), row.months, KNOWLEDGE.nccn_bands)
 

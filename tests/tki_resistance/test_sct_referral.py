@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from tki_resistance.findings import Severity
 from tki_resistance.model import TkiExposure
 from tki_resistance.sct_referral import sct_referral_findings
 
-from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
+from .scenarios import (
+    KNOWLEDGE,
+    DiseasePhase,
+    SnapshotArgs,
+    StopReason,
+    day,
+    kd_test,
+    on,
+    result,
+    rule_ids,
+    snapshot,
+    stopped,
+)
 
 
-def _ids(**kw: object) -> set[str]:
+def _ids(**kw: Unpack[SnapshotArgs]) -> set[str]:
     return rule_ids(sct_referral_findings(snapshot(**kw), KNOWLEDGE))
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from tki_resistance.knowledge_schema import TfrCriterionRow
 from tki_resistance.model import PatientSnapshot
 from tki_resistance.tfr import evaluate_tfr, tfr_findings
 
@@ -45,7 +46,7 @@ def _status(snap: PatientSnapshot, row_id: str) -> bool | None:
 
 
 @pytest.mark.parametrize("row", CHECKED, ids=lambda r: r.id)
-def test_criterion_met_and_not_met(row) -> None:  # type: ignore[no-untyped-def]
+def test_criterion_met_and_not_met(row: TfrCriterionRow) -> None:
     assert _status(_eligible(), row.id) is True
     assert _status(NOT_MET[row.criterion](_eligible()), row.id) is False
 
