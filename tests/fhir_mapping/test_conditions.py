@@ -179,8 +179,10 @@ _TABLE_WORDS = sorted({word for row in conditions.TABLE for word in row.words})
 def test_row_index_matches_the_table_scan(snomed: list[str], icd10: list[str], text: str) -> None:
     concept = CodeableConcept(
         text=text or None,
-        coding=[Coding(system=SNOMED, code=code) for code in snomed]
-        + [Coding(system=sorted(ICD10)[0], code=code) for code in icd10],
+        coding=(
+            *(Coding(system=SNOMED, code=code) for code in snomed),
+            *(Coding(system=sorted(ICD10)[0], code=code) for code in icd10),
+        ),
     )
     assert conditions._keys(concept) == _scan(concept)
 
@@ -188,6 +190,6 @@ def test_row_index_matches_the_table_scan(snomed: list[str], icd10: list[str], t
 def test_every_table_code_finds_its_row() -> None:
     for row in conditions.TABLE:
         for code in row.snomed:
-            assert row in conditions._keys(CodeableConcept(coding=[Coding(system=SNOMED, code=code)]))
+            assert row in conditions._keys(CodeableConcept(coding=(Coding(system=SNOMED, code=code),)))
         for prefix in row.icd10:
-            assert row in conditions._keys(CodeableConcept(coding=[Coding(system=sorted(ICD10)[0], code=prefix)]))
+            assert row in conditions._keys(CodeableConcept(coding=(Coding(system=sorted(ICD10)[0], code=prefix),)))
