@@ -13,6 +13,7 @@ the condition's own text. With several CML conditions the latest recorded phase 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +32,7 @@ __all__ = ["ConditionFacts", "map_conditions"]
 CML_SNOMED = frozenset({"92818009"})
 CML_ICD10_PREFIX = "C92.1"
 CML_ICDO = "9875/3"
+_CML_ICD10 = CML_ICD10_PREFIX.replace(".", "")  # as _icd10 writes codes
 _CML_WORDS = ("chronic myeloid leuk", "chronic myelogenous leuk", "chronic granulocytic leuk", "cml")
 _PHASE_SNOMED = {"278177007": DiseasePhase.CHRONIC, "278179005": DiseasePhase.ACCELERATED}
 _PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
@@ -43,9 +45,11 @@ _PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
 )
 #: Extramedullary blast disease (ELN blast phase): no verified code, so the condition's words [M].
 _EXTRAMEDULLARY_WORDS = ("myeloid sarcoma", "granulocytic sarcoma", "chloroma", "extramedullary blast")
+_EXTRAMEDULLARY = re.compile("|".join(map(re.escape, _EXTRAMEDULLARY_WORDS)))
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _PAST = frozenset({"inactive", "remission", "resolved"})
 _HISTORY = _ACTIVE | _PAST | {None}
+_ACTIVE_OR_UNRECORDED = _ACTIVE | {None}
 _NOT_TRUE = frozenset({"refuted", "entered-in-error"})
 
 
@@ -94,7 +98,11 @@ class ConditionFacts:
 
 
 def _status(concept: CodeableConcept | None) -> str | None:
-    return next((c.code for c in concept.coding if c.code), None) if concept else None
+    if concept is not None:
+        for coding in concept.coding:
+            if coding.code:
+                return coding.code
+    return None
 
 
 def _icd10(concept: CodeableConcept) -> list[str]:
@@ -117,30 +125,31 @@ def _index(table: tuple[_Row, ...]) -> tuple[dict[str, tuple[int, ...]], dict[st
 _BY_SNOMED, _BY_ICD10_PREFIX = _index(TABLE)
 _ICD10_PREFIX_LENGTHS = tuple(sorted({len(prefix) for prefix in _BY_ICD10_PREFIX}))
 _BY_WORD = tuple((word, position) for position, row in enumerate(TABLE) for word in row.words)
+#: Any of the rows' words: one search rules out nearly every condition before the word-by-word look.
+_ANY_WORD = re.compile("|".join(re.escape(word) for word, _ in _BY_WORD)) if _BY_WORD else None
 
 
-def _keys(concept: CodeableConcept) -> list[_Row]:
+def _keys(snomed: list[str], icd10: list[str], words: str) -> list[_Row]:
     """The table rows a concept matches (by SNOMED code, ICD-10 prefix or words), in table order."""
     hits: set[int] = set()
-    for code in concept.codes(SNOMED):
+    for code in snomed:
         hits.update(_BY_SNOMED.get(code, ()))
-    for code in _icd10(concept):
+    for code in icd10:
         for length in _ICD10_PREFIX_LENGTHS:
             if length <= len(code):
                 hits.update(_BY_ICD10_PREFIX.get(code[:length], ()))
-    words = concept.words()
-    hits.update(position for word, position in _BY_WORD if word in words)
+    if _ANY_WORD is not None and _ANY_WORD.search(words):
+        hits.update(position for word, position in _BY_WORD if word in words)
     return [TABLE[position] for position in sorted(hits)]
 
 
-def _is_cml(concept: CodeableConcept) -> bool:
-    if set(concept.codes(SNOMED)) & CML_SNOMED:
+def _is_cml(concept: CodeableConcept, snomed: list[str], icd10: list[str], words: str) -> bool:
+    if not CML_SNOMED.isdisjoint(snomed):
         return True
-    if any(code.startswith(CML_ICD10_PREFIX.replace(".", "")) for code in _icd10(concept)):
+    if any(code.startswith(_CML_ICD10) for code in icd10):
         return True
     if any(c.code == CML_ICDO for c in concept.coding):
         return True
-    words = concept.words()
     return any(word in words for word in _CML_WORDS) and "atypical" not in words
 
 
@@ -179,21 +188,26 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 log.exclude(condition, "verification status 'entered-in-error'")
             continue
         source = f"Condition/{condition.id}"
-        names = transcript_names(" ".join([condition.code.words(), *(n.text or "" for n in condition.note)]))
+        # the concept's codes and words once per condition: every check below reads them
+        snomed, icd10, words = condition.code.codes(SNOMED), _icd10(condition.code), condition.code.words()
+        names = transcript_names(" ".join([words, *(n.text or "" for n in condition.note)]))
         if names:
             transcripts |= names
             transcript_sources.append(source)
-        if _is_cml(condition.code):
+        if _is_cml(condition.code, snomed, icd10, words):
             cml.append(source)
             phase = _phase(condition)
             if phase is not DiseasePhase.UNKNOWN:
                 when = parse_day(condition.recordedDate) or _onset(condition) or date.min
                 phases.append((when, phase, source))
             continue
-        if clinical in _ACTIVE | {None} and any(w in condition.code.words() for w in _EXTRAMEDULLARY_WORDS):
+        if clinical in _ACTIVE_OR_UNRECORDED and _EXTRAMEDULLARY.search(words):
             extramedullary.append(source)
-        display = condition.code.text or next((c.display for c in condition.code.coding if c.display), "")
-        for row in _keys(condition.code):
+        rows = _keys(snomed, icd10, words)
+        display = (
+            condition.code.text or next((c.display for c in condition.code.coding if c.display), "") if rows else ""
+        )
+        for row in rows:
             if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
                 shown = (display or row.key) + (f" ({clinical})" if clinical in _PAST else "")
                 comorbidities.append(Comorbidity(source, row.key, shown, _onset(condition), code_verified=row.verified))

@@ -85,6 +85,8 @@ class ObservationContext:
 
 def transcript_names(text: str) -> set[str]:
     """The BCR::ABL1 transcript names a text mentions, normalised (b2a2 → e13a2, b3a2 → e14a2)."""
+    if _TRANSCRIPT.search(text) is None:  # nearly every text (a condition's name, a note): no sets to build
+        return set()
     names = {match.group(1).lower() for match in _TRANSCRIPT.finditer(text)}
     return {_ALIASES.get(name, name) for name in names}
 

@@ -184,12 +184,14 @@ def test_row_index_matches_the_table_scan(snomed: list[str], icd10: list[str], t
             *(Coding(system=sorted(ICD10)[0], code=code) for code in icd10),
         ),
     )
-    assert conditions._keys(concept) == _scan(concept)
+    assert conditions._keys(concept.codes(SNOMED), conditions._icd10(concept), concept.words()) == _scan(concept)
 
 
 def test_every_table_code_finds_its_row() -> None:
     for row in conditions.TABLE:
         for code in row.snomed:
-            assert row in conditions._keys(CodeableConcept(coding=(Coding(system=SNOMED, code=code),)))
+            concept = CodeableConcept(coding=(Coding(system=SNOMED, code=code),))
+            assert row in conditions._keys(concept.codes(SNOMED), conditions._icd10(concept), concept.words())
         for prefix in row.icd10:
-            assert row in conditions._keys(CodeableConcept(coding=(Coding(system=sorted(ICD10)[0], code=prefix),)))
+            concept = CodeableConcept(coding=(Coding(system=sorted(ICD10)[0], code=prefix),))
+            assert row in conditions._keys(concept.codes(SNOMED), conditions._icd10(concept), concept.words())
