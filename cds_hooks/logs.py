@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+import msgspec
 
 __all__ = ["JsonFormatter", "RedactingFilter", "install_json_logging", "pseudonym", "redact"]
 
@@ -67,6 +68,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+#: A value JSON has no type for is written as its str() (as `json.dumps(default=str)` did, at a tenth of the cost:
+#: every hook call writes one line).
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and every `extra` field; redacted again."""
 
@@ -82,11 +88,14 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+        return redact(_ENCODER.encode(entry).decode())
 
 
 def install_json_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
     """Send every log record (the service's, uvicorn's, httpx's) through one redacting JSON handler."""
+    # The lines carry no source file, line, thread or process: do not look them up for every record.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactingFilter())
