@@ -1,7 +1,10 @@
 """The three CDS Hooks endpoints, thin: authenticate, parse, delegate to the service registry, serialise.
 
-Authentication is a dependency (`ClientDep`), so it runs before the body is read: an unauthenticated
-caller cannot make the service parse 32 MiB. The FhirReader a service gets is wrapped in the caller's
+Authentication runs before the body is read: an unauthenticated caller cannot make the service parse
+32 MiB. Discovery and feedback authenticate as a FastAPI dependency (`ClientDep`); the hook call route, the
+one called at scale, resolves its Runtime and client itself (`runtime_of`, `authenticate_request`): FastAPI's
+dependency solving cost ~0.18 ms per call there, a fifth of what the HTTP edge costs. Its OpenAPI
+operation declares the same security requirement by hand. The FhirReader a service gets is wrapped in the caller's
 fhirServer policy, so no code path can reach a fhirServer the caller's issuer does not list.
 """
 
@@ -14,7 +17,14 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from .audit import AuditDraft
-from .auth import ClientDep, FhirServerPolicy, GuardedFhirReader
+from .auth import (
+    ClientDep,
+    FhirServerPolicy,
+    GuardedFhirReader,
+    VerifiedClient,
+    authenticate_request,
+    bearer_scheme,
+)
 from .body import decode_hook_request
 from .cards import with_smart_link
 from .errors import BadRequest, NotFound
@@ -32,7 +42,7 @@ from .models import (
 from .plugins import SMART_LAUNCH_PATH
 from .public_url import public_base_url
 from .request_limits import check_prefetch_size, read_json_body
-from .runtime import Runtime, RuntimeDep
+from .runtime import Runtime, RuntimeDep, runtime_of
 from .services import REGISTRY, CdsService
 from .services.base import CallContext
 from .services.offload import INLINE_PARSE_BYTES, run_inline_if
@@ -123,11 +133,13 @@ async def discovery(_client: ClientDep) -> Response:
         ),
         **_HYGIENE,
     },
-    openapi_extra=_body(HookRequest),
+    openapi_extra={**_body(HookRequest), "security": [{bearer_scheme.scheme_name: []}]},
     tags=["services"],
 )
-async def call_service(service_id: str, request: Request, runtime: RuntimeDep, client: ClientDep) -> Response:
+async def call_service(service_id: str, request: Request) -> Response:
     """Call a CDS service with a hook request; answers cards."""
+    runtime = runtime_of(request)
+    client = await authenticate_request(request, runtime)
     audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
     hook_request: HookRequest = await _parse(HookRequest, await read_json_body(request, runtime.settings))
@@ -155,7 +167,7 @@ async def call_service(service_id: str, request: Request, runtime: RuntimeDep, c
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
 
 
-def _audit_draft(request: Request, runtime: Runtime, client: ClientDep) -> AuditDraft:
+def _audit_draft(request: Request, runtime: Runtime, client: VerifiedClient | None) -> AuditDraft:
     """The draft AuditMiddleware put in the request state (a fresh one if the route runs without it)."""
     draft = getattr(request.state, "audit", None)
     if not isinstance(draft, AuditDraft):

@@ -21,7 +21,7 @@ from .storage import FeedbackStore
 if TYPE_CHECKING:  # the auth package depends on this module for its FastAPI dependency
     from .auth.verifier import TokenVerifier
 
-__all__ = ["Runtime", "RuntimeDep"]
+__all__ = ["Runtime", "RuntimeDep", "runtime_of"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,15 @@ class Runtime:
     audit_writer: AuditWriter | None = None
 
 
-async def _runtime(request: Request) -> Runtime:
-    """Async, so FastAPI calls it inline instead of in a worker thread (a thread hop per request)."""
+def runtime_of(request: Request) -> Runtime:
+    """The app's Runtime, for a route that resolves it itself (the hook call route: see routes.py)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def _runtime(request: Request) -> Runtime:
+    """Async, so FastAPI calls it inline instead of in a worker thread (a thread hop per request)."""
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]

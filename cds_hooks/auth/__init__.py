@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .dependency import ClientDep, bearer_scheme
+from .dependency import ClientDep, authenticate_request, bearer_scheme
 from .fhir_servers import FhirServerPolicy, GuardedFhirReader, UntrustedFhirServer
 from .jwks import HttpxJwksFetcher, JwksError, JwksFetcher, KeyCache
 from .replay import JtiStore
@@ -21,5 +21,6 @@ __all__ = [
     "TokenVerifier",
     "UntrustedFhirServer",
     "VerifiedClient",
+    "authenticate_request",
     "bearer_scheme",
 ]

@@ -16,11 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..errors import Unauthorized
 from ..metrics import auth_refused
 from ..public_url import public_base_url
-from ..runtime import RuntimeDep
+from ..runtime import Runtime, RuntimeDep
 from ..settings import Settings
 from .verifier import AuthFailure, VerifiedClient
 
-__all__ = ["ClientDep", "audience", "bearer_scheme"]
+__all__ = ["ClientDep", "audience", "authenticate_request", "bearer_scheme"]
 
 logger = logging.getLogger("cml_cds.auth")
 
@@ -49,6 +49,17 @@ async def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> VerifiedClient | None:
     """None when authentication is off; the verified client otherwise; Unauthorized (generic) on failure."""
+    return await verified_client(request, runtime, credentials)
+
+
+async def authenticate_request(request: Request, runtime: Runtime) -> VerifiedClient | None:
+    """`authenticate` for a route that does not use FastAPI's dependencies (the hook call route)."""
+    return await verified_client(request, runtime, await bearer_scheme(request) if runtime.verifier else None)
+
+
+async def verified_client(
+    request: Request, runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
+) -> VerifiedClient | None:
     if runtime.verifier is None:
         return None
     if credentials is None:
