@@ -28,6 +28,9 @@ from .wrk import available as wrk_available
 from .wrk import run_wrk
 
 SIZES = (10, 60, 100, 1_000, 10_000)
+#: The 60-result patient again with a hospital chart's problem list and everyday medicines (conditions,
+#: co-medications): what a resource other than a BCR::ABL1 result costs.
+CHART = (60, (40, 30))
 HTTP_RESULTS = 60
 #: (patient size, concurrency levels): CPU per call against the floor at 16; latency at 1 and 64.
 HTTP_PLAN = ((60, (1, 16, 64)), (1_000, (16,)), (10_000, (16,)))
@@ -116,7 +119,11 @@ def _stage_table(stages: list[StageTimes]) -> list[str]:
     lines = [head, "|" + "---:|" * (len(STAGES) + 6)]
     for t in stages:
         cells = [_ms(t.seconds[s]) for s in STAGES]
-        row = [f"{t.results:,}", f"{t.body_bytes / 1024:.0f}", str(t.repeats), *cells, _ms(t.total)]
+        conditions, comedications = t.problems
+        label = f"{t.results:,}" + (
+            f" + {conditions} conditions, {comedications} co-medications" if any(t.problems) else ""
+        )
+        row = [label, f"{t.body_bytes / 1024:.0f}", str(t.repeats), *cells, _ms(t.total)]
         lines.append("| " + " | ".join([*row, f"{t.per_result_us:.1f}", str(t.cards)]) + " |")
     return lines
 
@@ -215,7 +222,7 @@ def _service_run(runs: list[LoadResult], results: int, concurrency: int) -> Load
 
 
 def _targets(stages: list[StageTimes], runs: list[LoadResult], workers: list[LoadResult]) -> list[str]:
-    by_size = {t.results: t for t in stages}
+    by_size = {t.results: t for t in stages if not any(t.problems)}
     flatness = by_size[10_000].per_result_us / by_size[10].per_result_us
 
     def cpu_ratio(results: int) -> float:
@@ -276,6 +283,7 @@ def main() -> int:
     machine = _machine()
     started = datetime.now(UTC)
     stages = [time_stages(n, stage_budget, max_repeats=3 if n >= 10_000 else 200) for n in SIZES]
+    stages.append(time_stages(CHART[0], stage_budget, max_repeats=200, problems=CHART[1]))
     runs = _http(http_seconds, rounds=1 if quick else 3)
     workers = _workers(http_seconds, pairs=1 if quick else 3)
     fallback = time_fallback(HTTP_RESULTS, calls=5 if quick else 20)

@@ -98,11 +98,71 @@ def _condition(i: int, snomed: str, display: str) -> dict[str, Any]:
     }
 
 
-def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
+#: A problem list and co-medications as a hospital record has them (`hook_request(problems=...)`): ICD-10
+#: coded conditions with their names, and everyday medicines by name (omeprazole among them, as often).
+_PROBLEMS = (
+    ("I10", "Essential hypertension"),
+    ("E11.9", "Type 2 diabetes mellitus"),
+    ("E78.5", "Hyperlipidaemia"),
+    ("M17.1", "Osteoarthritis of knee"),
+    ("J45.9", "Asthma"),
+    ("K21.9", "Gastro-oesophageal reflux disease"),
+    ("N18.3", "Chronic kidney disease stage 3"),
+    ("F32.9", "Depression"),
+    ("E03.9", "Hypothyroidism"),
+    ("M10.9", "Gout"),
+    ("N40", "Benign prostatic hyperplasia"),
+    ("H26.9", "Cataract"),
+    ("G43.9", "Migraine"),
+    ("D64.9", "Anaemia"),
+)
+_COMEDICATIONS = (
+    "omeprazole 20 mg capsule",
+    "amlodipine 5 mg tablet",
+    "atorvastatin 20 mg tablet",
+    "metformin 500 mg tablet",
+    "ramipril 5 mg capsule",
+    "aspirin 75 mg tablet",
+    "levothyroxine 50 microgram tablet",
+    "sertraline 50 mg tablet",
+    "paracetamol 500 mg tablet",
+    "allopurinol 100 mg tablet",
+    "bisoprolol 2.5 mg tablet",
+    "furosemide 40 mg tablet",
+)
+
+
+def _problem(i: int) -> dict[str, Any]:
+    code, name = _PROBLEMS[i % len(_PROBLEMS)]
+    term = "http://terminology.hl7.org/CodeSystem/"
+    return {
+        "resourceType": "Condition",
+        "id": f"problem-{i}",
+        "clinicalStatus": {"coding": [{"system": term + "condition-clinical", "code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": code}], "text": name},
+        "subject": _SUBJECT,
+        "recordedDate": "2019-03-01",
+    }
+
+
+def _comedication(i: int) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": f"comed-{i}",
+        "status": "active",
+        "medicationCodeableConcept": {"text": _COMEDICATIONS[i % len(_COMEDICATIONS)]},
+        "subject": _SUBJECT,
+        "effectivePeriod": {"start": "2020-01-01"},
+    }
+
+
+def hook_request(results: int, today: date | None = None, problems: tuple[int, int] = (0, 0)) -> dict[str, Any]:
     """A patient with `results` BCR::ABL1 results spread over the TKI history up to `today`.
 
     Medications, variants and conditions grow slowly with size (a switch of TKI every ~quarter of the
-    history, a variant test per switch), as in a real record.
+    history, a variant test per switch), as in a real record. `problems` = (conditions, co-medications)
+    adds a problem list and everyday medicines: a hospital patient's chart, where those outnumber the
+    TKI records.
     """
     today = today or datetime.now(UTC).date()
     years = 8 if results >= 60 else 2
@@ -118,7 +178,8 @@ def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
     conditions = [
         _condition(0, "38341003", "Hypertensive disorder"),
         _condition(1, "49601007", "Cardiovascular disease"),
-    ]
+    ] + [_problem(i) for i in range(problems[0])]
+    medications += [_comedication(i) for i in range(problems[1])]
     return {
         "hook": "patient-view",
         "hookInstance": f"bench-{results}",
@@ -141,5 +202,5 @@ def hook_request(results: int, today: date | None = None) -> dict[str, Any]:
     }
 
 
-def hook_request_bytes(results: int, today: date | None = None) -> bytes:
-    return json.dumps(hook_request(results, today), separators=(",", ":")).encode()
+def hook_request_bytes(results: int, today: date | None = None, problems: tuple[int, int] = (0, 0)) -> bytes:
+    return json.dumps(hook_request(results, today, problems), separators=(",", ":")).encode()

@@ -43,6 +43,7 @@ class StageTimes:
     repeats: int
     seconds: dict[str, float]  # stage → median seconds per call
     cards: int
+    problems: tuple[int, int] = (0, 0)  # conditions and co-medications added to the chart (patients.py)
 
     @property
     def total(self) -> float:
@@ -75,10 +76,12 @@ def _stages(body: bytes, knowledge: Knowledge) -> tuple[dict[str, float], int]:
     return {"parse": t1 - t0, "map": t2 - t1, "assess": t3 - t2, "render": t4 - t3}, len(cards)
 
 
-def time_stages(results: int, budget_seconds: float, max_repeats: int) -> StageTimes:
+def time_stages(
+    results: int, budget_seconds: float, max_repeats: int, problems: tuple[int, int] = (0, 0)
+) -> StageTimes:
     """Median of repeated calls, as many as fit in `budget_seconds` (at least one, at most `max_repeats`)."""
     knowledge = default_knowledge()
-    body = hook_request_bytes(results)
+    body = hook_request_bytes(results, problems=problems)
     _once(hook_request_bytes(10), knowledge)  # warm-up (imports, caches) without paying a large call twice
     runs: list[dict[str, float]] = []
     cards = 0
@@ -87,4 +90,6 @@ def time_stages(results: int, budget_seconds: float, max_repeats: int) -> StageT
         timing, cards = _once(body, knowledge)
         runs.append(timing)
     medians = {stage: statistics.median(run[stage] for run in runs) for stage in STAGES}
-    return StageTimes(results=results, body_bytes=len(body), repeats=len(runs), seconds=medians, cards=cards)
+    return StageTimes(
+        results=results, body_bytes=len(body), repeats=len(runs), seconds=medians, cards=cards, problems=problems
+    )
