@@ -1,6 +1,6 @@
 """Before and after on one machine: two checkouts' services in alternating rounds, the floor between them.
 
-    python -m bench.ab BEFORE_CHECKOUT [AFTER_CHECKOUT] [--results 60] [--rounds 10] [--seconds 3]
+    python -m bench.ab BEFORE_CHECKOUT [AFTER_CHECKOUT] [--results 60] [--problems 40,30] [--rounds 10] [--seconds 3]
 
 Why: this VM's speed drifts by ±20% within minutes, so two full `python -m bench` runs back to back can
 disagree about a 20% change. Here each round runs before, floor and after within seconds of each other
@@ -38,12 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path, nargs="?", default=HERE)
     parser.add_argument("--results", type=int, default=60)
+    parser.add_argument(
+        "--problems",
+        type=lambda text: tuple(int(n) for n in text.split(",", 1)),
+        default=(0, 0),
+        help="conditions,co-medications added to the chart (patients.hook_request), e.g. 40,30",
+    )
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args(argv)
     if not available():
         parser.error("wrk is not installed (Debian package wrk)")
-    body = hook_request_bytes(args.results)
+    body = hook_request_bytes(args.results, problems=args.problems)
     before: list[float] = []
     after: list[float] = []
     floor: list[float] = []
@@ -54,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         floor.append(_cpu_ms("floor", HERE, body, args.results, args.seconds))
         second[0].append(_cpu_ms("service", second[1], body, args.results, args.seconds))
         print(f"round {index + 1}: before {before[-1]:.2f} ms, floor {floor[-1]:.2f} ms, after {after[-1]:.2f} ms")
-    print(f"\n{args.results} results, server CPU per call over HTTP (wrk, concurrency 16), {args.rounds} rounds")
+    chart = f" + {args.problems[0]} conditions, {args.problems[1]} co-medications" if any(args.problems) else ""
+    print(f"\n{args.results} results{chart}, server CPU per call over HTTP (wrk, concurrency 16), {args.rounds} rounds")
     print(f"median: before {statistics.median(before):.2f} ms, after {statistics.median(after):.2f} ms")
     print(f"after / before, per round: {_ratios(after, before)}")
     for name, values in (("before", before), ("after", after)):
