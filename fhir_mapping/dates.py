@@ -59,19 +59,21 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _outside(value: Any, name: str, latest: date) -> str | None:
+def _outside(value: Any, name: str, latest: date, suffix: str = "") -> str | None:
     """Why this date string lies outside [EARLIEST, latest], or None (a missing or unreadable date is the
-    mappers' business: they say "no full date")."""
+    mappers' business: they say "no full date"). The field is named `name` + `suffix`, joined only for a
+    reason: nearly every date fits."""
     if not isinstance(value, str):
         return None
     day = parse_day(value)
+    if day is not None and EARLIEST <= day <= latest:
+        return None
+    name += suffix
     if day is None:
         year = _YEAR.match(value)  # a partial date (`1850`, `9999-01`) is still checked by its year
         if year is None or EARLIEST.year <= int(year.group(1)) <= latest.year:
             return None
         return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
-    if EARLIEST <= day <= latest:
-        return None
     return f"{name} {value[:10]} outside the plausible window {EARLIEST.isoformat()} to {latest.isoformat()}"
 
 
@@ -102,14 +104,16 @@ def _periods(resource: Any) -> list[tuple[str, Any, bool]]:
     start may lie ahead like its end; an observation's, procedure's or condition's period has happened."""
     _, period_fields, plan_fields = _fields(type(resource))
     planned = getattr(resource, "resourceType", None) in ("MedicationStatement", "MedicationRequest")
-    found = [(name, getattr(resource, name, None), planned) for name in period_fields]
+    found = [(name, period, planned) for name in period_fields if (period := getattr(resource, name, None)) is not None]
     if plan_fields:  # a model without dispenseRequest or dosage (an Observation) has no planned period
         dispense = getattr(resource, "dispenseRequest", None)
-        found.append(("dispenseRequest.validityPeriod", getattr(dispense, "validityPeriod", None), True))
-        for dosage in [*getattr(resource, "dosage", []), *getattr(resource, "dosageInstruction", [])]:
+        if dispense is not None and (validity := getattr(dispense, "validityPeriod", None)) is not None:
+            found.append(("dispenseRequest.validityPeriod", validity, True))
+        for dosage in [*getattr(resource, "dosage", ()), *getattr(resource, "dosageInstruction", ())]:
             repeat = dosage.timing.repeat if dosage.timing else None
-            found.append(("dosage boundsPeriod", repeat.boundsPeriod if repeat else None, True))
-    return [(name, period, plan) for name, period, plan in found if period is not None]
+            if repeat is not None and repeat.boundsPeriod is not None:
+                found.append(("dosage boundsPeriod", repeat.boundsPeriod, True))
+    return found
 
 
 def implausible_dates(resources: list[Any], as_of: date) -> list[str | None]:
@@ -117,6 +121,7 @@ def implausible_dates(resources: list[Any], as_of: date) -> list[str | None]:
     reason; None where all fit. The window and each class's fields are worked out once for the list, not
     once per resource (a 1,000-result patient is 1,000 Observations)."""
     tomorrow = as_of + _ONE_DAY
+    horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)  # for planned periods
     reasons: list[str | None] = []
     kind: type | None = None
     events: tuple[str, ...] = ()
@@ -137,21 +142,20 @@ def implausible_dates(resources: list[Any], as_of: date) -> list[str | None]:
             if (reason := _outside(value, name, tomorrow)) is not None:
                 break
         if reason is None and plans:
-            reason = _implausible_period(resource, as_of, tomorrow)
+            reason = _implausible_period(resource, tomorrow, horizon)
         elif reason is None:  # no planned period possible (an Observation): done unless a period is present
             for name in periods:
                 if getattr(resource, name, None) is not None:
-                    reason = _implausible_period(resource, as_of, tomorrow)
+                    reason = _implausible_period(resource, tomorrow, horizon)
                     break
         reasons.append(reason)
     return reasons
 
 
-def _implausible_period(resource: Any, as_of: date, tomorrow: date) -> str | None:
-    horizon = date(min(as_of.year + MAX_PLANNED_YEARS, 9998), 12, 31)
+def _implausible_period(resource: Any, tomorrow: date, horizon: date) -> str | None:
     for name, period, planned in _periods(resource):
-        if (reason := _outside(period.start, f"{name}.start", horizon if planned else tomorrow)) is not None:
+        if (reason := _outside(period.start, name, horizon if planned else tomorrow, ".start")) is not None:
             return reason
-        if (reason := _outside(period.end, f"{name}.end", horizon)) is not None:
+        if (reason := _outside(period.end, name, horizon, ".end")) is not None:
             return reason
     return None

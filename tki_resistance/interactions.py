@@ -57,7 +57,9 @@ class InteractionIndex:
                 hits.update(self._by_rxcui.get(value, ()))
         words = _words(medication.name)
         for word in [*words, ""]:
-            hits.update(position for position, member in self._members_by_word.get(word, ()) if member <= words)
+            for position, member in self._members_by_word.get(word, ()):
+                if member <= words:
+                    hits.add(position)
         return [self.classes[position] for position in sorted(hits)]
 
     def rows(self, tki: str, drug_class: str) -> list[InteractionRow]:
