@@ -93,7 +93,8 @@ class JsonFormatter(logging.Formatter):
 
 def install_json_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
     """Send every log record (the service's, uvicorn's, httpx's) through one redacting JSON handler."""
-    # The lines carry no source file, line, thread or process: do not look them up for every record.
+    # The lines carry no source file, line, thread or process: do not look them up for every record (the
+    # logging HOWTO's "Optimization" section names these switches).
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)

@@ -60,6 +60,8 @@ async def authenticate_request(request: Request, runtime: Runtime) -> VerifiedCl
 async def verified_client(
     request: Request, runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
 ) -> VerifiedClient | None:
+    """The one verification both entries share: None when authentication is off, else the verified client
+    or Unauthorized (generic; the reason goes to the log and the refusal metric only)."""
     if runtime.verifier is None:
         return None
     if credentials is None:
