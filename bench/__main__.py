@@ -21,7 +21,7 @@ from typing import Any
 
 from .fallback import FallbackTimes, time_fallback
 from .load import LoadResult, run_load
-from .patients import hook_request_bytes
+from .patients import chart_label, hook_request_bytes
 from .server import Server, running, serve_supports_workers
 from .stages import STAGES, StageTimes, time_stages
 from .wrk import available as wrk_available
@@ -119,10 +119,7 @@ def _stage_table(stages: list[StageTimes]) -> list[str]:
     lines = [head, "|" + "---:|" * (len(STAGES) + 6)]
     for t in stages:
         cells = [_ms(t.seconds[s]) for s in STAGES]
-        conditions, comedications = t.problems
-        label = f"{t.results:,}" + (
-            f" + {conditions} conditions, {comedications} co-medications" if any(t.problems) else ""
-        )
+        label = f"{t.results:,}" + chart_label(t.problems)
         row = [label, f"{t.body_bytes / 1024:.0f}", str(t.repeats), *cells, _ms(t.total)]
         lines.append("| " + " | ".join([*row, f"{t.per_result_us:.1f}", str(t.cards)]) + " |")
     return lines

@@ -14,7 +14,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from .patients import hook_request_bytes
+from .patients import chart_label, hook_request_bytes
 from .server import running
 from .wrk import available, run_wrk
 
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         floor.append(_cpu_ms("floor", HERE, body, args.results, args.seconds))
         second[0].append(_cpu_ms("service", second[1], body, args.results, args.seconds))
         print(f"round {index + 1}: before {before[-1]:.2f} ms, floor {floor[-1]:.2f} ms, after {after[-1]:.2f} ms")
-    chart = f" + {args.problems[0]} conditions, {args.problems[1]} co-medications" if any(args.problems) else ""
-    print(f"\n{args.results} results{chart}, server CPU per call over HTTP (wrk, concurrency 16), {args.rounds} rounds")
+    patient = f"{args.results} results{chart_label(args.problems)}"
+    print(f"\n{patient}, server CPU per call over HTTP (wrk, concurrency 16), {args.rounds} rounds")
     print(f"median: before {statistics.median(before):.2f} ms, after {statistics.median(after):.2f} ms")
     print(f"after / before, per round: {_ratios(after, before)}")
     for name, values in (("before", before), ("after", after)):

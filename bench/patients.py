@@ -12,7 +12,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-__all__ = ["PATIENT", "hook_request", "hook_request_bytes"]
+__all__ = ["PATIENT", "chart_label", "hook_request", "hook_request_bytes"]
 
 PATIENT = "bench-1"
 _SUBJECT = {"reference": f"Patient/{PATIENT}"}
@@ -200,6 +200,12 @@ def hook_request(results: int, today: date | None = None, problems: tuple[int, i
             "transcriptType": _bundle([]),
         },
     }
+
+
+def chart_label(problems: tuple[int, int]) -> str:
+    """How a report names what `problems` added: " + 40 conditions, 30 co-medications", or nothing."""
+    conditions, comedications = problems
+    return f" + {conditions} conditions, {comedications} co-medications" if any(problems) else ""
 
 
 def hook_request_bytes(results: int, today: date | None = None, problems: tuple[int, int] = (0, 0)) -> bytes:
