@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from .knowledge_schema import DrugClassRow, InteractionRow
 from .model import Comedication
@@ -17,9 +16,8 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower().replace("’", "'")))
 
 
-@cache
 def _member_words(drug: str) -> frozenset[str]:
-    """The words of a drug-class member name: a fixed set from the knowledge tables, split once per process."""
+    """The words of a drug-class member name, split once, when the index is built."""
     return frozenset(_words(drug))
 
 
