@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,16 +90,21 @@ def running(
     timeout: float = 30.0,
     workers: int = 1,
     root: Path | None = None,
+    wrapper: Sequence[str] = (),
+    stop_timeout: float = 10.0,
 ) -> Iterator[Server]:
     """`name` is "service" (cml-cds serve), "floor" (bench/floor_app.py) or "edge" (bench/edge_app.py, the
-    service without its pipeline), run from the checkout `root` (this one by default). Stopped on exit."""
+    service without its pipeline), run from the checkout `root` (this one by default). Stopped on exit.
+
+    `wrapper` goes before the command (e.g. valgrind, bench/instructions.py); such a server starts and stops
+    slowly, hence `timeout` and `stop_timeout`. `pid` is then the wrapper's, which is the same process."""
     root = root or Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMLCDS_")}
         env |= {"CMLCDS_DATABASE_PATH": str(Path(folder) / "bench.sqlite3"), "PYTHONPATH": str(root)}
         log = open(Path(folder) / "server.log", "wb")  # noqa: SIM115 - closed below, after the process
-        proc = subprocess.Popen(_command(name, port, workers), cwd=root, env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen([*wrapper, *_command(name, port, workers)], cwd=root, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
@@ -116,7 +121,7 @@ def running(
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=stop_timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
