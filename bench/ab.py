@@ -14,14 +14,13 @@ import argparse
 import statistics
 from pathlib import Path
 
-from .patients import chart_label, hook_request_bytes
-from .server import running
+from .patients import add_patient_arguments, chart_label, hook_request_bytes
+from .server import CHECKOUT, running
 from .wrk import available, run_wrk
 
 __all__ = ["main"]
 
 PATH = "/cds-services/cml-tki-resistance"
-HERE = Path(__file__).resolve().parent.parent
 
 
 def _cpu_ms(target: str, root: Path, body: bytes, results: int, seconds: float) -> float:
@@ -36,14 +35,8 @@ def _ratios(values: list[float], by: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
-    parser.add_argument("after", type=Path, nargs="?", default=HERE)
-    parser.add_argument("--results", type=int, default=60)
-    parser.add_argument(
-        "--problems",
-        type=lambda text: tuple(int(n) for n in text.split(",", 1)),
-        default=(0, 0),
-        help="conditions,co-medications added to the chart (patients.hook_request), e.g. 40,30",
-    )
+    parser.add_argument("after", type=Path, nargs="?", default=CHECKOUT)
+    add_patient_arguments(parser)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args(argv)
@@ -57,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         pair = [(before, args.before), (after, args.after)]
         first, second = pair if index % 2 == 0 else pair[::-1]
         first[0].append(_cpu_ms("service", first[1], body, args.results, args.seconds))
-        floor.append(_cpu_ms("floor", HERE, body, args.results, args.seconds))
+        floor.append(_cpu_ms("floor", CHECKOUT, body, args.results, args.seconds))
         second[0].append(_cpu_ms("service", second[1], body, args.results, args.seconds))
         print(f"round {index + 1}: before {before[-1]:.2f} ms, floor {floor[-1]:.2f} ms, after {after[-1]:.2f} ms")
     patient = f"{args.results} results{chart_label(args.problems)}"

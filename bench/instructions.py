@@ -25,13 +25,12 @@ from pathlib import Path
 
 import httpx
 
-from .patients import chart_label, hook_request_bytes
-from .server import running
+from .patients import add_patient_arguments, chart_label, count_pair, hook_request_bytes
+from .server import CHECKOUT, running
 
 __all__ = ["instructions_per_call", "main", "total_instructions"]
 
 PATH = "/cds-services/cml-tki-resistance"
-HERE = Path(__file__).resolve().parent.parent
 WARM_UP_CALLS = 5
 
 
@@ -67,26 +66,20 @@ def instructions_per_call(target: str, root: Path, body: bytes, calls: tuple[int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=int, default=60)
-    parser.add_argument(
-        "--problems",
-        type=lambda text: tuple(int(n) for n in text.split(",", 1)),
-        default=(0, 0),
-        help="conditions,co-medications added to the chart (patients.hook_request), e.g. 40,30",
-    )
-    parser.add_argument("--calls", type=lambda text: tuple(int(n) for n in text.split(",", 1)), default=(5, 45))
+    add_patient_arguments(parser)
+    parser.add_argument("--calls", type=count_pair, default=(5, 45))
     parser.add_argument("--targets", default="floor,edge,service")
-    parser.add_argument("--root", type=Path, default=HERE, help="the checkout whose service and edge are counted")
+    parser.add_argument("--root", type=Path, default=CHECKOUT, help="the checkout whose service and edge are counted")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian package valgrind)")
-    if len(args.calls) != 2 or not 0 <= args.calls[0] < args.calls[1]:
+    if not 0 <= args.calls[0] < args.calls[1]:
         parser.error("--calls takes two counts, the first smaller: e.g. 5,45")
     body = hook_request_bytes(args.results, problems=args.problems)
     print(f"{args.results} results{chart_label(args.problems)}, instructions per call over HTTP (callgrind)")
     counted: dict[str, float] = {}
     for target in args.targets.split(","):
-        root = HERE if target == "floor" else args.root
+        root = CHECKOUT if target == "floor" else args.root
         counted[target] = instructions_per_call(target, root, body, args.calls)
         ratio = f" ({counted[target] / counted['floor']:.2f}× floor)" if "floor" in counted else ""
         print(f"{target:8s} {counted[target] / 1e6:7.3f} M{ratio}", flush=True)

@@ -7,12 +7,13 @@ TKI MedicationStatements with dosage, Genomics Reporting variant Observations an
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-__all__ = ["PATIENT", "chart_label", "hook_request", "hook_request_bytes"]
+__all__ = ["PATIENT", "add_patient_arguments", "chart_label", "count_pair", "hook_request", "hook_request_bytes"]
 
 PATIENT = "bench-1"
 _SUBJECT = {"reference": f"Patient/{PATIENT}"}
@@ -210,3 +211,20 @@ def chart_label(problems: tuple[int, int]) -> str:
 
 def hook_request_bytes(results: int, today: date | None = None, problems: tuple[int, int] = (0, 0)) -> bytes:
     return json.dumps(hook_request(results, today, problems), separators=(",", ":")).encode()
+
+
+def count_pair(text: str) -> tuple[int, int]:
+    """Two counts as a command line gives them: "40,30" → (40, 30); anything else is refused (ValueError)."""
+    first, second = text.split(",")
+    return int(first), int(second)
+
+
+def add_patient_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--results` and `--problems`: the patient a bench command sends (`hook_request_bytes`)."""
+    parser.add_argument("--results", type=int, default=60)
+    parser.add_argument(
+        "--problems",
+        type=count_pair,
+        default=(0, 0),
+        help="conditions,co-medications added to the chart (patients.hook_request), e.g. 40,30",
+    )

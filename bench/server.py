@@ -20,9 +20,11 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["Server", "cpu_seconds", "running", "serve_supports_workers"]
+__all__ = ["CHECKOUT", "Server", "cpu_seconds", "running", "serve_supports_workers"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+#: This checkout: where a server runs from unless told otherwise.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def running(
 
     `wrapper` goes before the command (e.g. valgrind, bench/instructions.py); such a server starts and stops
     slowly, hence `timeout` and `stop_timeout`. `pid` is then the wrapper's, which is the same process."""
-    root = root or Path(__file__).resolve().parent.parent
+    root = root or CHECKOUT
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMLCDS_")}

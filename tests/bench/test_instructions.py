@@ -1,4 +1,5 @@
-"""bench/instructions.py: reading callgrind's totals, and a server started behind a wrapper command."""
+"""bench/instructions.py: reading callgrind's totals, a server started behind a wrapper command, and the counts its
+command line takes."""
 
 from __future__ import annotations
 
@@ -48,3 +49,12 @@ def test_the_server_runs_behind_the_wrapper_and_answers(tmp_path: Path) -> None:
         assert answer.status_code == 200
         assert Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")[1:3] == [b"-m", b"uvicorn"]
     assert marker.exists()
+
+
+def test_two_counts_are_read_from_the_command_line_and_anything_else_is_refused() -> None:
+    from bench.patients import count_pair
+
+    assert count_pair("40,30") == (40, 30)
+    for text in ("40", "40,30,2", "a,b", ""):
+        with pytest.raises(ValueError):
+            count_pair(text)
