@@ -26,7 +26,7 @@ from cds_hooks.services.base import CallContext
 from cds_hooks.services.pipeline import response_extension
 from fhir_mapping import build_snapshot
 from tki_resistance import assess
-from tki_resistance.knowledge_base import Knowledge, default_knowledge
+from tki_resistance.knowledge.loader import Knowledge, default_knowledge
 
 from .patients import hook_request_bytes
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from fhir_mapping.fhir_client import FhirReader
 from fhir_mapping.http_reader import HttpFhirReader
-from tki_resistance.knowledge_base import Knowledge, default_knowledge
+from tki_resistance.knowledge.loader import Knowledge, default_knowledge
 
 from .audit import AuditStore
 from .audit_middleware import AuditMiddleware

@@ -87,7 +87,7 @@ def worker_app(*, install_logging: bool = True) -> FastAPI:
 
 def _check_storage(settings: Settings) -> None:
     """Open the database once (creates and migrates the schema) and load the knowledge tables."""
-    from tki_resistance.knowledge_base import default_knowledge
+    from tki_resistance.knowledge.loader import default_knowledge
 
     from .backends import open_database
 
@@ -162,8 +162,8 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _knowledge(args: argparse.Namespace) -> int:
-    from tki_resistance.knowledge_base import load_knowledge
-    from tki_resistance.knowledge_markdown import render_knowledge
+    from tki_resistance.knowledge.loader import load_knowledge
+    from tki_resistance.knowledge.markdown import render_knowledge
 
     _write(render_knowledge(load_knowledge()), args.output)
     return 0
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a start-up failure (bad configuration, malformed knowledge table) in one clear line
         from pydantic import ValidationError
 
-        from tki_resistance.knowledge_base import KnowledgeError
+        from tki_resistance.knowledge.loader import KnowledgeError
 
         from .database import DatabaseError
 

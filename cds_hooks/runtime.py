@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from fhir_mapping.fhir_client import FhirReader
-from tki_resistance.knowledge_base import Knowledge
+from tki_resistance.knowledge.loader import Knowledge
 
 from .audit import AuditStore
 from .audit_writer import AuditWriter

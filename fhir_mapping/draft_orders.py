@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tki_resistance.model import Exclusion
-from tki_resistance.orders import DraftOrder
+from tki_resistance.ordering.orders import DraftOrder
 
 from .dosing import daily_dose
 from .exclusions import ExclusionLog

@@ -20,8 +20,8 @@ import math
 import re
 from operator import attrgetter
 
-from tki_resistance.fast_build import transcript_result
 from tki_resistance.model import Comparator, TranscriptResult
+from tki_resistance.state.fast_build import transcript_result
 
 from .dates import parse_day
 from .exclusions import ExclusionLog

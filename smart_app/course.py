@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tki_resistance.course import with_lines
 from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
-from tki_resistance.knowledge_base import Knowledge
-from tki_resistance.milestones import MILESTONE_WINDOW_DAYS, assess_history, milestone_in_force
+from tki_resistance.knowledge.loader import Knowledge
 from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TranscriptResult
-from tki_resistance.response_levels import molecular_level
+from tki_resistance.state.lines import with_lines
+from tki_resistance.state.milestones import MILESTONE_WINDOW_DAYS, assess_history, milestone_in_force
+from tki_resistance.state.response_levels import molecular_level
 
 from .view import (
     Course,

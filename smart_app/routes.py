@@ -22,7 +22,7 @@ from cds_hooks.runtime import Runtime, RuntimeDep
 from cds_hooks.services.base import CallContext
 from cds_hooks.services.pipeline import Resolved, snapshot_for
 from tki_resistance import assess
-from tki_resistance.course import with_lines
+from tki_resistance.state.lines import with_lines
 
 from .course import build_course
 from .launch import LaunchError, authorization_url, discover, exchange_code

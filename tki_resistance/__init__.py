@@ -4,7 +4,7 @@ No HTTP and no FHIR in here: `fhir_mapping` builds the `PatientSnapshot`, `cds_h
 """
 
 from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity
-from .knowledge_base import Knowledge, KnowledgeError, default_knowledge, load_knowledge
+from .knowledge.loader import Knowledge, KnowledgeError, default_knowledge, load_knowledge
 from .model import (
     TKIS,
     Comedication,

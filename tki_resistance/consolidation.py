@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .extrinsic_causes import CONCRETE_CAUSES, extrinsic_summary
 from .findings import Finding, FindingCode, RuleRef, Severity
+from .stages.extrinsic_causes import CONCRETE_CAUSES, extrinsic_summary
 
 __all__ = ["FRAMEWORK_ORDER", "absorb", "by_urgency", "consolidate"]
 

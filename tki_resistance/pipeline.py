@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .advanced_phase import advanced_phase_findings
-from .any_time_failure import any_time_failure_findings
-from .atypical_transcript import atypical_transcript_findings
-from .comorbidity import comorbidity_findings
 from .consolidation import consolidate
-from .course import with_lines
-from .data_quality import data_quality_findings
-from .dose_check import dose_check_findings
-from .extrinsic_causes import extrinsic_causes_findings
 from .findings import Finding
-from .knowledge_base import Knowledge
+from .knowledge.loader import Knowledge
 from .model import PatientSnapshot
-from .monitoring import monitoring_findings
-from .mutation_testing import mutation_testing_findings
-from .mutations import avoid_tki_findings
-from .relapse import relapse_findings
-from .response import response_findings
-from .sct_referral import sct_referral_findings
 from .shared_derivations import shared_derivations
-from .tfr import tfr_findings
+from .stages.advanced_phase import advanced_phase_findings
+from .stages.any_time_failure import any_time_failure_findings
+from .stages.atypical_transcript import atypical_transcript_findings
+from .stages.avoid_tki import avoid_tki_findings
+from .stages.comorbidity import comorbidity_findings
+from .stages.data_quality import data_quality_findings
+from .stages.dose_check import dose_check_findings
+from .stages.extrinsic_causes import extrinsic_causes_findings
+from .stages.monitoring import monitoring_findings
+from .stages.mutation_testing import mutation_testing_findings
+from .stages.relapse import relapse_findings
+from .stages.response import response_findings
+from .stages.sct_referral import sct_referral_findings
+from .stages.tfr import tfr_findings
+from .state.lines import with_lines
 
 __all__ = ["STAGES", "assess", "assess_stages"]
 

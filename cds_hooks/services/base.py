@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fhir_mapping.fhir_client import FhirReader
-from tki_resistance.knowledge_base import Knowledge
+from tki_resistance.knowledge.loader import Knowledge
 
 from ..models import CdsResponse, HookRequest, ServiceDescriptor
 from ..prefetch import PrefetchKey

@@ -13,7 +13,7 @@ from pydantic import Field, JsonValue
 
 from fhir_mapping.decode import resources_in
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
-from tki_resistance.ordering import ordering_data_findings, ordering_findings
+from tki_resistance.ordering.findings import ordering_data_findings, ordering_findings
 
 from ..cards import render_cards
 from ..errors import BadRequest

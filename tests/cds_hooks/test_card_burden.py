@@ -15,7 +15,7 @@ from cds_hooks.cards import render_cards
 from fhir_mapping import build_snapshot
 from tki_resistance.consolidation import FRAMEWORK_ORDER
 from tki_resistance.findings import FindingCode
-from tki_resistance.knowledge_base import default_knowledge
+from tki_resistance.knowledge.loader import default_knowledge
 from tki_resistance.pipeline import assess, assess_stages
 
 URL = "/cds-services/cml-tki-resistance"

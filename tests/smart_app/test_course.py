@@ -12,8 +12,8 @@ from smart_app.course import build_course
 from smart_app.view import Course
 from tests.builders import bcr_abl1, bundle, patient, procedure, tki_statement
 from tki_resistance import assess, default_knowledge
-from tki_resistance.milestones import milestone_in_force
 from tki_resistance.model import months_between
+from tki_resistance.state.milestones import milestone_in_force
 
 AS_OF = date(2026, 11, 22)
 

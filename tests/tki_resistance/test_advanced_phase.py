@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.advanced_phase import advanced_phase_findings
 from tki_resistance.findings import Severity
 from tki_resistance.model import LabValue
+from tki_resistance.stages.advanced_phase import advanced_phase_findings
 
 from .scenarios import KNOWLEDGE, DiseasePhase, SnapshotFields, day, on, rule_ids, snapshot
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from tki_resistance.any_time_failure import any_time_failure_findings
 from tki_resistance.findings import FindingCode
 from tki_resistance.model import PatientSnapshot
+from tki_resistance.stages.any_time_failure import any_time_failure_findings
 
 from .scenarios import KNOWLEDGE, day, kd_test, on, result, rule_ids, snapshot
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import get_args
 
-from tki_resistance.extrinsic_causes import extrinsic_causes_findings
 from tki_resistance.findings import SUMMARY_MAX, fit
-from tki_resistance.knowledge_schema import MonitoringSituation
-from tki_resistance.monitoring import SITUATION_LABELS
-from tki_resistance.response import response_findings
-from tki_resistance.tfr import tfr_findings
+from tki_resistance.knowledge.schema import MonitoringSituation
+from tki_resistance.stages.extrinsic_causes import extrinsic_causes_findings
+from tki_resistance.stages.monitoring import SITUATION_LABELS
+from tki_resistance.stages.response import response_findings
+from tki_resistance.stages.tfr import tfr_findings
 
 from .scenarios import KNOWLEDGE, DiseasePhase, comed, on, result, snapshot
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.comorbidity import comorbidity_findings
 from tki_resistance.findings import Severity
-from tki_resistance.knowledge_schema import ComorbidityCautionRow
+from tki_resistance.knowledge.schema import ComorbidityCautionRow
+from tki_resistance.stages.comorbidity import comorbidity_findings
 
 from .scenarios import KNOWLEDGE, comorbid, on, rule_ids, snapshot
 
@@ -52,7 +52,7 @@ def test_ordered_tki_is_checked() -> None:
 def test_a_comorbidity_recognised_by_an_unverified_code_mapping_makes_the_card_unverified() -> None:
     from dataclasses import replace
 
-    from tki_resistance.comorbidity import UNVERIFIED_CODES
+    from tki_resistance.stages.comorbidity import UNVERIFIED_CODES
 
     checked = comorbid("hypertension")
     from_memory = replace(checked, code_verified=False)

@@ -7,13 +7,13 @@ from typing import Unpack
 
 from tests.tki_resistance.scenarios import KNOWLEDGE, Comparator, SnapshotFields, StopReason, day, on, result, rule_ids
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, assess
-from tki_resistance.atypical_transcript import atypical_transcript_findings
-from tki_resistance.course import build_lines, off_treatment, with_lines
 from tki_resistance.findings import FindingCode, Severity
-from tki_resistance.relapse import relapse_findings
-from tki_resistance.response import response_findings
-from tki_resistance.sct_referral import sct_referral_findings
-from tki_resistance.tfr import tfr_findings
+from tki_resistance.stages.atypical_transcript import atypical_transcript_findings
+from tki_resistance.stages.relapse import relapse_findings
+from tki_resistance.stages.response import response_findings
+from tki_resistance.stages.sct_referral import sct_referral_findings
+from tki_resistance.stages.tfr import tfr_findings
+from tki_resistance.state.lines import build_lines, off_treatment, with_lines
 
 
 def snap(as_of_months: float, **kw: Unpack[SnapshotFields]) -> PatientSnapshot:
@@ -202,7 +202,7 @@ def test_no_restart_card_once_the_restart_is_ordered() -> None:
 
 
 def test_after_transplant_without_a_result_since_says_so() -> None:
-    from tki_resistance.data_quality import data_quality_findings
+    from tki_resistance.stages.data_quality import data_quality_findings
 
     without = snap(70, tki_exposures=LINES, allogeneic_transplant=SCT, transcripts=(result(30, 5.0),))
     [finding] = data_quality_findings(without)

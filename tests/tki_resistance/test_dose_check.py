@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tki_resistance.dose_check import dose_check_findings
 from tki_resistance.findings import Severity
+from tki_resistance.stages.dose_check import dose_check_findings
 
 from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, kd_test, on, result, rule_ids, snapshot, stopped
 

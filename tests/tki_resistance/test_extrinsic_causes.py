@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.extrinsic_causes import extrinsic_causes_findings
 from tki_resistance.findings import Severity
-from tki_resistance.knowledge_schema import DoseRow, DrugClassRow, InteractionRow
+from tki_resistance.knowledge.schema import DoseRow, DrugClassRow, InteractionRow
 from tki_resistance.model import PatientSnapshot
+from tki_resistance.stages.extrinsic_causes import extrinsic_causes_findings
 
 from .scenarios import KNOWLEDGE, START, DiseasePhase, StopReason, comed, day, on, result, rule_ids, snapshot, stopped
 

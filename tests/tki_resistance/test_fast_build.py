@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from tki_resistance.fast_build import draft_class, transcript_result
 from tki_resistance.findings import ResponseCategory
-from tki_resistance.knowledge_base import default_knowledge
-from tki_resistance.milestones import MilestoneAssessment, _assessment
+from tki_resistance.knowledge.loader import default_knowledge
 from tki_resistance.model import Comparator, TranscriptResult, Variant
+from tki_resistance.state.fast_build import draft_class, transcript_result
+from tki_resistance.state.milestones import MilestoneAssessment, _assessment
 
 
 def _fields() -> dict[str, object]:

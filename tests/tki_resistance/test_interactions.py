@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tki_resistance.interactions import _member_words, _words, interaction_rows
-from tki_resistance.knowledge_base import default_knowledge
-from tki_resistance.knowledge_schema import DrugClassRow, InteractionRow
+from tki_resistance.knowledge.interactions import _member_words, _words, interaction_rows
+from tki_resistance.knowledge.loader import default_knowledge
+from tki_resistance.knowledge.schema import DrugClassRow, InteractionRow
 from tki_resistance.model import Comedication
 
 KNOWLEDGE = default_knowledge()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tki_resistance.kinetics import halving_time_days, kinetics
 from tki_resistance.model import TranscriptResult
+from tki_resistance.state.kinetics import halving_time_days, kinetics
 
 START = date(2026, 1, 1)
 

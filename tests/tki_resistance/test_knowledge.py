@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tki_resistance.knowledge_base import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from tki_resistance.knowledge_markdown import render_knowledge
+from tki_resistance.knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from tki_resistance.knowledge.markdown import render_knowledge
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "knowledge.md"
 

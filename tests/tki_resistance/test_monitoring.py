@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from tki_resistance.knowledge_schema import MonitoringRow
+from tki_resistance.knowledge.schema import MonitoringRow
 from tki_resistance.model import PatientSnapshot
-from tki_resistance.monitoring import GRACE_DAYS, monitoring_findings
+from tki_resistance.stages.monitoring import GRACE_DAYS, monitoring_findings
 
 from .scenarios import KNOWLEDGE, START, StopReason, day, on, result, rule_ids, stopped
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Unpack
 
 from tki_resistance.findings import Severity
-from tki_resistance.mutation_testing import mutation_testing_findings
+from tki_resistance.stages.mutation_testing import mutation_testing_findings
 
 from .scenarios import (
     KNOWLEDGE,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tki_resistance.findings import Finding, FindingCode, Severity
-from tki_resistance.knowledge_schema import CompoundRuleRow, MutationRuleRow
+from tki_resistance.knowledge.schema import CompoundRuleRow, MutationRuleRow
 from tki_resistance.model import StopReason, TkiExposure
-from tki_resistance.mutations import avoid_tki_findings
+from tki_resistance.stages.avoid_tki import avoid_tki_findings
 
 from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapshot, stopped
 
@@ -213,7 +213,7 @@ def test_remaining_options_carry_the_comorbidity_cautions_of_the_record() -> Non
     from datetime import date
 
     from tki_resistance import Comorbidity, KinaseDomainTest, PatientSnapshot, TkiExposure, Variant, default_knowledge
-    from tki_resistance.mutations import avoid_tki_findings
+    from tki_resistance.stages.avoid_tki import avoid_tki_findings
 
     knowledge = default_knowledge()
     test = KinaseDomainTest("Observation/v", date(2026, 1, 5), (Variant("T315I", ("T315I",)),))

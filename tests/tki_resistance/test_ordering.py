@@ -5,9 +5,9 @@ from __future__ import annotations
 from tests.tki_resistance.scenarios import KNOWLEDGE, START, comed, day, kd_test, on, snapshot, stopped
 from tki_resistance.findings import FindingCode, Severity
 from tki_resistance.model import DiseasePhase, StopReason
-from tki_resistance.ordering import ordering_findings
-from tki_resistance.orders import DraftOrder
-from tki_resistance.therapy_history import line_for
+from tki_resistance.ordering.findings import ordering_findings
+from tki_resistance.ordering.orders import DraftOrder
+from tki_resistance.state.history import line_for
 
 
 def _draft(name: str, tki: str | None = None, mg: float | None = None, per_day: int | None = 1) -> DraftOrder:

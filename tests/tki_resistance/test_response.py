@@ -8,9 +8,9 @@ import pytest
 
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, default_knowledge
 from tki_resistance.findings import FindingCode
-from tki_resistance.milestones import assess_history, assess_milestones, milestone_in_force
 from tki_resistance.model import Comparator
-from tki_resistance.response import response_findings
+from tki_resistance.stages.response import response_findings
+from tki_resistance.state.milestones import assess_history, assess_milestones, milestone_in_force
 
 START = date(2025, 1, 1)
 KNOWLEDGE = default_knowledge()
@@ -110,7 +110,7 @@ def test_a_log_rise_in_deep_response_is_noise_below_the_assay_floor() -> None:
     deep = (at(24, 0.0008), at(27, 0.009))  # MR4.5 → MR4: >10-fold, but at or below 0.01%
     snap = PatientSnapshot("p", at(27.1, 0).taken, transcripts=deep, tki_exposures=(IMATINIB,))
     assert response_findings(snap, KNOWLEDGE) == []
-    from tki_resistance.extrinsic_causes import response_problem
+    from tki_resistance.stages.extrinsic_causes import response_problem
 
     assert response_problem(snap, KNOWLEDGE) is None
     risen = PatientSnapshot(

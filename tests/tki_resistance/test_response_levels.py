@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.knowledge_schema import ResponseLevelRow
+from tki_resistance.knowledge.schema import ResponseLevelRow
 from tki_resistance.model import Comparator, TranscriptResult
-from tki_resistance.response_levels import molecular_level
+from tki_resistance.state.response_levels import molecular_level
 
 from .scenarios import KNOWLEDGE, day
 

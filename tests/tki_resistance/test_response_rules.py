@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tki_resistance.knowledge_schema import MilestoneRow, NccnRow
-from tki_resistance.milestones import assess_milestones
-from tki_resistance.nccn import nccn_bands_for
-from tki_resistance.response import response_findings
+from tki_resistance.knowledge.schema import MilestoneRow, NccnRow
+from tki_resistance.stages.response import response_findings
+from tki_resistance.state.milestones import assess_milestones
+from tki_resistance.state.nccn import nccn_bands_for
 
 from .scenarios import KNOWLEDGE, on, result, snapshot
 

@@ -6,7 +6,7 @@ from typing import Unpack
 
 from tki_resistance.findings import Severity
 from tki_resistance.model import TkiExposure
-from tki_resistance.sct_referral import sct_referral_findings
+from tki_resistance.stages.sct_referral import sct_referral_findings
 
 from .scenarios import (
     KNOWLEDGE,

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from tki_resistance.knowledge_schema import TfrCriterionRow
+from tki_resistance.knowledge.schema import TfrCriterionRow
 from tki_resistance.model import PatientSnapshot
-from tki_resistance.tfr import evaluate_tfr, tfr_findings
+from tki_resistance.stages.tfr import evaluate_tfr, tfr_findings
 
 from .scenarios import KNOWLEDGE, DiseasePhase, StopReason, day, on, result, snapshot, stopped
 

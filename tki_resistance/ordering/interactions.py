@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .evidence import exposure_evidence
-from .findings import Evidence, Finding, FindingCode, Severity
-from .interactions import interaction_rows
-from .knowledge_base import Knowledge
-from .knowledge_schema import DrugClassRow, InteractionRow
-from .model import Comedication, PatientSnapshot, TkiExposure
+from ..evidence import exposure_evidence
+from ..findings import Evidence, Finding, FindingCode, Severity
+from ..knowledge.interactions import interaction_rows
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import DrugClassRow, InteractionRow
+from ..model import Comedication, PatientSnapshot, TkiExposure
+from ..state.history import ordered_tkis
 from .orders import DraftOrder
-from .therapy_history import ordered_tkis
 
 __all__ = ["draft_interaction_findings"]
 

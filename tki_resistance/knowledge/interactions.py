@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .knowledge_schema import DrugClassRow, InteractionRow
-from .model import Comedication
+from ..model import Comedication
+from .schema import DrugClassRow, InteractionRow
 
 __all__ = ["InteractionIndex", "interaction_rows"]
 

@@ -16,9 +16,10 @@ from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from .findings import RuleRef
+from ..findings import RuleRef
+from ..model import COMORBIDITY_KEYS
 from .interactions import InteractionIndex
-from .knowledge_schema import (
+from .schema import (
     TABLES,
     AnyTimeFailureRow,
     ComorbidityCautionRow,
@@ -43,11 +44,10 @@ from .knowledge_schema import (
     SourceRow,
     TfrCriterionRow,
 )
-from .model import COMORBIDITY_KEYS
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "KnowledgeError", "default_knowledge", "load_knowledge"]
 
-KNOWLEDGE_DIR = Path(__file__).parent / "knowledge"
+KNOWLEDGE_DIR = Path(__file__).parent
 
 RowT = TypeVar("RowT", bound=KnowledgeRow)
 

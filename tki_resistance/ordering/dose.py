@@ -16,15 +16,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .advanced_phase import is_advanced
-from .dose_check import ponatinib_response_row, situation_dose_findings
-from .evidence import exposure_evidence, format_dose, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, Severity
-from .knowledge_base import Knowledge
-from .knowledge_schema import DoseRow
-from .model import PatientSnapshot, TkiExposure
-from .mutations import MutationProfile
-from .therapy_history import line_for
+from ..evidence import exposure_evidence, format_dose, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, Severity
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import DoseRow
+from ..model import PatientSnapshot, TkiExposure
+from ..stages.advanced_phase import is_advanced
+from ..stages.avoid_tki import MutationProfile
+from ..stages.dose_check import ponatinib_response_row, situation_dose_findings
+from ..state.history import line_for
 
 __all__ = ["draft_dose_findings", "replacement"]
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..evidence import format_dose, format_percent, stop_evidence, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import CourseRuleRow
+from ..model import Comparator, PatientSnapshot, TranscriptResult, months_between
+from ..state.kinetics import LOG_RISE_FACTOR, by_date, latest_result
+from ..state.lines import OffTreatment, first_loss_of_mmr, off_treatment
+from ..state.milestones import MMR_PERCENT
 from .advanced_phase import is_advanced
-from .course import OffTreatment, first_loss_of_mmr, off_treatment
-from .evidence import format_dose, format_percent, stop_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, Severity, fit
-from .kinetics import LOG_RISE_FACTOR, by_date, latest_result
-from .knowledge_base import Knowledge
-from .knowledge_schema import CourseRuleRow
-from .milestones import MMR_PERCENT
-from .model import Comparator, PatientSnapshot, TranscriptResult, months_between
-from .mutations import mutation_profile
+from .avoid_tki import mutation_profile
 from .response import log_rise_floor
 
 __all__ = ["Relapse", "detect_relapse", "relapse_findings"]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .course import off_treatment
-from .evidence import exposure_evidence, format_percent, stop_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .kinetics import latest_result, log_rise, on_drug
-from .knowledge_base import Knowledge
-from .knowledge_schema import MonitoringRow
-from .milestones import MMR_PERCENT
-from .model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from ..evidence import exposure_evidence, format_percent, stop_evidence, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import MonitoringRow
+from ..model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
+from ..state.kinetics import latest_result, log_rise, on_drug
+from ..state.lines import off_treatment
+from ..state.milestones import MMR_PERCENT
 from .relapse import detect_relapse
 from .response import line_assessment, log_rise_floor
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .knowledge_schema import ResponseLevelRow
-from .model import Comparator, TranscriptResult
+from ..knowledge.schema import ResponseLevelRow
+from ..model import Comparator, TranscriptResult
 
 __all__ = ["DEEP_LEVELS", "is_at_least", "molecular_level"]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .evidence import exposure_evidence
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
-from .knowledge_base import Knowledge
-from .knowledge_schema import ComorbidityCautionRow
-from .model import Comorbidity, PatientSnapshot, TkiExposure
-from .therapy_history import ordered_tkis
+from ..evidence import exposure_evidence
+from ..findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import ComorbidityCautionRow
+from ..model import Comorbidity, PatientSnapshot, TkiExposure
+from ..state.history import ordered_tkis
 
 __all__ = [
     "STRENGTH_NOTE",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
-from .findings import Evidence, Finding, FindingCode, Severity, fit
-from .kinetics import baseline_result, on_drug
-from .knowledge_base import Knowledge
-from .model import Comparator, PatientSnapshot, TranscriptResult
+from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..model import Comparator, PatientSnapshot, TranscriptResult
+from ..state.kinetics import baseline_result, on_drug
 
 __all__ = ["atypical_transcript_findings", "own_trend"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
-from .model import Comparator, TranscriptResult
+from ..model import Comparator, TranscriptResult
 
 __all__ = ["draft_class", "finish", "transcript_result"]
 

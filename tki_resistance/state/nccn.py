@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .knowledge_schema import NccnRow
+from ..knowledge.schema import NccnRow
 
 __all__ = ["nccn_bands_for"]
 

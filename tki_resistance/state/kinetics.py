@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
 
-from .model import Comparator, TranscriptResult
-from .shared_derivations import memoised_per_assessment
+from ..model import Comparator, TranscriptResult
+from ..shared_derivations import memoised_per_assessment
 
 __all__ = [
     "LOG_RISE_FACTOR",

@@ -10,15 +10,15 @@ A dose below the standard for the line is an extrinsic cause (extrinsic_causes.p
 
 from __future__ import annotations
 
+from ..evidence import exposure_evidence, format_dose, format_percent, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import DoseRow
+from ..model import PatientSnapshot, StopReason, TkiExposure
+from ..state.history import ordered_tkis
+from ..state.kinetics import on_drug
 from .advanced_phase import is_advanced
-from .evidence import exposure_evidence, format_dose, format_percent, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, Severity, fit
-from .kinetics import on_drug
-from .knowledge_base import Knowledge
-from .knowledge_schema import DoseRow
-from .model import PatientSnapshot, StopReason, TkiExposure
-from .mutations import MutationProfile, mutation_profile
-from .therapy_history import ordered_tkis
+from .avoid_tki import MutationProfile, mutation_profile
 
 __all__ = ["dose_check_findings", "ponatinib_response_row", "primary_ponatinib_failure", "situation_dose_findings"]
 

@@ -7,15 +7,15 @@ indication (PDQ).
 
 from __future__ import annotations
 
+from ..evidence import exposure_evidence, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import SctReferralRow
+from ..model import TKIS, PatientSnapshot
+from ..state.history import intolerance_stops, resistance_stops
 from .advanced_phase import assess_phase
-from .evidence import exposure_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .knowledge_base import Knowledge
-from .knowledge_schema import SctReferralRow
-from .model import TKIS, PatientSnapshot
-from .mutations import mutation_profile
+from .avoid_tki import mutation_profile
 from .response import line_assessment
-from .therapy_history import intolerance_stops, resistance_stops
 
 __all__ = ["failed_tkis", "sct_referral_findings"]
 

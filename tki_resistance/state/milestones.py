@@ -21,12 +21,12 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
+from ..findings import ResponseCategory
+from ..knowledge.schema import MilestoneRow
+from ..model import Comparator, TkiExposure, TranscriptResult, months_between
+from ..shared_derivations import memoised_per_assessment
 from .fast_build import draft_class, finish
-from .findings import ResponseCategory
 from .kinetics import on_drug as results_on_drug
-from .knowledge_schema import MilestoneRow
-from .model import Comparator, TkiExposure, TranscriptResult, months_between
-from .shared_derivations import memoised_per_assessment
 
 __all__ = [
     "MILESTONE_WINDOW_DAYS",

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .evidence import exposure_evidence, format_percent, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity, fit
-from .kinetics import Kinetics, confirmed_above, kinetics
-from .kinetics import on_drug as results_on_drug
-from .knowledge_base import Knowledge
-from .milestones import (
+from ..evidence import exposure_evidence, format_percent, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult
+from ..shared_derivations import memoised_per_assessment
+from ..state.kinetics import Kinetics, confirmed_above, kinetics
+from ..state.kinetics import on_drug as results_on_drug
+from ..state.milestones import (
     MILESTONE_WINDOW_DAYS,
     MilestoneAssessment,
     assess_milestones,
     in_band,
 )
-from .model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult
-from .nccn import nccn_bands_for
-from .shared_derivations import memoised_per_assessment
+from ..state.nccn import nccn_bands_for
 
 __all__ = [
     "halving_window_months",

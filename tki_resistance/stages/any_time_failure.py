@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..evidence import exposure_evidence, variant_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import AnyTimeFailureRow
+from ..model import PatientSnapshot, TkiExposure, months_between
 from .advanced_phase import assess_phase
-from .evidence import exposure_evidence, variant_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .knowledge_base import Knowledge
-from .knowledge_schema import AnyTimeFailureRow
-from .model import PatientSnapshot, TkiExposure, months_between
-from .mutations import mutation_profile
+from .avoid_tki import mutation_profile
 from .response import line_assessment
 
 __all__ = ["any_time_failure_findings"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .course import off_treatment
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
-from .kinetics import latest_result
-from .model import Exclusion, PatientSnapshot
+from ..findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
+from ..model import Exclusion, PatientSnapshot
+from ..state.kinetics import latest_result
+from ..state.lines import off_treatment
 
 __all__ = ["data_quality_findings", "excluded_findings", "unavailable_findings"]
 

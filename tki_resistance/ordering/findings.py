@@ -15,19 +15,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from .comorbidity import caution_finding
-from .consolidation import by_urgency
-from .data_quality import excluded_findings, unavailable_findings
-from .evidence import exposure_evidence, variant_evidence
-from .findings import Finding, FindingCode, RuleRef, Severity
-from .knowledge_base import Knowledge
-from .knowledge_schema import KnowledgeRow
-from .model import Exclusion, PatientSnapshot, TkiExposure
-from .mutations import MutationProfile, _option_text, mutation_profile
-from .ordering_dose import draft_dose_findings
-from .ordering_interactions import draft_interaction_findings
+from ..consolidation import by_urgency
+from ..evidence import exposure_evidence, variant_evidence
+from ..findings import Finding, FindingCode, RuleRef, Severity
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import KnowledgeRow
+from ..model import Exclusion, PatientSnapshot, TkiExposure
+from ..stages.avoid_tki import MutationProfile, _option_text, mutation_profile
+from ..stages.comorbidity import caution_finding
+from ..stages.data_quality import excluded_findings, unavailable_findings
+from ..state.history import intolerance_stops, resistance_stops
+from .dose import draft_dose_findings
+from .interactions import draft_interaction_findings
 from .orders import DraftOrder
-from .therapy_history import intolerance_stops, resistance_stops
 
 __all__ = ["ordering_data_findings", "ordering_findings"]
 

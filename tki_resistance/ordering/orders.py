@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .model import Comedication, TkiExposure
+from ..model import Comedication, TkiExposure
 
 __all__ = ["DraftOrder"]
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..evidence import exposure_evidence, format_dose
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.interactions import interaction_rows
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import DoseRow, DrugClassRow, InteractionRow, KnowledgeRow
+from ..model import Comedication, PatientSnapshot, TkiExposure
+from ..state.history import current_line, line_dose_changes, same_drug_gaps
+from ..state.kinetics import kinetics
 from .advanced_phase import is_advanced
-from .evidence import exposure_evidence, format_dose
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .interactions import interaction_rows
-from .kinetics import kinetics
-from .knowledge_base import Knowledge
-from .knowledge_schema import DoseRow, DrugClassRow, InteractionRow, KnowledgeRow
-from .model import Comedication, PatientSnapshot, TkiExposure
 from .response import line_assessment, log_rise_floor
-from .therapy_history import current_line, line_dose_changes, same_drug_gaps
 
 __all__ = ["CONCRETE_CAUSES", "extrinsic_causes_findings", "extrinsic_summary", "response_problem", "standard_dose"]
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from ..knowledge.loader import Knowledge
+from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
 from .kinetics import by_date
-from .knowledge_base import Knowledge
-from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
 
 __all__ = [
     "OffTreatment",

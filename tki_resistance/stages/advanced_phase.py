@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .findings import Evidence, Finding, FindingCode, Severity, fit
-from .knowledge_base import Knowledge
-from .knowledge_schema import EvidenceWindowRow, KnowledgeRow, PhaseRow
-from .model import DiseasePhase, LabValue, PatientSnapshot
-from .shared_derivations import memoised_per_assessment
+from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import EvidenceWindowRow, KnowledgeRow, PhaseRow
+from ..model import DiseasePhase, LabValue, PatientSnapshot
+from ..shared_derivations import memoised_per_assessment
 
 __all__ = ["PhaseAssessment", "advanced_phase_findings", "assess_phase", "is_advanced"]
 

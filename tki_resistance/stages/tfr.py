@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .course import failed_tfr_attempt
-from .evidence import exposure_evidence, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .kinetics import by_date, latest_result
-from .knowledge_base import Knowledge
-from .knowledge_schema import TfrCriterionRow
-from .milestones import MMR_PERCENT, assess_history
-from .model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
-from .response_levels import is_at_least, molecular_level
-from .therapy_history import SECOND_GENERATION, prior_exposures
+from ..evidence import exposure_evidence, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import TfrCriterionRow
+from ..model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
+from ..state.history import SECOND_GENERATION, prior_exposures
+from ..state.kinetics import by_date, latest_result
+from ..state.lines import failed_tfr_attempt
+from ..state.milestones import MMR_PERCENT, assess_history
+from ..state.response_levels import is_at_least, molecular_level
 
 __all__ = ["CriterionResult", "deep_response_since", "evaluate_tfr", "tfr_findings"]
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..evidence import variant_evidence
+from ..findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
+from ..model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
+from ..shared_derivations import memoised_per_assessment
+from ..state.history import ordered_tkis, resistance_stops
 from .comorbidity import STRENGTH_NOTE, cautions_for, comorbidity_rules
-from .evidence import variant_evidence
-from .findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
-from .knowledge_base import Knowledge
-from .knowledge_schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
-from .model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
-from .shared_derivations import memoised_per_assessment
-from .therapy_history import ordered_tkis, resistance_stops
 
 __all__ = ["MutationProfile", "avoid_tki_findings", "detected_variants", "mutation_profile"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from .model import PatientSnapshot, StopReason, TkiExposure
+from ..model import PatientSnapshot, StopReason, TkiExposure
 
 __all__ = [
     "SECOND_GENERATION",

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..evidence import format_percent, transcript_evidence
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
+from ..knowledge.loader import Knowledge
+from ..knowledge.schema import MutationTestingRow
+from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
+from ..state.kinetics import LOG_RISE_FACTOR, on_drug
+from ..state.milestones import MMR_PERCENT, assess_history
 from .advanced_phase import assess_phase
-from .evidence import format_percent, transcript_evidence
-from .findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from .kinetics import LOG_RISE_FACTOR, on_drug
-from .knowledge_base import Knowledge
-from .knowledge_schema import MutationTestingRow
-from .milestones import MMR_PERCENT, assess_history
-from .model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
 
 __all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
 

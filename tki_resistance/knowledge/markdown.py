@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .knowledge_base import Knowledge
-from .knowledge_schema import TABLES
+from .loader import Knowledge
+from .schema import TABLES
 
 __all__ = ["render_knowledge"]
 
