@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from pydantic import ValidationError
 
 from ..findings import RuleRef
-from ..model import COMORBIDITY_KEYS
+from ..model import COMORBIDITY_KEYS, TKIS
 from .interactions import InteractionIndex
 from .schema import (
     TABLES,
@@ -29,6 +29,7 @@ from .schema import (
     DrugClassRow,
     EvidenceWindowRow,
     ExtrinsicCheckRow,
+    IndicationRow,
     InteractionRow,
     KnowledgeRow,
     MilestoneRow,
@@ -50,6 +51,14 @@ __all__ = ["KNOWLEDGE_DIR", "Knowledge", "KnowledgeError", "default_knowledge", 
 KNOWLEDGE_DIR = Path(__file__).parent
 
 RowT = TypeVar("RowT", bound=KnowledgeRow)
+
+#: the phases `Knowledge.dose_for` takes, and the dose-row phases that cover each
+_DOSE_PHASES: dict[str, frozenset[str]] = {
+    "chronic": frozenset({"chronic", "any"}),
+    "accelerated": frozenset({"accelerated", "advanced", "any"}),
+    "blast": frozenset({"blast", "advanced", "any"}),
+}
+_DOSE_LINES = ("first", "later")
 
 
 class KnowledgeError(Exception):
@@ -109,6 +118,36 @@ class Knowledge:
     @property
     def doses(self) -> tuple[DoseRow, ...]:
         return self.rows("doses", DoseRow)
+
+    def dose_for(self, tki: str, situation: str, phase: str, line: str) -> DoseRow | None:
+        """The dose row for `tki` in `situation` (a DoseRow situation), today's `phase` (chronic / accelerated /
+        blast) and `line` (first / later): the first row in table order whose phase is `phase`, "advanced" (for
+        accelerated or blast) or "any", and whose line is `line` or "any". When no row has that line, the first
+        row of any line for the phase (ponatinib has no first-line row). None when no row covers the phase: a
+        TKI without a blast-phase row (nilotinib) has no blast-phase dose."""
+        phases = _DOSE_PHASES.get(phase)
+        if phases is None:
+            raise ValueError(f"phase {phase!r} is not one of {sorted(_DOSE_PHASES)}")
+        if line not in _DOSE_LINES:
+            raise ValueError(f"line {line!r} is not one of {list(_DOSE_LINES)}")
+        rows = [row for row in self.doses if row.tki == tki and row.situation == situation and row.phase in phases]
+        for row in rows:
+            if row.line in (line, "any"):
+                return row
+        return rows[0] if rows else None
+
+    @property
+    def indications(self) -> tuple[IndicationRow, ...]:
+        return self.rows("indications", IndicationRow)
+
+    @cached_property
+    def _approved_phases(self) -> dict[str, frozenset[str]]:
+        return {row.tki: frozenset(row.phases) for row in self.indications}
+
+    def approved_phases(self, tki: str) -> frozenset[str]:
+        """The phases (chronic / accelerated / blast) the US label approves `tki` in; empty for an unknown TKI.
+        Load-time validation guarantees one indication row per TKI of `TKIS`."""
+        return self._approved_phases.get(tki, frozenset())
 
     @property
     def drug_classes(self) -> tuple[DrugClassRow, ...]:
@@ -237,8 +276,28 @@ def _validate_rows(path: Path, array: str, model: type[KnowledgeRow], raw: Seque
     return tuple(rows)
 
 
+def _check_indications(rows: Sequence[KnowledgeRow]) -> None:
+    """Exactly one indication row per TKI the service knows (model.TKIS): a missing TKI would read as
+    "approved in no phase", a second row would make the answer depend on table order."""
+    seen: dict[str, str] = {}
+    for row in rows:
+        if isinstance(row, IndicationRow):
+            if row.tki in seen:
+                raise KnowledgeError(
+                    f"indications.toml: rule {row.id!r} is a second row for {row.tki!r} (first: {seen[row.tki]!r})"
+                )
+            seen[row.tki] = row.id
+    missing = [tki for tki in TKIS if tki not in seen]
+    if missing:
+        raise KnowledgeError(f"indications.toml: no indication row for {', '.join(missing)}")
+    unknown = sorted(set(seen) - set(TKIS))
+    if unknown:
+        raise KnowledgeError(f"indications.toml: rows for TKIs the service does not know: {', '.join(unknown)}")
+
+
 def _check_references(tables: dict[str, tuple[KnowledgeRow, ...]]) -> None:
-    """Cross-table checks: interactions name a known drug class, cautions a known comorbidity key."""
+    """Cross-table checks: interactions name a known drug class, cautions a known comorbidity key, and every
+    TKI has exactly one indication row."""
     classes = {row.drug_class for row in tables["drug_classes"] if isinstance(row, DrugClassRow)}
     for row in tables["interactions"]:
         if isinstance(row, InteractionRow) and row.drug_class not in classes:
@@ -248,6 +307,7 @@ def _check_references(tables: dict[str, tuple[KnowledgeRow, ...]]) -> None:
             raise KnowledgeError(
                 f"comorbidity_cautions.toml: rule {row.id!r} names unknown comorbidity {row.comorbidity!r}"
             )
+    _check_indications(tables["indications"])
 
 
 def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:

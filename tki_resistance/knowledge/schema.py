@@ -20,6 +20,7 @@ __all__ = [
     "DrugClassRow",
     "EvidenceWindowRow",
     "ExtrinsicCheckRow",
+    "IndicationRow",
     "InteractionRow",
     "KnowledgeRow",
     "MilestoneRow",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 Tki = Literal["imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib"]
+Phase = Literal["chronic", "accelerated", "blast"]
 
 
 class KnowledgeRow(BaseModel):
@@ -109,11 +111,19 @@ TestingTrigger = Literal[
 
 
 class AnyTimeFailureRow(KnowledgeRow):
-    """ELN 2020 failure at any time beyond BCR::ABL1 >1%: a resistance mutation or a high-risk ACA on the TKI."""
+    """ELN 2020 verdicts beyond the BCR::ABL1 milestones: a resistance mutation or a high-risk ACA on the TKI
+    (failure at any time), or a high-risk ACA at diagnosis (baseline warning)."""
 
     guideline: str
-    criterion: Literal["resistance-mutation", "high-risk-aca"]
-    abnormalities: list[str] = Field(default_factory=list, description="normalised ACA tokens (high-risk-aca)")
+    criterion: Literal["resistance-mutation", "high-risk-aca", "high-risk-aca-baseline"]
+    when: Literal["on-treatment", "at-diagnosis"] = Field(
+        default="on-treatment",
+        description="on-treatment: found while on the current TKI; at-diagnosis: present in the baseline karyotype",
+    )
+    response: Literal["failure", "warning"] = Field(default="failure", description="the ELN 2020 response class")
+    abnormalities: list[str] = Field(
+        default_factory=list, description="normalised ACA tokens (high-risk-aca, high-risk-aca-baseline)"
+    )
     text: str
 
 
@@ -176,11 +186,14 @@ class CompoundRuleRow(KnowledgeRow):
 
 
 class DoseRow(KnowledgeRow):
-    """A standard dose: TKI, line (first / later / any), phase (chronic / advanced / any), situation."""
+    """A standard dose: TKI, line (first / later / any), phase (chronic / accelerated / blast / advanced = accelerated
+    or blast / any), situation."""
 
     tki: Tki
     line: Literal["first", "later", "any"]
-    phase: Literal["chronic", "advanced", "any"]
+    phase: Literal["chronic", "advanced", "accelerated", "blast", "any"] = Field(
+        description="advanced: accelerated or blast phase; a TKI not approved in blast phase has an 'accelerated' row"
+    )
     situation: Literal[
         "standard",
         "t315i",
@@ -218,6 +231,10 @@ class InteractionRow(KnowledgeRow):
     tki: Tki
     drug_class: str = Field(description="a drug_class of drug_classes.toml")
     action: Literal["avoid", "caution", "separate"]
+    exposure: Literal["lowers", "raises", "other"] = Field(
+        description="lowers: the co-medication lowers TKI exposure (can mimic resistance); raises: it raises TKI "
+        "exposure (toxicity); other: neither (QT prolongation, the TKI changing the other drug's exposure)"
+    )
     text: str
 
 
@@ -276,11 +293,11 @@ class PhaseRow(KnowledgeRow):
     extramedullary: bool = Field(default=False, description="true: extramedullary blasts recorded in the chart")
 
 
-PhaseEvidence = Literal["blasts", "blasts-promyelocytes", "basophils", "platelets", "karyotype"]
+PhaseEvidence = Literal["blasts", "blasts-promyelocytes", "basophils", "platelets", "karyotype", "recorded-phase"]
 
 
 class EvidenceWindowRow(KnowledgeRow):
-    """How old a blast count, blood count or karyotype may be and still define the phase today."""
+    """How old a blast count, blood count, karyotype or recorded phase may be and still define the phase today."""
 
     evidence: PhaseEvidence
     max_age_days: int = Field(gt=0)
@@ -300,7 +317,12 @@ class SctReferralRow(KnowledgeRow):
 
     guideline: str
     situation: Literal[
-        "two-tkis-failed", "compound-resistant", "advanced-phase", "t315i-ponatinib-resistant", "intolerant-all-options"
+        "two-tkis-failed",
+        "compound-resistant",
+        "advanced-phase",
+        "t315i-ponatinib-resistant",
+        "intolerant-all-options",
+        "advanced-history-response-lost",
     ]
     text: str
 
@@ -317,6 +339,8 @@ CourseRule = Literal[
     "new-diagnosis",
     "log-rise-floor",
     "halving-time-window",
+    "discordant-results",
+    "recorded-phase-response",
 ]
 
 
@@ -324,7 +348,8 @@ class CourseRuleRow(KnowledgeRow):
     """A rule about the course across lines and off treatment: lines, TFR, transplant, transcripts, kinetics.
 
     `days`, `percent` and `months` hold the rule's number where it has one (an interruption length, an
-    assay floor, a window).
+    assay floor, a window); `log_difference` and `thresholds` the discordance rule's log gap and the % IS
+    decision thresholds two results may not straddle.
     """
 
     guideline: str
@@ -333,6 +358,8 @@ class CourseRuleRow(KnowledgeRow):
     days: int | None = Field(default=None, gt=0)
     percent: float | None = Field(default=None, gt=0)
     months: float | None = Field(default=None, gt=0)
+    log_difference: float | None = Field(default=None, gt=0, description="log10 difference between two results")
+    thresholds: list[float] = Field(default_factory=list, description="BCR::ABL1 % IS decision thresholds")
 
 
 class OrderingRuleRow(KnowledgeRow):
@@ -341,6 +368,20 @@ class OrderingRuleRow(KnowledgeRow):
     guideline: str
     situation: Literal["prior-failure", "prior-intolerance"]
     text: str
+
+
+class IndicationRow(KnowledgeRow):
+    """The CML phases a TKI's US label approves it in (prescribing information, Indications and Usage)."""
+
+    tki: Tki
+    phases: list[Phase] = Field(min_length=1, description="chronic, accelerated, blast")
+    text: str
+
+    @model_validator(mode="after")
+    def _phases_once(self) -> IndicationRow:
+        if len(set(self.phases)) != len(self.phases):
+            raise ValueError(f"phases {self.phases} name a phase twice")
+        return self
 
 
 #: table name (file stem) → (TOML array name, row model)
@@ -365,4 +406,5 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "mutation_testing": ("trigger", MutationTestingRow),
     "sct_referral": ("situation", SctReferralRow),
     "ordering_rules": ("rule", OrderingRuleRow),
+    "indications": ("indication", IndicationRow),
 }
