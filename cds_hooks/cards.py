@@ -50,6 +50,8 @@ TOPIC_DISPLAY: dict[FindingCode, str] = {
     FindingCode.RELAPSE: "Relapse off treatment",
     FindingCode.DRUG_INTERACTION: "Drug interaction",
     FindingCode.PRIOR_FAILURE: "Failed before",
+    FindingCode.PREGNANCY: "Pregnancy",
+    FindingCode.DISCORDANT_RESULTS: "Discordant BCR::ABL1 results",
     FindingCode.DATA_EXCLUDED: "Records not used",
     FindingCode.NOT_ASSESSABLE: "Not assessable",
 }

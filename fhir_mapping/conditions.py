@@ -92,6 +92,10 @@ class ConditionFacts:
     phase: DiseasePhase
     phase_source: str | None
     cml_sources: tuple[str, ...]
+    phase_date: date | None = None  # onset (else recorded date) of the latest recorded phase
+    diagnosis_phase: DiseasePhase = DiseasePhase.UNKNOWN  # the earliest recorded phase
+    diagnosis_phase_date: date | None = None
+    diagnosis_phase_source: str | None = None
     transcripts: tuple[str, ...] = ()  # transcript names the conditions' text mentions (e1a2, e13a2, …)
     transcript_sources: tuple[str, ...] = ()
     extramedullary_source: str | None = None
@@ -173,7 +177,7 @@ def _onset(condition: Condition) -> date | None:
 
 def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionFacts:
     comorbidities: list[Comorbidity] = []
-    phases: list[tuple[date, DiseasePhase, str]] = []
+    phases: list[tuple[date, DiseasePhase, str, date | None]] = []  # (order date, phase, source, its date)
     cml: list[str] = []
     transcripts: set[str] = set()
     transcript_sources: list[str] = []
@@ -198,8 +202,8 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
             cml.append(source)
             phase = _phase(condition)
             if phase is not DiseasePhase.UNKNOWN:
-                when = parse_day(condition.recordedDate) or _onset(condition) or date.min
-                phases.append((when, phase, source))
+                onset, recorded = _onset(condition), parse_day(condition.recordedDate)
+                phases.append((recorded or onset or date.min, phase, source, onset or recorded))
             continue
         if clinical in _ACTIVE_OR_UNRECORDED and _EXTRAMEDULLARY.search(words):
             extramedullary.append(source)
@@ -212,11 +216,17 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
                 shown = (display or row.key) + (f" ({clinical})" if clinical in _PAST else "")
                 comorbidities.append(Comorbidity(source, row.key, shown, _onset(condition), code_verified=row.verified))
     order = list(DiseasePhase)
-    latest = max(phases, key=lambda p: (p[0], order.index(p[1])), default=None)
+    latest = max(phases, key=lambda p: (p[0], order.index(p[1]), p[2]), default=None)
+    # the phase at diagnosis: the earliest dated record (an undated one only when none is dated)
+    earliest = min(phases, key=lambda p: (p[3] or date.max, -order.index(p[1]), p[2]), default=None)
     return ConditionFacts(
         comorbidities=tuple(comorbidities),
         phase=latest[1] if latest else DiseasePhase.UNKNOWN,
         phase_source=latest[2] if latest else None,
+        phase_date=latest[3] if latest else None,
+        diagnosis_phase=earliest[1] if earliest else DiseasePhase.UNKNOWN,
+        diagnosis_phase_date=earliest[3] if earliest else None,
+        diagnosis_phase_source=earliest[2] if earliest else None,
         cml_sources=tuple(cml),
         transcripts=tuple(sorted(transcripts)),
         transcript_sources=tuple(transcript_sources),

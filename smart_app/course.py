@@ -14,8 +14,8 @@ from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
 from tki_resistance.knowledge.loader import Knowledge
 from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TranscriptResult
-from tki_resistance.state.lines import with_lines
-from tki_resistance.state.milestones import MILESTONE_WINDOW_DAYS, assess_history, milestone_in_force
+from tki_resistance.state import ClinicalState
+from tki_resistance.state.milestones import MILESTONE_WINDOW_DAYS, milestone_in_force
 from tki_resistance.state.response_levels import molecular_level
 
 from .view import (
@@ -54,15 +54,15 @@ def _undetectable(result: TranscriptResult) -> bool:
     return not result.detected or result.comparator is not Comparator.EQUAL
 
 
-def _results(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[ResultPoint]:
+def _results(state: ClinicalState, knowledge: Knowledge) -> list[ResultPoint]:
+    """Every result as recorded (discordant ones too: the chart shows what the laboratory sent), each judged
+    as the clinical state judged it when it was the latest."""
     judged: dict[str, tuple[int, str]] = {}
-    current = snapshot.current_tki
-    if current is not None:
-        for result, assessment in assess_history(current, snapshot.transcripts, knowledge.milestones):
-            if assessment is not None and assessment.result is result:
-                judged[result.source] = (assessment.milestone, assessment.category.value)
+    for result, assessment in state.history:
+        if assessment is not None and assessment.result is result:
+            judged[result.source] = (assessment.milestone, assessment.category.value)
     points: list[ResultPoint] = []
-    for result in snapshot.transcripts:
+    for result in state.series.recorded:
         level = molecular_level(result, knowledge.response_levels)
         milestone, zone = judged.get(result.source, (None, None))
         points.append(
@@ -158,15 +158,15 @@ def _finding(finding: Finding) -> FindingView:
     )
 
 
-def build_course(snapshot: PatientSnapshot, findings: list[Finding], knowledge: Knowledge) -> Course:
-    """`findings` are `assess(snapshot, knowledge)`; lines are derived here as `assess` derives them."""
-    snapshot = with_lines(snapshot, knowledge)
+def build_course(state: ClinicalState, findings: list[Finding], knowledge: Knowledge) -> Course:
+    """`findings` are the consolidated findings of `state`; the lines and judgements are the state's own."""
+    snapshot = state.snapshot
     lines = _lines(snapshot)
     return Course(
         patient=snapshot.patient_id,
         as_of=snapshot.as_of,
         levels=_levels(knowledge),
-        results=_results(snapshot, knowledge),
+        results=_results(state, knowledge),
         lines=lines,
         current_line_start=snapshot.current_tki.start if snapshot.current_tki else None,
         milestones=_milestones(snapshot),

@@ -21,8 +21,9 @@ from cds_hooks.public_url import public_base_url
 from cds_hooks.runtime import Runtime, RuntimeDep
 from cds_hooks.services.base import CallContext
 from cds_hooks.services.pipeline import Resolved, snapshot_for
-from tki_resistance import assess
-from tki_resistance.state.lines import with_lines
+from tki_resistance.consolidation import consolidate
+from tki_resistance.pipeline import assess_state
+from tki_resistance.state import build_state
 
 from .course import build_course
 from .launch import LaunchError, authorization_url, discover, exchange_code
@@ -177,8 +178,8 @@ async def _course(request: Request, runtime: Runtime) -> tuple[Course, str]:
 def _assessed_course(patient: str, resolved: Resolved, call: CallContext) -> Course:
     """Mapping and the algorithm as a hook call runs them (synchronous: off the event loop, GC paused)."""
     with cyclic_gc_paused():
-        snapshot = with_lines(snapshot_for(patient, resolved, call), call.knowledge)
-        return build_course(snapshot, assess(snapshot, call.knowledge), call.knowledge)
+        state = build_state(snapshot_for(patient, resolved, call), call.knowledge)
+        return build_course(state, consolidate(assess_state(state, call.knowledge)), call.knowledge)
 
 
 _PROBLEM_TEXT = {

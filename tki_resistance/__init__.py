@@ -19,10 +19,12 @@ from .model import (
     TranscriptResult,
     Variant,
 )
-from .pipeline import assess
+from .pipeline import assess, assess_state
+from .state import ClinicalState, build_state
 
 __all__ = [
     "TKIS",
+    "ClinicalState",
     "Comedication",
     "Comorbidity",
     "Comparator",
@@ -43,6 +45,8 @@ __all__ = [
     "TranscriptResult",
     "Variant",
     "assess",
+    "assess_state",
+    "build_state",
     "default_knowledge",
     "load_knowledge",
 ]

@@ -28,8 +28,10 @@ __all__ = ["FRAMEWORK_ORDER", "absorb", "by_urgency", "consolidate"]
 
 #: The Soverini–ELN framework's order, as the pipeline runs it; data-quality findings last.
 FRAMEWORK_ORDER: tuple[FindingCode, ...] = (
+    FindingCode.PREGNANCY,
     FindingCode.ADVANCED_PHASE,
     FindingCode.RELAPSE,
+    FindingCode.DISCORDANT_RESULTS,
     FindingCode.MILESTONE_FAILURE,
     FindingCode.MILESTONE_WARNING,
     FindingCode.EXTRINSIC_CAUSES,

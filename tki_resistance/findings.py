@@ -33,6 +33,8 @@ class FindingCode(StrEnum):
     RELAPSE = "relapse"
     DRUG_INTERACTION = "drug-interaction"
     PRIOR_FAILURE = "prior-failure"
+    PREGNANCY = "pregnancy"
+    DISCORDANT_RESULTS = "discordant-results"
     DATA_EXCLUDED = "data-excluded"
     NOT_ASSESSABLE = "not-assessable"
 

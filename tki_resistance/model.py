@@ -277,6 +277,9 @@ class PatientSnapshot:
     phase: DiseasePhase = DiseasePhase.UNKNOWN
     phase_source: str | None = None
     phase_date: date | None = None  # when the recorded phase was diagnosed, where known
+    diagnosis_phase: DiseasePhase = DiseasePhase.UNKNOWN  # the earliest phase recorded (the phase at diagnosis)
+    diagnosis_phase_date: date | None = None
+    diagnosis_phase_source: str | None = None
     blast_percent: float | None = None
     chromosomal_abnormalities: tuple[str, ...] = ()  # normalised: "+8", "+Ph", "i(17q)", "+19", "-7/7q-", …
     allogeneic_transplant: date | None = None

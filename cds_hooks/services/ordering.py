@@ -14,6 +14,7 @@ from pydantic import Field, JsonValue
 from fhir_mapping.decode import resources_in
 from fhir_mapping.draft_orders import DraftOrders, bundle_resources, map_draft_orders
 from tki_resistance.ordering.findings import ordering_data_findings, ordering_findings
+from tki_resistance.state import build_state
 
 from ..cards import render_cards
 from ..errors import BadRequest
@@ -76,7 +77,8 @@ def _answer(
             snapshot = snapshot_for(context.patientId, resolved, call)
             drafts = _spoken_exclusions(map_draft_orders(bundle, context.patientId), spoken_refs)
             spoken = drafts.orders if spoken_refs is None else drafts.named(spoken_refs)
-            findings = ordering_findings(snapshot, spoken, drafts.orders, call.knowledge)
+            state = build_state(snapshot, call.knowledge)
+            findings = ordering_findings(state, spoken, drafts.orders, call.knowledge)
             findings += ordering_data_findings(snapshot, drafts.exclusions)
         with stage("rendering"):
             cards = render_cards(findings, context.patientId, request.hookInstance)

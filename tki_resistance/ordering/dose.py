@@ -21,10 +21,10 @@ from ..findings import Evidence, Finding, FindingCode, Severity
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow
 from ..model import PatientSnapshot, TkiExposure
-from ..stages.advanced_phase import is_advanced
-from ..stages.avoid_tki import MutationProfile
-from ..stages.dose_check import ponatinib_response_row, situation_dose_findings
+from ..stages.dose_check import situation_dose_findings
+from ..state import ClinicalState
 from ..state.history import line_for
+from ..state.label_step import ponatinib_response_row
 
 __all__ = ["draft_dose_findings", "replacement"]
 
@@ -64,10 +64,11 @@ def _rows(knowledge: Knowledge, tki: str, situation: str) -> list[DoseRow]:
     return [r for r in knowledge.doses if r.tki == tki and r.situation == situation]
 
 
-def _ponatinib_at_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+def _ponatinib_at_response(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    snapshot = state.snapshot
     if exposure.drug != "ponatinib" or exposure.daily_dose_mg is None or not snapshot.transcripts:
         return None
-    row = ponatinib_response_row(snapshot, knowledge)
+    row = ponatinib_response_row(knowledge, state.phase.advanced)
     latest = snapshot.transcripts[-1]
     if row is None or latest.percent_is > 1.0 or exposure.daily_dose_mg <= row.daily_mg:
         return None
@@ -140,13 +141,19 @@ def _line_or_phase(
 ) -> Finding | None:
     dose = exposure.daily_dose_mg
     standard = _rows(knowledge, exposure.drug, "standard")
-    right = next((r for r in standard if r.line in (line, "any") and r.phase in (phase, "any")), None)
+    right = knowledge.dose_for(exposure.drug, "standard", phase, line)
     if dose is None or right is None or dose == right.daily_mg:
         return None
     other = next((r for r in standard if r.daily_mg == dose and r is not right), None)
     if other is None:
         return None
-    where = {"chronic": "chronic phase", "advanced": "accelerated/blast phase", "any": "any phase"}
+    where = {
+        "chronic": "chronic phase",
+        "advanced": "accelerated/blast phase",
+        "accelerated": "accelerated phase",
+        "blast": "blast phase",
+        "any": "any phase",
+    }
     whose = f"{other.line}-line {where[other.phase]}" if other.line != "any" else where[other.phase]
     return _finding(
         right,
@@ -162,26 +169,24 @@ def _line_or_phase(
     )
 
 
-def draft_dose_findings(
-    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
-) -> list[Finding]:
+def draft_dose_findings(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> list[Finding]:
+    """The dose rules for a drafted TKI, in the phase and line of the clinical state."""
+    snapshot, profile = state.snapshot, state.mutations
     # the patient-view rules; T315I on asciminib with the dose to sign, which its row gives
     t315i = {row.id: row for row in _rows(knowledge, "asciminib", "t315i")}
     found = [
         _with_replacement(f, t315i[f.rules[0].id]) if f.rules and f.rules[0].id in t315i else f
         for f in situation_dose_findings(snapshot, exposure, profile, knowledge)
     ]
-    if (ponatinib := _ponatinib_at_response(snapshot, exposure, knowledge)) is not None:
+    if (ponatinib := _ponatinib_at_response(state, exposure, knowledge)) is not None:
         found.append(ponatinib)
     current = snapshot.current_tki
     if current is not None and current.drug == exposure.drug:
         return found  # a continued TKI: escalations and reductions are the clinician's, not a starting dose
     line = "first" if line_for(snapshot, exposure.drug) == 1 else "later"
     found += _impairment(snapshot, exposure, knowledge, line)
-    if not found:
-        phase = "advanced" if is_advanced(snapshot, knowledge) else "chronic"
-        if (wrong := _line_or_phase(snapshot, exposure, knowledge, line, phase)) is not None:
-            found.append(wrong)
+    if not found and (wrong := _line_or_phase(snapshot, exposure, knowledge, line, state.phase.name)) is not None:
+        found.append(wrong)
     return found
 
 

@@ -21,9 +21,10 @@ from ..findings import Finding, FindingCode, RuleRef, Severity
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import KnowledgeRow
 from ..model import Exclusion, PatientSnapshot, TkiExposure
-from ..stages.avoid_tki import MutationProfile, _option_text, mutation_profile
 from ..stages.comorbidity import caution_finding
 from ..stages.data_quality import excluded_findings, unavailable_findings
+from ..stages.option_lines import option_lines, options_extra
+from ..state import ClinicalState
 from ..state.history import intolerance_stops, resistance_stops
 from .dose import draft_dose_findings
 from .interactions import draft_interaction_findings
@@ -37,9 +38,8 @@ def _rule(knowledge: Knowledge, situation: str) -> tuple[RuleRef, ...]:
     return tuple(knowledge.rule(row) for row in knowledge.ordering_rules if row.situation == situation)
 
 
-def _avoid(
-    snapshot: PatientSnapshot, exposure: TkiExposure, profile: MutationProfile, knowledge: Knowledge
-) -> Finding | None:
+def _avoid(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    profile = state.mutations
     tki = exposure.drug
     items = profile.avoid.get(tki)
     if not items:
@@ -48,18 +48,12 @@ def _avoid(
     rows: dict[str, KnowledgeRow] = {row.id: row for _, row in items}
     variant_names = {v.name for v, _ in profile.variants}
     mutations = tuple(sorted(label for label in reasons if label in variant_names))
-    remaining = profile.remaining
+    remaining = state.options.names
     detail = [
         f"**The drafted {tki} is excluded by {', '.join(reasons)}** (Soverini 2026: use mutation results to "
         "exclude ineffective TKIs). Do not sign this order.",
         "TKIs to avoid for this patient: " + ", ".join(profile.avoided) + ".",
-        (
-            "Remaining options: "
-            + "; ".join(_option_text(t, profile, snapshot, knowledge) for t in remaining)
-            + "; allo-SCT; clinical trial."
-        )
-        if remaining
-        else "No TKI remains: allo-SCT evaluation; clinical trial.",
+        *option_lines(state.options),
     ]
     evidence = [exposure_evidence(exposure, "Drafted TKI")]
     evidence += [
@@ -75,7 +69,31 @@ def _avoid(
         avoid=profile.avoided,
         mutations=mutations,
         override_reasons=("Patient in a clinical trial", "Mutation no longer detected"),
-        extra={"remaining": list(remaining), "withhold": True},
+        extra={"remaining": list(remaining), **options_extra(state.options), "withhold": True},
+    )
+
+
+def _outside_phase(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    """A drafted TKI that its label does not approve in today's phase (indications.toml): do not sign."""
+    outside = [s for s in state.options.reasons(exposure.drug) if s.kind == "phase"]
+    if not outside:
+        return None
+    phase = state.options.phase
+    return Finding(
+        code=FindingCode.DOSE_CHECK,
+        severity=Severity.WARNING,
+        summary=f"Do not sign {exposure.drug}: not approved in {phase} phase (label)",
+        rules=tuple(knowledge.rule(row) for item in outside for row in item.rows),
+        evidence=(
+            exposure_evidence(exposure, "Drafted TKI"),
+            *(state.phase.current.evidence if state.phase.current else ()),
+        ),
+        detail=(
+            f"The drafted {exposure.drug} has no approved use or dose in {phase} phase.",
+            *option_lines(state.options),
+        ),
+        override_reasons=("Patient in a clinical trial", "Off-label use decided by the specialist team"),
+        extra={**options_extra(state.options), "withhold": True},
     )
 
 
@@ -141,37 +159,35 @@ def _prior_intolerance(snapshot: PatientSnapshot, exposure: TkiExposure, knowled
 
 
 def _tki_findings(
-    snapshot: PatientSnapshot,
-    draft: DraftOrder,
-    session: Sequence[DraftOrder],
-    profile: MutationProfile,
-    knowledge: Knowledge,
+    state: ClinicalState, draft: DraftOrder, session: Sequence[DraftOrder], knowledge: Knowledge
 ) -> list[Finding]:
+    snapshot = state.snapshot
     exposure = draft.as_exposure(snapshot.as_of)
     found: list[Finding | None] = [
-        _avoid(snapshot, exposure, profile, knowledge),
+        _avoid(state, exposure, knowledge),
         _prior_failure(snapshot, exposure, knowledge),
         _prior_intolerance(snapshot, exposure, knowledge),
+        _outside_phase(state, exposure, knowledge),
     ]
-    found += draft_dose_findings(snapshot, exposure, profile, knowledge)
+    found += draft_dose_findings(state, exposure, knowledge)
     found += draft_interaction_findings(snapshot, draft, session, (), knowledge)
     found.append(caution_finding(exposure, snapshot, knowledge))
     return [f for f in found if f is not None]
 
 
 def ordering_findings(
-    snapshot: PatientSnapshot, spoken: Sequence[DraftOrder], session: Sequence[DraftOrder], knowledge: Knowledge
+    state: ClinicalState, spoken: Sequence[DraftOrder], session: Sequence[DraftOrder], knowledge: Knowledge
 ) -> list[Finding]:
     """Findings about the drafts in `spoken` (order-select: the selections; order-sign: all), most urgent
     first (critical → warning → info, then framework order, then draft order), as on patient-view.
 
     `session` is every draft of the ordering session: a drug drafted beside a TKI interacts with it too.
     """
-    profile = mutation_profile(snapshot, knowledge)
+    snapshot = state.snapshot
     findings: list[Finding] = []
     for draft in spoken:
         if draft.tki is not None:
-            found = _tki_findings(snapshot, draft, session, profile, knowledge)
+            found = _tki_findings(state, draft, session, knowledge)
         else:
             found = draft_interaction_findings(snapshot, draft, session, spoken, knowledge)
         drug = draft.tki or draft.name

@@ -13,7 +13,8 @@ import math
 
 from ..findings import Evidence, Finding, FindingCode, Severity, fit
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, PatientSnapshot, TranscriptResult
+from ..model import Comparator, TranscriptResult
+from ..state import ClinicalState
 from ..state.kinetics import baseline_result, on_drug
 
 __all__ = ["atypical_transcript_findings", "own_trend"]
@@ -50,8 +51,9 @@ def own_trend(results: list[TranscriptResult], baseline: TranscriptResult | None
     return lines
 
 
-def atypical_transcript_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def atypical_transcript_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
     """One info `not-assessable` card for an atypical transcript; nothing otherwise."""
+    snapshot = state.snapshot
     transcript = snapshot.atypical_transcript
     row = knowledge.course_rule("atypical-transcript")
     if transcript is None or row is None:

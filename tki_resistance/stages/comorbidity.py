@@ -7,6 +7,7 @@ from ..findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import ComorbidityCautionRow
 from ..model import Comorbidity, PatientSnapshot, TkiExposure
+from ..state import ClinicalState
 from ..state.history import ordered_tkis
 
 __all__ = [
@@ -70,8 +71,9 @@ def _summary(drug: str, names: list[str], hits: list[tuple[Comorbidity, Comorbid
     return fit(f"{verb} {drug}{link} {', '.join(names)}{note}", f"{verb} {drug}{link} comorbidities{note}")
 
 
-def comorbidity_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def comorbidity_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
     """One finding per TKI in use: every recorded comorbidity with a caution for it (warning when boxed)."""
+    snapshot = state.snapshot
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
     return [found for e in exposures if (found := caution_finding(e, snapshot, knowledge)) is not None]
 

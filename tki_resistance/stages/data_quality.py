@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..findings import Evidence, Finding, FindingCode, RuleRef, Severity, fit
 from ..model import Exclusion, PatientSnapshot
+from ..state import ClinicalState
 from ..state.kinetics import latest_result
-from ..state.lines import off_treatment
 
 __all__ = ["data_quality_findings", "excluded_findings", "unavailable_findings"]
 
@@ -27,10 +27,11 @@ _NOT_ASSESSABLE_RULE = RuleRef(
 )
 
 
-def data_quality_findings(snapshot: PatientSnapshot) -> list[Finding]:
+def data_quality_findings(state: ClinicalState) -> list[Finding]:
     """An info finding listing excluded records; another when the response could not be assessed."""
+    snapshot = state.snapshot
     findings = excluded_findings(snapshot.exclusions) + unavailable_findings(snapshot)
-    reason = _not_assessable_reason(snapshot)
+    reason = _not_assessable_reason(state)
     if reason is not None:
         findings.append(
             Finding(
@@ -91,16 +92,17 @@ def unavailable_findings(snapshot: PatientSnapshot) -> list[Finding]:
     ]
 
 
-def _not_assessable_reason(snapshot: PatientSnapshot) -> str | None:
+def _not_assessable_reason(state: ClinicalState) -> str | None:
+    snapshot = state.snapshot
     current = snapshot.current_tki
     if current is None:
-        state = off_treatment(snapshot)
+        off = state.off_treatment
         sct = snapshot.allogeneic_transplant
-        if state is not None and state.kind == "after-sct" and sct is not None:
+        if off is not None and off.kind == "after-sct" and sct is not None:
             if not any(t.taken > sct for t in snapshot.transcripts):
                 return f"no BCR::ABL1 result since the allogeneic transplant of {sct.isoformat()}"
             return None
-        if state is not None:
+        if off is not None:
             return None  # TFR or a new diagnosis: the relapse stage speaks for these states
         return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
     if current.start is None:

@@ -11,16 +11,17 @@ A dose below the standard for the line is an extrinsic cause (extrinsic_causes.p
 from __future__ import annotations
 
 from ..evidence import exposure_evidence, format_dose, format_percent, transcript_evidence
-from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow
 from ..model import PatientSnapshot, StopReason, TkiExposure
+from ..state import ClinicalState
 from ..state.history import ordered_tkis
 from ..state.kinetics import on_drug
-from .advanced_phase import is_advanced
-from .avoid_tki import MutationProfile, mutation_profile
+from ..state.label_step import ponatinib_response_row
+from ..state.mutations import MutationProfile
 
-__all__ = ["dose_check_findings", "ponatinib_response_row", "primary_ponatinib_failure", "situation_dose_findings"]
+__all__ = ["dose_check_findings", "primary_ponatinib_failure", "situation_dose_findings"]
 
 
 def _row(knowledge: Knowledge, tki: str, situation: str) -> DoseRow | None:
@@ -82,17 +83,11 @@ def _asciminib_t315i(exposure: TkiExposure, knowledge: Knowledge, evidence: list
     )
 
 
-def ponatinib_response_row(snapshot: PatientSnapshot, knowledge: Knowledge) -> DoseRow | None:
-    """The ponatinib 45 → 15 mg at ≤1% row, when it applies to this patient's phase (the label rule is for
-    chronic phase: never in accelerated or blast phase). Patient-view and ordering both ask here."""
-    row = _row(knowledge, "ponatinib", "response-le-1pct")
-    if row is None or (row.phase == "chronic" and is_advanced(snapshot, knowledge)):
-        return None
-    return row
-
-
-def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
-    row = ponatinib_response_row(snapshot, knowledge)
+def _ponatinib_response(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    """Reduce at ≤1% (label); re-escalate after a loss of response at the reduced dose — said here only while
+    the line's verdict is optimal: with a warning or failure the milestone card leads with it (one card)."""
+    snapshot = state.snapshot
+    row = ponatinib_response_row(knowledge, state.phase.advanced)
     results = on_drug(snapshot.transcripts, exposure.start) if exposure.start else []
     if row is None or not results or exposure.daily_dose_mg is None:
         return None
@@ -111,11 +106,9 @@ def _ponatinib_response(snapshot: PatientSnapshot, exposure: TkiExposure, knowle
             Severity.INFO,
             "Reduce to 15 mg once daily now that ≤1% is reached (label: lowers the arterial occlusive risk).",
         )
-    if (
-        latest.percent_is > 1.0
-        and exposure.daily_dose_mg <= row.daily_mg
-        and any(t.percent_is <= 1.0 for t in results[:-1])
-    ):
+    verdict = state.verdict
+    optimal = verdict is None or verdict.category is ResponseCategory.OPTIMAL
+    if state.label_step is not None and optimal:
         return _finding(
             row,
             knowledge,
@@ -157,16 +150,16 @@ def _after_primary_ponatinib_failure(
     )
 
 
-def dose_check_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def dose_check_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    snapshot = state.snapshot
     findings: list[Finding] = []
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
-    profile = mutation_profile(snapshot, knowledge)
     for exposure in exposures:
-        findings += situation_dose_findings(snapshot, exposure, profile, knowledge)
+        findings += situation_dose_findings(snapshot, exposure, state.mutations, knowledge)
         if (
             exposure.drug == "ponatinib"
             and not exposure.ordered
-            and (found := _ponatinib_response(snapshot, exposure, knowledge))
+            and (found := _ponatinib_response(state, exposure, knowledge))
         ):
             findings.append(found)
     return findings

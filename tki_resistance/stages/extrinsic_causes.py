@@ -16,50 +16,58 @@ from ..knowledge.interactions import interaction_rows
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow, DrugClassRow, InteractionRow, KnowledgeRow
 from ..model import Comedication, PatientSnapshot, TkiExposure
-from ..state.history import current_line, line_dose_changes, same_drug_gaps
-from ..state.kinetics import kinetics
-from .advanced_phase import is_advanced
-from .response import line_assessment, log_rise_floor
+from ..state import ClinicalState
+from ..state.history import same_drug_gaps
+from ..state.kinetics import kinetics, log_rise_floor
 
-__all__ = ["CONCRETE_CAUSES", "extrinsic_causes_findings", "extrinsic_summary", "response_problem", "standard_dose"]
+__all__ = [
+    "CONCRETE_CAUSES",
+    "exposure_interactions",
+    "extrinsic_causes_findings",
+    "extrinsic_summary",
+    "response_problem",
+    "standard_dose",
+]
 
 #: Causes the record itself shows; without one the card is only "ask about adherence" (consolidation.py).
 CONCRETE_CAUSES = frozenset({"interaction", "dose-below-standard", "interruption"})
 
 
-def response_problem(snapshot: PatientSnapshot, knowledge: Knowledge) -> str | None:
+def response_problem(state: ClinicalState, knowledge: Knowledge) -> str | None:
     """Why resistance may be suspected on the current TKI, or None when the response is optimal."""
-    exposure = snapshot.current_tki
+    exposure = state.current_tki
+    snapshot = state.snapshot
     if exposure is None or exposure.start is None:
         return None
     if snapshot.atypical_transcript is not None:
         return None  # IS bands do not apply; the transcript card shows the patient's own trend
-    assessment = line_assessment(snapshot, knowledge)
-    if assessment is not None and assessment.category is not ResponseCategory.OPTIMAL:
-        return f"ELN 2020 {assessment.category.value}" + (" (loss of MMR)" if assessment.loss_of_mmr else "")
+    verdict = state.verdict
+    if verdict is not None and verdict.category is not ResponseCategory.OPTIMAL:
+        lost = verdict.milestone is not None and verdict.milestone.loss_of_mmr
+        return f"ELN 2020 {verdict.category.value}" + (" (loss of MMR)" if lost else "")
     if kinetics(snapshot.transcripts, exposure.start, log_rise_floor(knowledge)).rise_factor is not None:
         return "≥1-log rise in BCR::ABL1"
     return None
 
 
-def standard_dose(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> DoseRow | None:
-    """The standard-dose row for the drug, its line (first / later) and the phase."""
-    line = "first" if current_line(snapshot) == 1 else "later"
-    phase = "advanced" if is_advanced(snapshot, knowledge) else "chronic"
-    for row in knowledge.doses:
-        same_drug = row.tki == exposure.drug and row.situation == "standard"
-        if same_drug and row.line in (line, "any") and row.phase in (phase, "any"):
-            return row
-    return None
+def standard_dose(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> DoseRow | None:
+    """The standard dose of the drug for its line (first / later) and the phase *in which that line started*:
+    a line begun in chronic phase is judged by the chronic-phase dose even after a progression on it."""
+    number = state.line_number
+    line = state.current_line
+    phase = state.phase.at_start(line.start if line is not None else exposure.start, number == 1)
+    return knowledge.dose_for(exposure.drug, "standard", phase, "first" if number == 1 else "later")
 
 
-def _interactions(
-    snapshot: PatientSnapshot, drug: str, knowledge: Knowledge
+def exposure_interactions(
+    snapshot: PatientSnapshot, drug: str, knowledge: Knowledge, exposure: str
 ) -> list[tuple[Comedication, InteractionRow, DrugClassRow]]:
+    """The co-medications that interact with `drug` by rows of `exposure` ("lowers", or the safety ones)."""
     found = []
     for medication in snapshot.comedications:
         for row, drug_class in interaction_rows(medication, drug, knowledge.interaction_index):
-            found.append((medication, row, drug_class))
+            if (row.exposure == "lowers") == (exposure == "lowers"):
+                found.append((medication, row, drug_class))
     return found
 
 
@@ -88,12 +96,23 @@ def _fasting(drug: str) -> str:
     return "; taken fasting as the label asks" if drug in ("nilotinib", "asciminib") else ""
 
 
-def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
-    exposure = snapshot.current_tki
+def _reduced_within_line(state: ClinicalState) -> bool:
+    """The current line's dose was once higher than it is now (a reduction to restore, not a dose never given)."""
+    line = state.current_line
+    return line is not None and any(
+        (after.daily_dose_mg or 0.0) < (before.daily_dose_mg or 0.0) for before, after in line.dose_changes()
+    )
+
+
+def extrinsic_causes_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    """Causes outside the leukaemia that the record shows: only what actually happened. An interaction that
+    *raises* exposure is a safety question (drug_interaction.py), never a cause of resistance."""
+    snapshot = state.snapshot
+    exposure = state.current_tki
     if exposure is None:
         return []
-    problem = response_problem(snapshot, knowledge)
-    interactions = _interactions(snapshot, exposure.drug, knowledge)
+    problem = response_problem(state, knowledge)
+    interactions = exposure_interactions(snapshot, exposure.drug, knowledge, "lowers")
     if problem is None and not any(row.action == "avoid" for _, row, _ in interactions):
         return []
     checks = {row.check: row for row in knowledge.extrinsic_checks}
@@ -119,13 +138,22 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
             medication.source,
         )
     if problem is not None:
-        standard = standard_dose(snapshot, exposure, knowledge)
-        if standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg:
+        standard = standard_dose(state, exposure, knowledge)
+        below = (
+            standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg
+        )
+        if standard is not None and below and state.label_step is None and exposure.daily_dose_mg is not None:
+            reduced = _reduced_within_line(state)
             cause(
                 "dose-below-standard",
                 f"dose {exposure.daily_dose_mg:g} mg/day below the standard {standard.daily_mg:g} mg/day",
-                f"- **Dose below standard**: {format_dose(exposure)}; standard for this line and phase: "
-                f"{standard.text}. If reduced for toxicity, weigh that against the response.",
+                f"- **Dose below standard**: {format_dose(exposure)}; standard for this line and the phase it "
+                f"started in: {standard.text}. "
+                + (
+                    "If reduced for toxicity, weigh that against the response."
+                    if reduced
+                    else "The line has not been given at a higher dose."
+                ),
                 ([checks["dose-below-standard"]] if "dose-below-standard" in checks else []) + [standard],
                 exposure.source,
             )
@@ -137,7 +165,7 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
                 [],
                 None,
             )
-        for before, after in line_dose_changes(snapshot):
+        for before, after in state.current_line.dose_changes() if state.current_line is not None else []:
             old_mg, new_mg = before.daily_dose_mg or 0.0, after.daily_dose_mg or 0.0  # dose_changes() keeps dosed
             verb = "reduced" if new_mg < old_mg else "increased"
             when = after.start.isoformat() if after.start else "an unrecorded date"
@@ -178,7 +206,11 @@ def extrinsic_causes_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -
         detail.append("- No interacting co-medication among the recorded medications.")
     actions = {
         "interaction": "stop or replace the interacting medicine, or follow the label's advice",
-        "dose-below-standard": "restore the standard dose unless it was reduced for toxicity",
+        "dose-below-standard": (
+            "restore the standard dose unless it was reduced for toxicity"
+            if _reduced_within_line(state)
+            else "give the standard dose for this line and phase"
+        ),
         "interruption": "ask why treatment was interrupted",
         "adherence": "ask about adherence",
     }

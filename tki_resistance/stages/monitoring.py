@@ -13,12 +13,10 @@ from ..evidence import exposure_evidence, format_percent, stop_evidence, transcr
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import MonitoringRow
-from ..model import PatientSnapshot, TkiExposure, TranscriptResult, months_between
-from ..state.kinetics import latest_result, log_rise, on_drug
-from ..state.lines import off_treatment
+from ..model import TkiExposure, TranscriptResult, months_between
+from ..state import ClinicalState
+from ..state.kinetics import log_rise, log_rise_floor, on_drug
 from ..state.milestones import MMR_PERCENT
-from .relapse import detect_relapse
-from .response import line_assessment, log_rise_floor
 
 __all__ = ["GRACE_DAYS", "SITUATION_LABELS", "monitoring_findings", "monitoring_situation", "situation_label"]
 
@@ -43,15 +41,16 @@ def situation_label(situation: str) -> str:
 _SCT_YEARS = 2
 
 
-def _tfr_stop(snapshot: PatientSnapshot) -> TkiExposure | None:
-    """The last record of the line stopped for TFR while the patient is in TFR (course.off_treatment)."""
-    state = off_treatment(snapshot)
-    return state.line.last if state is not None and state.kind == "tfr" and state.line is not None else None
+def _tfr_stop(state: ClinicalState) -> TkiExposure | None:
+    """The last record of the line stopped for TFR while the patient is in TFR (lines.off_treatment)."""
+    off = state.off_treatment
+    return off.line.last if off is not None and off.kind == "tfr" and off.line is not None else None
 
 
-def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[str, date | None, Evidence] | None:
+def monitoring_situation(state: ClinicalState, knowledge: Knowledge) -> tuple[str, date | None, Evidence] | None:
     """(situation, date monitoring started, evidence) or None when no schedule applies."""
-    stop = _tfr_stop(snapshot)
+    snapshot = state.snapshot
+    stop = _tfr_stop(state)
     if stop is not None and stop.end is not None:
         months = months_between(stop.end, snapshot.as_of)
         situation = "tfr-months-1-6" if months <= 6 else "tfr-months-7-12" if months <= 12 else "tfr-after-12"
@@ -62,7 +61,7 @@ def monitoring_situation(snapshot: PatientSnapshot, knowledge: Knowledge) -> tup
     current = snapshot.current_tki
     if current is None or current.start is None:
         return None
-    assessment = line_assessment(snapshot, knowledge)
+    assessment = state.milestone
     evidence = exposure_evidence(current)
     if assessment is not None and assessment.category is ResponseCategory.WARNING:
         return "warning", current.start, evidence
@@ -100,17 +99,20 @@ def _repeat_reminder(
     )
 
 
-def monitoring_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
-    if detect_relapse(snapshot, knowledge) is not None:
+def monitoring_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    """`monitoring-due`: the next qPCR is overdue, timed from the last result as recorded (a discordant
+    result held out of decisions still shows when the patient was last tested)."""
+    snapshot = state.snapshot
+    if state.relapse is not None:
         return []  # the relapse card says what to do next (restart, testing); a schedule card would repeat it
-    found = monitoring_situation(snapshot, knowledge)
+    found = monitoring_situation(state, knowledge)
     if found is None:
         return []
     situation, since, context = found
     row: MonitoringRow | None = next((r for r in knowledge.monitoring_intervals if r.situation == situation), None)
     if row is None:
         return []
-    latest = latest_result(snapshot.transcripts)
+    latest = state.series.latest_recorded
     if latest is not None and since is not None and latest.taken < since:
         latest = None  # no result since monitoring started
     reference_day = latest.taken if latest is not None else since

@@ -17,9 +17,9 @@ from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import MutationTestingRow
 from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
+from ..state import ClinicalState
 from ..state.kinetics import LOG_RISE_FACTOR, on_drug
-from ..state.milestones import MMR_PERCENT, assess_history
-from .advanced_phase import assess_phase
+from ..state.milestones import MMR_PERCENT
 
 __all__ = ["Trigger", "mutation_testing_findings", "testing_triggers"]
 
@@ -39,13 +39,11 @@ class Trigger:
     episode: int = 0  # progression: 0, joins whichever episode is latest
 
 
-def _categories(
-    exposure: TkiExposure, snapshot: PatientSnapshot, knowledge: Knowledge
-) -> list[ResponseCategory | None]:
-    """Per result on the exposure (date order): its ELN category when it was the latest result, else None."""
+def _categories(state: ClinicalState) -> list[ResponseCategory | None]:
+    """Per result on the current line (date order): its ELN category when it was the latest result, else None."""
     return [
         None if assessment is None or assessment.result is not result else assessment.category
-        for result, assessment in assess_history(exposure, snapshot.transcripts, knowledge.milestones)
+        for result, assessment in state.history
     ]
 
 
@@ -62,11 +60,10 @@ def _tfr_restart(snapshot: PatientSnapshot, exposure: TkiExposure) -> bool:
     )
 
 
-def _transcript_triggers(
-    snapshot: PatientSnapshot, exposure: TkiExposure, start: date, knowledge: Knowledge
-) -> list[Trigger]:
+def _transcript_triggers(state: ClinicalState, exposure: TkiExposure, start: date) -> list[Trigger]:
+    snapshot = state.snapshot
     results = on_drug(snapshot.transcripts, start)
-    categories = _categories(exposure, snapshot, knowledge)
+    categories = _categories(state)
     restart = _tfr_restart(snapshot, exposure)
     triggers: list[Trigger] = []
     in_episode = False
@@ -113,16 +110,17 @@ def _transcript_triggers(
     return triggers
 
 
-def testing_triggers(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Trigger]:
+def testing_triggers(state: ClinicalState) -> list[Trigger]:
     """Every trigger on record, in date order (progression last when it has no date)."""
+    snapshot = state.snapshot
     triggers: list[Trigger] = []
     exposure = snapshot.current_tki
     typical = snapshot.atypical_transcript is None  # IS triggers do not apply to an atypical transcript
     if exposure is not None and exposure.start is not None and typical:
-        triggers += _transcript_triggers(snapshot, exposure, exposure.start, knowledge)
-    phase = assess_phase(snapshot, knowledge)
+        triggers += _transcript_triggers(state, exposure, exposure.start)
+    phase = state.phase.current
     if phase is not None:
-        triggers.append(Trigger("progression", snapshot.phase_date, None, f"{phase.phase} phase"))
+        triggers.append(Trigger("progression", phase.since, None, f"{phase.phase} phase"))
     return sorted(triggers, key=lambda t: t.taken or date.max)
 
 
@@ -150,7 +148,7 @@ def _summary(snapshot: PatientSnapshot, trigger: Trigger) -> str:
     """ "Order …: <value> at <months> on <drug> (<why>)", the action first and the datum that decides it."""
     action = "Order BCR::ABL1 kinase-domain mutation testing (NGS)"
     if trigger.result is None:
-        when = f" ({snapshot.phase_date.isoformat()})" if snapshot.phase_date else ""
+        when = f" ({trigger.taken.isoformat()})" if trigger.taken else ""
         return fit(f"{action}: {trigger.text}{when}", f"{action}: {trigger.text}")
     current = snapshot.current_tki
     on = ""
@@ -165,9 +163,10 @@ def _rule_for(rows: tuple[MutationTestingRow, ...], kind: str) -> MutationTestin
     return next((r for r in rows if r.trigger == kind), None)
 
 
-def mutation_testing_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def mutation_testing_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
     """`mutation-testing` (warning) with an order suggestion, or nothing when a test followed the trigger."""
-    triggers = testing_triggers(snapshot, knowledge)
+    snapshot = state.snapshot
+    triggers = testing_triggers(state)
     if not triggers:
         return []
     latest = triggers[-1]

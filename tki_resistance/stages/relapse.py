@@ -14,88 +14,21 @@ the single card for a patient on no TKI yet (new diagnosis).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from ..evidence import format_dose, format_percent, stop_evidence, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, Severity, fit
 from ..knowledge.loader import Knowledge
-from ..knowledge.schema import CourseRuleRow
-from ..model import Comparator, PatientSnapshot, TranscriptResult, months_between
-from ..state.kinetics import LOG_RISE_FACTOR, by_date, latest_result
-from ..state.lines import OffTreatment, first_loss_of_mmr, off_treatment
-from ..state.milestones import MMR_PERCENT
-from .advanced_phase import is_advanced
-from .avoid_tki import mutation_profile
-from .response import log_rise_floor
+from ..model import PatientSnapshot, months_between
+from ..state import ClinicalState
+from ..state.kinetics import latest_result
+from ..state.lines import OffTreatment
+from ..state.relapse import Relapse
+from .option_lines import option_lines, options_extra
 
-__all__ = ["Relapse", "detect_relapse", "relapse_findings"]
+__all__ = ["relapse_findings"]
 
 _RESTART_DAYS = 28
-
-
-@dataclass(frozen=True, slots=True)
-class Relapse:
-    """A relapse off treatment: `kind` tfr / after-sct, the result that shows it, why, and the reference."""
-
-    kind: str
-    result: TranscriptResult
-    why: str
-    reference: TranscriptResult | None = None
-
-
-def _negative(result: TranscriptResult) -> bool:
-    return not result.detected or result.comparator is not Comparator.EQUAL or result.percent_is <= 0
-
-
-def _mmr(row: CourseRuleRow | None) -> float:
-    return row.percent if row is not None and row.percent is not None else MMR_PERCENT
-
-
-def _sct_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> Relapse | None:
-    sct = snapshot.allogeneic_transplant
-    if sct is None:
-        return None
-    after = sorted((t for t in snapshot.transcripts if t.taken > sct), key=lambda t: t.taken)
-    if len(after) < 2 or _negative(after[-1]):
-        return None
-    latest, earlier = after[-1], after[:-1]
-    negatives = [t for t in earlier if _negative(t)]
-    if negatives:
-        return Relapse("after-sct", latest, "detectable again after a negative result", negatives[-1])
-    mmr = _mmr(knowledge.course_rule("sct-molecular-relapse"))
-    in_mmr = [t for t in earlier if t.percent_is <= mmr]
-    if in_mmr and latest.percent_is > mmr:
-        return Relapse("after-sct", latest, f"loss of MMR (>{mmr:g}% after ≤{mmr:g}%)", in_mmr[-1])
-    nadir = min(earlier, key=lambda t: t.percent_is)
-    if latest.percent_is >= LOG_RISE_FACTOR * nadir.percent_is and latest.percent_is > log_rise_floor(knowledge):
-        factor = latest.percent_is / nadir.percent_is
-        return Relapse("after-sct", latest, f"≥1-log rise ({factor:.0f}-fold above the lowest result)", nadir)
-    return None
-
-
-def _restart_ordered(snapshot: PatientSnapshot, loss: TranscriptResult) -> bool:
-    """An open TKI order dated on or after the loss of MMR: the restart is under way."""
-    return any(e.ordered and e.active and (e.start or loss.taken) >= loss.taken for e in snapshot.tki_exposures)
-
-
-def detect_relapse(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[OffTreatment, Relapse] | None:
-    """The off-treatment state and the relapse it shows, or None."""
-    state = off_treatment(snapshot)
-    if state is None:
-        return None
-    if state.kind == "tfr" and state.since is not None:
-        row = knowledge.course_rule("tfr-loss-of-mmr")
-        if row is None:
-            return None
-        loss = first_loss_of_mmr(by_date(snapshot.transcripts), state.since, _mmr(row))
-        if loss is None or _restart_ordered(snapshot, loss):
-            return None
-        return state, Relapse("tfr", loss, f"loss of MMR (>{_mmr(row):g}% IS)")
-    if state.kind == "after-sct" and knowledge.course_rule("sct-molecular-relapse") is not None:
-        relapse = _sct_relapse(snapshot, knowledge)
-        return (state, relapse) if relapse is not None else None
-    return None
 
 
 def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatment, relapse: Relapse) -> Finding:
@@ -148,12 +81,13 @@ def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatme
     )
 
 
-def _sct_card(snapshot: PatientSnapshot, knowledge: Knowledge, relapse: Relapse) -> Finding:
+def _sct_card(state: ClinicalState, knowledge: Knowledge, relapse: Relapse) -> Finding:
+    snapshot = state.snapshot
     sct = snapshot.allogeneic_transplant
     if sct is None:  # an after-sct relapse always has its transplant
         raise ValueError("transplant relapse without a transplant date")
     rows = [knowledge.course_rule("sct-molecular-relapse"), knowledge.course_rule("sct-relapse-treatment")]
-    profile = mutation_profile(snapshot, knowledge)
+    profile = state.mutations
     tested_since = any(t.taken >= relapse.result.taken for t in snapshot.kinase_domain_tests)
     evidence = [
         Evidence("Allogeneic transplant", "allo-SCT", sct.isoformat(), snapshot.transplant_source),
@@ -161,18 +95,13 @@ def _sct_card(snapshot: PatientSnapshot, knowledge: Knowledge, relapse: Relapse)
     ]
     if relapse.reference is not None:
         evidence.append(transcript_evidence(relapse.reference, "Earlier result after transplant"))
-    avoided = ", ".join(profile.avoided)
-    options = (
-        f"TKIs the detected mutations leave: {', '.join(profile.remaining)} (avoid: {avoided})."
-        if profile.avoid
-        else "No kinase-domain mutation on record: every TKI remains an option by mutation status so far."
-    )
     detail = [
         f"Molecular relapse after the allogeneic transplant of {sct.isoformat()}: {relapse.why} "
         f"({format_percent(relapse.result)} on {relapse.result.taken.isoformat()}).",
         "Kinase-domain mutation testing (NGS) "
         + ("was done since the relapse result." if tested_since else "is indicated: none since this result."),
-        options,
+        *option_lines(state.options),
+        *([] if profile.avoid else ["No kinase-domain mutation on record: no TKI is excluded by mutation so far."]),
         "Transplant evaluation is not suggested again (course.sct.no-referral).",
     ]
     return Finding(
@@ -194,23 +123,29 @@ def _sct_card(snapshot: PatientSnapshot, knowledge: Knowledge, relapse: Relapse)
         avoid=profile.avoided,
         suggest_service_request=not tested_since,
         override_reasons=("Transplant centre already informed", "Result to be repeated first"),
-        extra={"state": "after-sct", "transplant": sct.isoformat(), "remaining": list(profile.remaining)},
+        extra={
+            "state": "after-sct",
+            "transplant": sct.isoformat(),
+            "remaining": list(state.options.names),
+            **options_extra(state.options),
+        },
     )
 
 
-def _new_diagnosis_card(snapshot: PatientSnapshot, knowledge: Knowledge) -> Finding | None:
+def _new_diagnosis_card(state: ClinicalState, knowledge: Knowledge) -> Finding | None:
+    snapshot = state.snapshot
     row = knowledge.course_rule("new-diagnosis")
     if row is None:
         return None
     evidence: list[Evidence] = [Evidence("CML diagnosis", "recorded", None, s) for s in snapshot.cml_diagnosis_sources]
     if snapshot.transcripts:
-        first = min(snapshot.transcripts, key=lambda t: t.taken)
+        first = snapshot.transcripts[0]
         evidence.append(transcript_evidence(first, "Baseline BCR::ABL1"))
     detail = [
         "No TKI is recorded as taken or ordered: a new diagnosis, or a TKI missing from the record.",
         "ELN 2020 milestones count from the start of the first TKI; no milestone is judged before it.",
     ]
-    if not is_advanced(snapshot, knowledge):
+    if not state.phase.advanced:
         detail.append("Chronic phase: kinase-domain mutation testing is not indicated before treatment.")
     return Finding(
         code=FindingCode.NOT_ASSESSABLE,
@@ -223,16 +158,15 @@ def _new_diagnosis_card(snapshot: PatientSnapshot, knowledge: Knowledge) -> Find
     )
 
 
-def relapse_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def relapse_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
     """`relapse` (critical) during TFR or after transplant; one info card for a new diagnosis."""
-    found = detect_relapse(snapshot, knowledge)
-    if found is not None:
-        state, relapse = found
+    if state.relapse is not None:
+        stopped, relapse = state.relapse
         if relapse.kind == "tfr":
-            return [_tfr_card(snapshot, knowledge, state, relapse)]
-        return [_sct_card(snapshot, knowledge, relapse)]
-    off = off_treatment(snapshot)
+            return [_tfr_card(state.snapshot, knowledge, stopped, relapse)]
+        return [_sct_card(state, knowledge, relapse)]
+    off = state.off_treatment
     if off is not None and off.kind == "new-diagnosis":
-        card = _new_diagnosis_card(snapshot, knowledge)
+        card = _new_diagnosis_card(state, knowledge)
         return [card] if card is not None else []
     return []

@@ -16,35 +16,15 @@ from typing import Any
 from ..evidence import exposure_evidence, format_percent, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity, fit
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, PatientSnapshot, TkiExposure, TranscriptResult
-from ..shared_derivations import memoised_per_assessment
-from ..state.kinetics import Kinetics, confirmed_above, kinetics
+from ..model import Comparator, TkiExposure, TranscriptResult
+from ..state import ClinicalState
+from ..state.kinetics import Kinetics, confirmed_above, kinetics, log_rise_floor
 from ..state.kinetics import on_drug as results_on_drug
-from ..state.milestones import (
-    MILESTONE_WINDOW_DAYS,
-    MilestoneAssessment,
-    assess_milestones,
-    in_band,
-)
+from ..state.milestones import MILESTONE_WINDOW_DAYS, MilestoneAssessment, in_band
 from ..state.nccn import nccn_bands_for
+from ..state.verdict import LineVerdict
 
-__all__ = [
-    "halving_window_months",
-    "line_assessment",
-    "log_change_text",
-    "log_rise_floor",
-    "response_findings",
-]
-
-
-@memoised_per_assessment
-def line_assessment(snapshot: PatientSnapshot, knowledge: Knowledge) -> MilestoneAssessment | None:
-    """The current line's milestone assessment; None without a current TKI, or with an atypical transcript
-    (IS milestones do not apply: course row `atypical-transcript`)."""
-    exposure = snapshot.current_tki
-    if exposure is None or exposure.start is None or snapshot.atypical_transcript is not None:
-        return None
-    return assess_milestones(exposure, snapshot.transcripts, knowledge.milestones)
+__all__ = ["halving_window_months", "log_change_text", "response_findings"]
 
 
 def _format_percent(result: TranscriptResult) -> str:
@@ -105,12 +85,6 @@ def log_change_text(kin: Kinetics) -> str | None:
     if kin.log_reduction >= 0:
         return f"{kin.log_reduction:.1f}-log reduction"
     return f"{-kin.log_reduction:.1f}-log rise"
-
-
-def log_rise_floor(knowledge: Knowledge) -> float:
-    """The assay floor above which a ≥1-log rise is raised (course row `log-rise-floor`; 0 without it)."""
-    row = knowledge.course_rule("log-rise-floor")
-    return row.percent if row is not None and row.percent is not None else 0.0
 
 
 def halving_window_months(knowledge: Knowledge) -> float:
@@ -179,61 +153,65 @@ def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, kn
     )
 
 
-def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
-    """`milestone-warning` / `milestone-failure` for the current TKI; nothing for an optimal response."""
-    exposure = snapshot.current_tki
-    assessment = line_assessment(snapshot, knowledge)
-    if exposure is None or exposure.start is None or assessment is None:
-        return []
-    if assessment.category is ResponseCategory.OPTIMAL:
-        tfr = _tfr_goal_finding(exposure, assessment, knowledge) if snapshot.tfr_goal else None
-        return [tfr] if tfr is not None else []
-
-    result = assessment.result
-    months = round(assessment.months_on_drug, 1)
-    failure = assessment.category is ResponseCategory.FAILURE
-    code = FindingCode.MILESTONE_FAILURE if failure else FindingCode.MILESTONE_WARNING
-    label = _milestone_label(assessment)
-    summary = _summary(exposure.drug, assessment, months, label)
-    evidence = [transcript_evidence(result), exposure_evidence(exposure)]
-    if assessment.confirmed_by is not None:
-        evidence.append(transcript_evidence(assessment.confirmed_by, "Earlier result (3 months)"))
-    if result.preliminary:
-        evidence.append(Evidence("Result status", "preliminary", result.taken.isoformat(), result.source))
-
-    detail = [
-        f"ELN 2020 **{assessment.category.value}**, milestone applied: **{label}** (a result counts from "
-        f"{MILESTONE_WINDOW_DAYS // 7} weeks before a milestone).",
-    ]
-    if failure:
-        action = "Change treatment (ELN 2020), once non-adherence and interactions are excluded."
-    else:
-        action = "Weigh continuing against changing the TKI (ELN 2020 warning) and monitor more often."
-    if assessment.milestone == 3 and not failure:
-        action += " Repeat qPCR within 1–3 months: >10% confirmed is failure."
-    if assessment.loss_of_mmr:
-        detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
-    if assessment.confirmed_by is not None and assessment.confirm_row is not None:
-        detail.append(
-            f"This result also confirms the >10% at 3 months ({_format_percent(assessment.confirmed_by)}, "
-            f"{assessment.confirmed_by.taken.isoformat()})."
+def _any_time_summary(verdict: LineVerdict) -> str:
+    reasons = "; ".join(c.reason for c in verdict.any_time)
+    if verdict.failure:
+        return fit(
+            f"Change TKI: ELN 2020 failure on {verdict.drug} at any time, {reasons}",
+            f"Change TKI: ELN 2020 failure on {verdict.drug} at any time",
         )
-    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge)
-    detail += nccn_lines
-    on_drug_results = results_on_drug(snapshot.transcripts, exposure.start)
-    kin = kinetics(snapshot.transcripts, exposure.start, log_rise_floor(knowledge))
-    show_halving = assessment.months_on_drug <= halving_window_months(knowledge)
-    detail += _kinetics_lines(kin, on_drug_results, assessment.loss_of_mmr, show_halving)
-    rules = [knowledge.rule(assessment.row)]
-    if assessment.confirm_row is not None:
-        rules.append(knowledge.rule(assessment.confirm_row))
-    line = snapshot.current_line
-    if line is not None and line.after_tfr:
+    return fit(
+        f"Monitor {verdict.drug} more closely: {reasons} (ELN 2020 warning)",
+        f"Monitor {verdict.drug} more closely (ELN 2020 warning)",
+    )
+
+
+def _summary_and_action(state: ClinicalState, verdict: LineVerdict, label: str) -> tuple[str, str]:
+    """One verdict, one action: the label's re-escalation first; in AP/BP the phase card leads; else ELN."""
+    milestone, drug = verdict.milestone, verdict.drug
+    step = state.label_step
+    if step is not None:
+        reduced = step.reduction
+        return (
+            fit(
+                f"Re-escalate {drug} to 30–45 mg and test for KD mutations: BCR::ABL1 {format_percent(step.lost)} "
+                f"after the label reduction {reduced} (ELN 2020 failure)",
+                f"Re-escalate {drug} to 30–45 mg: BCR::ABL1 {format_percent(step.lost)} after reduction to 15 mg",
+            ),
+            "Label: after the response is lost at 15 mg, go back to the previously tolerated dose (30 or 45 mg "
+            "daily), with kinase-domain mutation testing. Changing the TKI and transplant referral come only if "
+            "the re-escalated course fails.",
+        )
+    if milestone is not None and milestone.category is verdict.category:
+        summary = _summary(drug, milestone, round(milestone.months_on_drug, 1), label)
+    else:
+        summary = _any_time_summary(verdict)
+    if state.phase.advanced:
+        return summary, (
+            f"Managed as {state.phase.name}-phase CML (the advanced-phase card): change the TKI by mutation "
+            "status and evaluate for allo-SCT; chronic-phase milestones do not decide here."
+        )
+    if verdict.failure:
+        return summary, "Change treatment (ELN 2020), once non-adherence and interactions are excluded."
+    action = "Weigh continuing against changing the TKI (ELN 2020 warning) and monitor more often."
+    if milestone is not None and milestone.milestone == 3 and milestone.category is ResponseCategory.WARNING:
+        action += " Repeat qPCR within 1–3 months: >10% confirmed is failure."
+    return summary, action
+
+
+def _line_lines(state: ClinicalState, exposure: TkiExposure, knowledge: Knowledge) -> tuple[list[str], list[RuleRef]]:
+    """How the months are counted on this line: a restart after TFR, records and interruptions within it."""
+    line = state.current_line
+    detail: list[str] = []
+    rules: list[RuleRef] = []
+    if line is None or exposure.start is None:
+        return detail, rules
+    if line.after_tfr:
         detail.append(
             f"Restarted after a treatment-free remission attempt: months count from the restart "
             f"({exposure.start.isoformat()}); MMR is expected within 3 months of it."
         )
-    if line is not None and len(line.records) > 1:
+    if len(line.records) > 1:
         gaps = line.interruptions()
         row = knowledge.course_rule("line-interruption" if gaps else "line-same-tki")
         within = f" within the {row.days}-day limit" if gaps and row is not None and row.days else ""
@@ -245,22 +223,110 @@ def response_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[F
         )
         if row is not None:
             rules.append(knowledge.rule(row))
-    rules += nccn_rules
+    return detail, rules
 
+
+def _milestone_part(
+    state: ClinicalState, assessment: MilestoneAssessment, exposure: TkiExposure, knowledge: Knowledge
+) -> tuple[list[str], list[RuleRef], list[Evidence], dict[str, Any]]:
+    """The milestone's detail lines, rules, data points and extension keys."""
+    snapshot = state.snapshot
+    label = _milestone_label(assessment)
+    evidence = [transcript_evidence(assessment.result)]
+    if assessment.confirmed_by is not None:
+        evidence.append(transcript_evidence(assessment.confirmed_by, "Earlier result (3 months)"))
+    if assessment.result.preliminary:
+        result = assessment.result
+        evidence.append(Evidence("Result status", "preliminary", result.taken.isoformat(), result.source))
+    detail = [
+        f"ELN 2020 **{assessment.category.value}** by BCR::ABL1, milestone applied: **{label}** (a result counts "
+        f"from {MILESTONE_WINDOW_DAYS // 7} weeks before a milestone).",
+    ]
+    if assessment.loss_of_mmr:
+        detail.append("Loss of MMR (>0.1% after ≤0.1% on this TKI): ELN 2020 warning; >1% is failure.")
+    if assessment.confirmed_by is not None and assessment.confirm_row is not None:
+        detail.append(
+            f"This result also confirms the >10% at 3 months ({_format_percent(assessment.confirmed_by)}, "
+            f"{assessment.confirmed_by.taken.isoformat()})."
+        )
+    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge)
+    detail += nccn_lines
+    start = exposure.start
     extra: dict[str, Any] = {"nccn": nccn_entries}
-    if kin.rise_factor is not None:
-        extra["logRise"] = round(kin.rise_factor, 1)
+    if start is not None:
+        on_drug_results = results_on_drug(snapshot.transcripts, start)
+        kin = kinetics(snapshot.transcripts, start, log_rise_floor(knowledge))
+        show_halving = assessment.months_on_drug <= halving_window_months(knowledge)
+        detail += _kinetics_lines(kin, on_drug_results, assessment.loss_of_mmr, show_halving)
+        if kin.rise_factor is not None:
+            extra["logRise"] = round(kin.rise_factor, 1)
+    rules = [knowledge.rule(assessment.row)]
+    if assessment.confirm_row is not None:
+        rules.append(knowledge.rule(assessment.confirm_row))
+    rules += nccn_rules
     if assessment.loss_of_mmr:
         extra["lossOfMmr"] = True
+    return detail, rules, evidence, extra
+
+
+def response_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    """The one `milestone-warning` / `milestone-failure` card of the current line, carrying its ELN verdict
+    (milestones and any-time criteria together); nothing for an optimal response."""
+    exposure = state.current_tki
+    verdict = state.verdict
+    if exposure is None or exposure.start is None or verdict is None:
+        return []
+    assessment = verdict.milestone
+    if verdict.category is ResponseCategory.OPTIMAL:
+        goal = state.snapshot.tfr_goal and assessment is not None
+        tfr = _tfr_goal_finding(exposure, assessment, knowledge) if goal and assessment is not None else None
+        return [tfr] if tfr is not None else []
+
+    failure = verdict.failure
+    label = _milestone_label(assessment) if assessment is not None else "any time"
+    summary, action = _summary_and_action(state, verdict, label)
+    evidence: list[Evidence] = [exposure_evidence(exposure)]
+    detail: list[str] = []
+    rules: list[RuleRef] = []
+    extra: dict[str, Any] = {}
+    if assessment is not None:
+        m_detail, m_rules, m_evidence, extra = _milestone_part(state, assessment, exposure, knowledge)
+        evidence = m_evidence + evidence
+        detail += m_detail
+        rules += m_rules
+    if verdict.any_time:
+        detail += [f"ELN 2020 **{c.category.value}** at any time: {c.reason}. {c.row.text}" for c in verdict.any_time]
+        rules += [knowledge.rule(c.row) for c in verdict.any_time]
+        evidence += [e for c in verdict.any_time for e in c.evidence]
+        extra["anyTime"] = [c.row.criterion for c in verdict.any_time]
+    step = state.label_step
+    if step is not None:
+        rules.append(knowledge.rule(step.row))
+        evidence.append(
+            Evidence(
+                "Label dose reduction",
+                step.reduction,
+                step.after.start.isoformat() if step.after.start else None,
+                step.after.source,
+            )
+        )
+        detail.append(f"Label / source: {step.row.text}.")
+        extra["labelStep"] = {"drug": step.drug, "reEscalate": True}
+    line_detail, line_rules = _line_lines(state, exposure, knowledge)
+    detail += line_detail
+    rules = rules[:1] + line_rules + rules[1:] if rules else line_rules
+    response: dict[str, Any] = {"eln": verdict.category.value, "months": verdict.months}
+    if assessment is not None:
+        response["bcrAbl1IS"] = assessment.result.percent_is
     return [
         Finding(
-            code=code,
+            code=FindingCode.MILESTONE_FAILURE if failure else FindingCode.MILESTONE_WARNING,
             severity=Severity.WARNING,
             summary=summary,
-            rules=tuple(rules),
-            evidence=tuple(evidence),
+            rules=tuple(dict.fromkeys(rules)),
+            evidence=tuple(dict.fromkeys(evidence)),
             detail=tuple(detail),
-            response={"eln": assessment.category.value, "months": months, "bcrAbl1IS": result.percent_is},
+            response=response,
             override_reasons=("Result already discussed", "Patient in a clinical trial"),
             extra=extra,
             action=action,

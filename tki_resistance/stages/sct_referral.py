@@ -11,39 +11,43 @@ from ..evidence import exposure_evidence, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import SctReferralRow
-from ..model import TKIS, PatientSnapshot
+from ..model import TKIS
+from ..state import ClinicalState
 from ..state.history import intolerance_stops, resistance_stops
-from .advanced_phase import assess_phase
-from .avoid_tki import mutation_profile
-from .response import line_assessment
 
 __all__ = ["failed_tkis", "sct_referral_findings"]
 
 
-def failed_tkis(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[list[str], list[Evidence]]:
-    """The TKIs that failed for resistance (distinct drugs), with the evidence for each."""
+def failed_tkis(state: ClinicalState) -> tuple[list[str], list[Evidence]]:
+    """The TKIs that failed for resistance (distinct drugs), with the evidence for each: stops for resistance,
+    and the current TKI when its line's verdict is failure — unless the label's re-escalation comes first."""
+    snapshot = state.snapshot
     failed: dict[str, Evidence] = {
         e.drug: exposure_evidence(e, "Stopped for resistance") for e in resistance_stops(snapshot)
     }
-    current = snapshot.current_tki
-    if current is not None and current.start is not None and current.drug not in failed:
-        assessment = line_assessment(snapshot, knowledge)
+    current, verdict = state.current_tki, state.verdict
+    failing = verdict is not None and verdict.failure and state.label_step is None
+    if current is not None and verdict is not None and failing and current.drug not in failed:
+        assessment = verdict.milestone
         if assessment is not None and assessment.category is ResponseCategory.FAILURE:
             failed[current.drug] = transcript_evidence(assessment.result, f"ELN failure on {current.drug}")
+        else:
+            failed[current.drug] = exposure_evidence(current, f"ELN failure at any time on {current.drug}")
     return sorted(failed), list(failed.values())
 
 
-def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def sct_referral_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    snapshot = state.snapshot
     if snapshot.allogeneic_transplant is not None and knowledge.course_rule("sct-no-referral") is not None:
         return []  # already transplanted: relapse is the relapse card's business (course.sct.no-referral)
     rows = {row.situation: row for row in knowledge.sct_referral}
     met: list[tuple[SctReferralRow, str]] = []
     evidence: list[Evidence] = []
-    drugs, failed_evidence = failed_tkis(snapshot, knowledge)
+    drugs, failed_evidence = failed_tkis(state)
     if len(drugs) >= 2 and "two-tkis-failed" in rows:
         met.append((rows["two-tkis-failed"], f"{len(drugs)} TKIs failed for resistance: {', '.join(drugs)}"))
         evidence += failed_evidence
-    profile = mutation_profile(snapshot, knowledge)
+    profile = state.mutations
     for variant, test in profile.variants:
         if (
             variant.is_compound
@@ -55,10 +59,18 @@ def sct_referral_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> li
             )
             evidence.append(Evidence("KD mutation", variant.name, test.taken.isoformat(), test.source))
             break
-    phase = assess_phase(snapshot, knowledge)
+    phase = state.phase.current
     if phase is not None and "advanced-phase" in rows:
         met.append((rows["advanced-phase"], f"{phase.phase} phase"))
         evidence += phase.evidence
+    verdict = state.verdict
+    lost = verdict is not None and verdict.category is not ResponseCategory.OPTIMAL
+    history = state.phase
+    if phase is None and history.ever_advanced and lost and "advanced-history-response-lost" in rows:
+        at = history.at_diagnosis_evidence
+        met.append((rows["advanced-history-response-lost"], "advanced phase in the history, response not optimal"))
+        if at is not None:
+            evidence.append(at)
     if profile.has("T315I") and "ponatinib" in drugs and "t315i-ponatinib-resistant" in rows:
         met.append((rows["t315i-ponatinib-resistant"], "T315I with resistance to ponatinib"))
         if len(drugs) < 2:  # otherwise the ≥2-TKI rule above has added the failures already

@@ -15,10 +15,11 @@ from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import TfrCriterionRow
 from ..model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
+from ..state import ClinicalState
 from ..state.history import SECOND_GENERATION, prior_exposures
-from ..state.kinetics import by_date, latest_result
+from ..state.kinetics import latest_result
 from ..state.lines import failed_tfr_attempt
-from ..state.milestones import MMR_PERCENT, assess_history
+from ..state.milestones import MMR_PERCENT
 from ..state.response_levels import is_at_least, molecular_level
 
 __all__ = ["CriterionResult", "deep_response_since", "evaluate_tfr", "tfr_findings"]
@@ -35,7 +36,7 @@ class CriterionResult:
 
 def deep_response_since(snapshot: PatientSnapshot, knowledge: Knowledge, level: str) -> TranscriptResult | None:
     """The first result of the unbroken run of results at `level` or deeper that ends with the latest one."""
-    results = by_date(snapshot.transcripts)
+    results = snapshot.transcripts  # the decision series, in date order
     run_start: TranscriptResult | None = None
     for result in reversed(results):  # only the run that ends with the latest result matters
         if not is_at_least(molecular_level(result, knowledge.response_levels), level):
@@ -48,17 +49,27 @@ def _years(start: date, end: date) -> float:
     return (end - start).days / _DAYS_PER_YEAR
 
 
-def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> CriterionResult:
+def _chronic_phase(row: TfrCriterionRow, state: ClinicalState) -> CriterionResult:
+    """TFR only in first chronic phase: an accelerated or blast phase at any time rules it out."""
+    history, snapshot = state.phase, state.snapshot
+    if history.ever_advanced:
+        shown = history.current.phase if history.current else None
+        recorded = snapshot.phase.value if snapshot.phase is not DiseasePhase.CHRONIC else None
+        phase = shown or recorded or history.at_diagnosis.value
+        return CriterionResult(row, False, f"{phase} phase on record: TFR is for first chronic phase only")
+    if snapshot.phase is DiseasePhase.CHRONIC:
+        return CriterionResult(row, True, "chronic phase recorded")
+    return CriterionResult(row, None, "phase not recorded")
+
+
+def _check(row: TfrCriterionRow, state: ClinicalState, knowledge: Knowledge) -> CriterionResult:
+    snapshot = state.snapshot
     current = snapshot.current_tki
     key = row.criterion
     if key == "manual":
         return CriterionResult(row, None, "cannot be read from the record")
     if key == "chronic-phase":
-        if snapshot.phase is DiseasePhase.CHRONIC:
-            return CriterionResult(row, True, "chronic phase recorded")
-        if snapshot.phase is DiseasePhase.UNKNOWN:
-            return CriterionResult(row, None, "phase not recorded")
-        return CriterionResult(row, False, f"{snapshot.phase.value} phase recorded")
+        return _chronic_phase(row, state)
     if key == "first-line-or-intolerance":
         prior = prior_exposures(snapshot)
         drugs = {e.drug for e in prior}
@@ -95,10 +106,11 @@ def _check(row: TfrCriterionRow, snapshot: PatientSnapshot, knowledge: Knowledge
     if key == "no-prior-failure":
         if any(e.stop_reason is StopReason.RESISTANCE for e in snapshot.tki_exposures):
             return CriterionResult(row, False, "a TKI was stopped for resistance")
-        if current is not None:
-            for _, assessment in assess_history(current, snapshot.transcripts, knowledge.milestones):
-                if assessment is not None and assessment.category is ResponseCategory.FAILURE:
-                    return CriterionResult(row, False, f"ELN failure on {assessment.result.taken}")
+        if state.verdict is not None and state.verdict.failure:
+            return CriterionResult(row, False, "ELN 2020 failure on the current line")
+        for _, assessment in state.history:
+            if assessment is not None and assessment.category is ResponseCategory.FAILURE:
+                return CriterionResult(row, False, f"ELN failure on {assessment.result.taken}")
         return CriterionResult(row, True, "no failure on record")
     if key == "optimal-dmr":
         latest = latest_result(snapshot.transcripts)
@@ -126,16 +138,16 @@ def _eln_rows(knowledge: Knowledge) -> list[TfrCriterionRow]:
     return sorted(rows, key=lambda row: (row.tier not in _REQUIRED_TIERS, row.criterion in _COSTLY))
 
 
-def evaluate_tfr(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[CriterionResult]:
+def evaluate_tfr(state: ClinicalState, knowledge: Knowledge) -> list[CriterionResult]:
     """Every ELN 2020 criterion, checked against the record (for the card and for review)."""
-    return [_check(row, snapshot, knowledge) for row in _eln_rows(knowledge)]
+    return [_check(row, state, knowledge) for row in _eln_rows(knowledge)]
 
 
-def _evaluate_until_unmet(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[CriterionResult] | None:
+def _evaluate_until_unmet(state: ClinicalState, knowledge: Knowledge) -> list[CriterionResult] | None:
     """Like `evaluate_tfr`, but None as soon as a required criterion is not met."""
     results: list[CriterionResult] = []
     for row in _eln_rows(knowledge):
-        result = _check(row, snapshot, knowledge)
+        result = _check(row, state, knowledge)
         if result.met is False and row.tier in _REQUIRED_TIERS:
             return None
         results.append(result)
@@ -151,13 +163,14 @@ def _summary(drug: str, since: TranscriptResult | None, latest: TranscriptResult
     )
 
 
-def tfr_findings(snapshot: PatientSnapshot, knowledge: Knowledge) -> list[Finding]:
+def tfr_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    snapshot = state.snapshot
     current = snapshot.current_tki
     if current is None or not snapshot.transcripts:
         return []
     if knowledge.course_rule("tfr-failed-attempt") is not None and failed_tfr_attempt(snapshot, MMR_PERCENT):
         return []  # during or after a failed attempt: a further one is a specialist decision
-    results = _evaluate_until_unmet(snapshot, knowledge)
+    results = _evaluate_until_unmet(state, knowledge)
     if results is None:
         return []
     required = [r for r in results if r.row.tier in _REQUIRED_TIERS]

@@ -11,19 +11,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
 
+from ..knowledge.loader import Knowledge
 from ..model import Comparator, TranscriptResult
-from ..shared_derivations import memoised_per_assessment
 
 __all__ = [
     "LOG_RISE_FACTOR",
     "Kinetics",
     "baseline_result",
-    "by_date",
     "confirmed_above",
     "halving_time_days",
     "kinetics",
     "latest_result",
     "log_rise",
+    "log_rise_floor",
     "on_drug",
 ]
 
@@ -44,32 +44,22 @@ class Kinetics:
     rise_factor: float | None
 
 
-@memoised_per_assessment
-def by_date(transcripts: tuple[TranscriptResult, ...]) -> tuple[TranscriptResult, ...]:
-    """All results in date order (stable: same-day results keep their order), sorted once per assessment.
-
-    Every stage that reads the history in date order slices this tuple (`on_drug`, `taken_between`) instead
-    of filtering and sorting all results again; the snapshot itself may come in any order.
-    """
-    return tuple(sorted(transcripts, key=_TAKEN))
-
-
 def taken_between(
     transcripts: tuple[TranscriptResult, ...], first: date, before: date | None = None
 ) -> list[TranscriptResult]:
-    """The results taken on or after `first` (and before `before`, when given), in date order."""
-    ordered = by_date(transcripts)
+    """The results taken on or after `first` (and before `before`, when given), in date order.
+
+    `transcripts` is the clinical state's decision series, already in date order (state/series.py).
+    """
+    ordered = transcripts
     low = bisect_left(ordered, first, key=_TAKEN)
     high = len(ordered) if before is None else bisect_left(ordered, before, low, key=_TAKEN)
     return list(ordered[low:high])
 
 
 def latest_result(transcripts: tuple[TranscriptResult, ...]) -> TranscriptResult | None:
-    """The latest result (the first recorded of the latest day, as `max` by date gives it), None without any."""
-    ordered = by_date(transcripts)
-    if not ordered:
-        return None
-    return ordered[bisect_left(ordered, ordered[-1].taken, key=_TAKEN)]
+    """The latest result of the decision series (one per day, in date order), None without any."""
+    return transcripts[-1] if transcripts else None
 
 
 def on_drug(transcripts: tuple[TranscriptResult, ...], start: date) -> list[TranscriptResult]:
@@ -142,3 +132,9 @@ def kinetics(transcripts: tuple[TranscriptResult, ...], start: date, floor: floa
         nadir=rise[0] if rise else None,
         rise_factor=rise[1] if rise else None,
     )
+
+
+def log_rise_floor(knowledge: Knowledge) -> float:
+    """The assay floor above which a ≥1-log rise is raised (course row `log-rise-floor`; 0 without it)."""
+    row = knowledge.course_rule("log-rise-floor")
+    return row.percent if row is not None and row.percent is not None else 0.0

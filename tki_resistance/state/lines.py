@@ -15,7 +15,6 @@ from datetime import date
 
 from ..knowledge.loader import Knowledge
 from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
-from .kinetics import by_date
 
 __all__ = [
     "OffTreatment",
@@ -39,9 +38,14 @@ def _is_tfr_stop(exposure: TkiExposure) -> bool:
     return not exposure.active and exposure.stop_reason is StopReason.TFR
 
 
+def _record_order(exposure: TkiExposure) -> tuple[date, date, str]:
+    """Start order; records of one start by end and id, so the lines never depend on the record's order."""
+    return exposure.start or date.min, exposure.end or date.max, exposure.source
+
+
 def build_lines(exposures: tuple[TkiExposure, ...], max_gap_days: int) -> tuple[TreatmentLine, ...]:
     """Group the taken (not merely ordered) records into lines; see the module docstring."""
-    taken = sorted((e for e in exposures if not e.ordered), key=lambda e: e.start or date.min)
+    taken = sorted((e for e in exposures if not e.ordered), key=_record_order)
     lines: list[TreatmentLine] = []
     for record in taken:
         previous = lines[-1] if lines else None
@@ -122,7 +126,7 @@ def first_loss_of_mmr(results: Sequence[TranscriptResult], since: date, mmr_perc
 def failed_tfr_attempt(snapshot: PatientSnapshot, mmr_percent: float) -> TkiExposure | None:
     """The TFR stop of an attempt that failed (a later restart, or loss of MMR after it), else None."""
     starts = [e.start for e in snapshot.tki_exposures if e.start is not None and not e.ordered]
-    ordered = by_date(snapshot.transcripts)
+    ordered = snapshot.transcripts  # the decision series, in date order
     for stop in tfr_stops(snapshot):
         if stop.end is None:
             continue

@@ -24,7 +24,6 @@ from typing import Any
 from ..findings import ResponseCategory
 from ..knowledge.schema import MilestoneRow
 from ..model import Comparator, TkiExposure, TranscriptResult, months_between
-from ..shared_derivations import memoised_per_assessment
 from .fast_build import draft_class, finish
 from .kinetics import on_drug as results_on_drug
 
@@ -241,7 +240,6 @@ def _assess_latest(
     return _assessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
 
 
-@memoised_per_assessment
 def assess_history(
     exposure: TkiExposure, transcripts: tuple[TranscriptResult, ...], rows: tuple[MilestoneRow, ...]
 ) -> list[tuple[TranscriptResult, MilestoneAssessment | None]]:

@@ -1,0 +1,110 @@
+"""`ClinicalState`: the patient as the clinician sums them up, derived once per call.
+
+Every stage of patient-view, order-select and order-sign (and the SMART app's course view) reads this one
+object instead of working the answer out again, so that the cards of a call tell one story: one phase, one
+ELN verdict for the current line, one list of options. It is built from the snapshot and the knowledge by
+`build_state`, and nothing in it depends on the order of the resources in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from ..knowledge.loader import Knowledge
+from ..model import PatientSnapshot, TkiExposure, TranscriptResult, TreatmentLine
+from .label_step import LabelStep, label_step
+from .lines import OffTreatment, build_lines, off_treatment
+from .milestones import MilestoneAssessment, assess_history
+from .mutations import MutationProfile, mutation_profile
+from .options import Options, options_for
+from .phase import PhaseHistory, phase_history
+from .relapse import Relapse, detect_relapse
+from .series import ResultSeries, reconcile
+from .verdict import LineVerdict, line_verdict
+
+__all__ = ["ClinicalState", "build_state"]
+
+_DEFAULT_GAP_DAYS = 92  # only when the knowledge base lacks the `line-interruption` row
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicalState:
+    """What every stage reads. `snapshot` holds the facts, with the reconciled decision series as its
+    `transcripts` (date order, one per day, discordant results held out) and its treatment lines derived."""
+
+    snapshot: PatientSnapshot
+    series: ResultSeries
+    phase: PhaseHistory
+    mutations: MutationProfile
+    verdict: LineVerdict | None  # the current line's ELN 2020 verdict (None: no current TKI, nothing judged yet)
+    label_step: LabelStep | None
+    options: Options
+    off_treatment: OffTreatment | None
+    relapse: tuple[OffTreatment, Relapse] | None
+    history: tuple[tuple[TranscriptResult, MilestoneAssessment | None], ...]  # every result of the current line
+
+    @property
+    def as_of(self) -> date:
+        return self.snapshot.as_of
+
+    @property
+    def current_tki(self) -> TkiExposure | None:
+        return self.snapshot.current_tki
+
+    @property
+    def current_line(self) -> TreatmentLine | None:
+        return self.snapshot.current_line
+
+    @property
+    def milestone(self) -> MilestoneAssessment | None:
+        """The milestone assessment of the current line (None with an atypical transcript or nothing to judge)."""
+        return self.verdict.milestone if self.verdict is not None else None
+
+    @property
+    def line_number(self) -> int:
+        """1 for first line; each distinct earlier drug adds one."""
+        current = self.current_tki
+        start = current.start if current is not None and current.start is not None else date.max
+        earlier = {
+            e.drug
+            for e in self.snapshot.tki_exposures
+            if not e.ordered and (current is None or (e.drug != current.drug and (e.start or date.min) < start))
+        }
+        return len(earlier) + 1
+
+
+def _gap_days(knowledge: Knowledge) -> int:
+    row = knowledge.course_rule("line-interruption")
+    return row.days if row is not None and row.days is not None else _DEFAULT_GAP_DAYS
+
+
+def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalState:
+    """The clinical state of `snapshot` (see the module docstring); pure, and the same for any record order."""
+    series = reconcile(snapshot.transcripts, knowledge.course_rule("discordant-results"))
+    lines = build_lines(snapshot.tki_exposures, _gap_days(knowledge))
+    facts = replace(snapshot, transcripts=series.results, lines=lines)
+    phase = phase_history(facts, knowledge)
+    profile = mutation_profile(facts, knowledge)
+    verdict = line_verdict(facts, profile, knowledge)
+    step = label_step(facts, phase.advanced, knowledge)
+    failing = verdict.drug if verdict is not None and verdict.failure and step is None else None
+    options = options_for(facts, profile, phase.name, failing, knowledge)
+    current = facts.current_tki
+    history = (
+        tuple(assess_history(current, facts.transcripts, knowledge.milestones))
+        if current is not None and current.start is not None
+        else ()
+    )
+    return ClinicalState(
+        snapshot=facts,
+        series=series,
+        phase=phase,
+        mutations=profile,
+        verdict=verdict,
+        label_step=step,
+        options=options,
+        off_treatment=off_treatment(facts),
+        relapse=detect_relapse(facts, knowledge),
+        history=history,
+    )
