@@ -11,7 +11,8 @@ from smart_app.chart import render_chart
 from smart_app.course import build_course
 from smart_app.view import Course
 from tests.builders import bcr_abl1, bundle, patient, procedure, tki_statement
-from tki_resistance import assess, default_knowledge
+from tki_resistance import assess_state, build_state, default_knowledge
+from tki_resistance.consolidation import consolidate
 from tki_resistance.model import months_between
 from tki_resistance.state.milestones import milestone_in_force
 
@@ -21,7 +22,8 @@ AS_OF = date(2026, 11, 22)
 def _course(*resources: dict[str, Any]) -> Course:
     knowledge = default_knowledge()
     snapshot = build_snapshot("cml-1", {"all": bundle(patient(), *resources)}, AS_OF)
-    return build_course(snapshot, assess(snapshot, knowledge), knowledge)
+    state = build_state(snapshot, knowledge)  # #22: the course view reads the one clinical state of the call
+    return build_course(state, consolidate(assess_state(state, knowledge)), knowledge)
 
 
 def test_tfr_transplant_and_an_undetectable_without_limit_are_drawn_and_named() -> None:

@@ -6,16 +6,19 @@ from datetime import date, timedelta
 from typing import TypedDict, Unpack
 
 from tki_resistance import (
+    ClinicalState,
     Comedication,
     Comorbidity,
     DiseasePhase,
     Finding,
     KinaseDomainTest,
+    Knowledge,
     PatientSnapshot,
     StopReason,
     TkiExposure,
     TranscriptResult,
     Variant,
+    build_state,
     default_knowledge,
 )
 from tki_resistance.model import Comparator, Exclusion, LabValue, TreatmentLine
@@ -119,6 +122,11 @@ def snapshot(as_of_months: float = 12.5, **kw: Unpack[SnapshotFields]) -> Patien
     return PatientSnapshot("p", day(as_of_months), **kw)
 
 
+def state_of(snapshot: PatientSnapshot, knowledge: Knowledge | None = None) -> ClinicalState:
+    """The clinical state every stage reads (issue #22), built as the pipeline builds it."""
+    return build_state(snapshot, knowledge if knowledge is not None else default_knowledge())
+
+
 def rule_ids(findings: list[Finding]) -> set[str]:
     return {rule.id for finding in findings for rule in finding.rules}
 
@@ -140,6 +148,7 @@ __all__ = [
     "result",
     "rule_ids",
     "snapshot",
+    "state_of",
     "stopped",
     "variant",
 ]

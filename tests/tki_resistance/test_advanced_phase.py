@@ -8,7 +8,7 @@ from tki_resistance.findings import Severity
 from tki_resistance.model import LabValue
 from tki_resistance.stages.advanced_phase import advanced_phase_findings
 
-from .scenarios import KNOWLEDGE, DiseasePhase, SnapshotFields, day, on, rule_ids, snapshot
+from .scenarios import KNOWLEDGE, DiseasePhase, SnapshotFields, day, on, rule_ids, snapshot, state_of
 
 
 def _lab(value: float, months: float = 12.0) -> LabValue:
@@ -49,33 +49,33 @@ def test_every_phase_row_has_a_case() -> None:
 def test_phase_row_fires_and_does_not(row_id: str) -> None:
     fires, quiet = CASES[row_id]
     base: SnapshotFields = {"tki_exposures": (on("imatinib"),)}
-    assert row_id in rule_ids(advanced_phase_findings(snapshot(**(base | fires)), KNOWLEDGE))
-    assert row_id not in rule_ids(advanced_phase_findings(snapshot(**(base | quiet)), KNOWLEDGE))
+    assert row_id in rule_ids(advanced_phase_findings(state_of(snapshot(**(base | fires)), KNOWLEDGE), KNOWLEDGE))
+    assert row_id not in rule_ids(advanced_phase_findings(state_of(snapshot(**(base | quiet)), KNOWLEDGE), KNOWLEDGE))
 
 
 def test_counts_and_karyotype_age_out_and_the_card_says_so() -> None:
     old = snapshot(tki_exposures=(on("imatinib"),), basophils=_lab(25.0, months=6.0))
-    assert advanced_phase_findings(old, KNOWLEDGE) == []
+    assert advanced_phase_findings(state_of(old, KNOWLEDGE), KNOWLEDGE) == []
     both = snapshot(tki_exposures=(on("imatinib"),), basophils=_lab(25.0, months=6.0), blast_percent=16.0)
-    [finding] = advanced_phase_findings(both, KNOWLEDGE)
+    [finding] = advanced_phase_findings(state_of(both, KNOWLEDGE), KNOWLEDGE)
     assert "window.basophils" not in rule_ids([finding]) and "Not used, too old: Basophils" in "\n".join(finding.detail)
     stale_karyotype = snapshot(
         tki_exposures=(on("imatinib"),), chromosomal_abnormalities=("+8",), karyotype_date=day(-1)
     )
-    assert advanced_phase_findings(stale_karyotype, KNOWLEDGE) == []
+    assert advanced_phase_findings(state_of(stale_karyotype, KNOWLEDGE), KNOWLEDGE) == []
     fresh = snapshot(
         tki_exposures=(on("imatinib"),),
         chromosomal_abnormalities=("+8",),
         karyotype_date=day(11),
         karyotype_source="Observation/karyo",
     )
-    [finding] = advanced_phase_findings(fresh, KNOWLEDGE)
+    [finding] = advanced_phase_findings(state_of(fresh, KNOWLEDGE), KNOWLEDGE)
     assert "window.karyotype" in rule_ids([finding])
     assert any(e.reference == "Observation/karyo" and e.date == day(11).isoformat() for e in finding.evidence)
 
 
 def test_blast_phase_is_critical_and_names_the_scheme_and_the_who_difference() -> None:
-    [finding] = advanced_phase_findings(snapshot(blast_percent=22.0), KNOWLEDGE)
+    [finding] = advanced_phase_findings(state_of(snapshot(blast_percent=22.0), KNOWLEDGE), KNOWLEDGE)
     assert finding.severity is Severity.CRITICAL and finding.extra["phase"] == "accelerated"
     text = "\n".join(finding.detail)
     assert "15–29%" in text and "WHO 2016/ICC 2022" in text

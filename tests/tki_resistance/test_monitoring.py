@@ -10,7 +10,7 @@ from tki_resistance.knowledge.schema import MonitoringRow
 from tki_resistance.model import PatientSnapshot
 from tki_resistance.stages.monitoring import GRACE_DAYS, monitoring_findings
 
-from .scenarios import KNOWLEDGE, START, StopReason, day, on, result, rule_ids, stopped
+from .scenarios import KNOWLEDGE, START, StopReason, day, on, result, rule_ids, state_of, stopped
 
 
 def _situation(name: str, age_days: int) -> PatientSnapshot:
@@ -45,17 +45,19 @@ def _situation(name: str, age_days: int) -> PatientSnapshot:
 
 @pytest.mark.parametrize("row", KNOWLEDGE.monitoring_intervals, ids=lambda r: r.id)
 def test_interval_fires_when_overdue(row: MonitoringRow) -> None:
-    findings = monitoring_findings(_situation(row.situation, row.interval_days + GRACE_DAYS + 1), KNOWLEDGE)
+    findings = monitoring_findings(
+        state_of(_situation(row.situation, row.interval_days + GRACE_DAYS + 1), KNOWLEDGE), KNOWLEDGE
+    )
     assert row.id in rule_ids(findings)
 
 
 @pytest.mark.parametrize("row", [r for r in KNOWLEDGE.monitoring_intervals if not r.remind_at_once], ids=lambda r: r.id)
 def test_interval_does_not_fire_when_recent(row: MonitoringRow) -> None:
-    assert monitoring_findings(_situation(row.situation, row.interval_days), KNOWLEDGE) == []
+    assert monitoring_findings(state_of(_situation(row.situation, row.interval_days), KNOWLEDGE), KNOWLEDGE) == []
 
 
 def test_a_log_rise_within_mmr_asks_for_a_repeat_at_once_with_its_due_date() -> None:
-    [finding] = monitoring_findings(_situation("log-rise-in-mmr", 3), KNOWLEDGE)
+    [finding] = monitoring_findings(state_of(_situation("log-rise-in-mmr", 3), KNOWLEDGE), KNOWLEDGE)
     assert rule_ids([finding]) == {"monitoring.log-rise-in-mmr"} and not finding.verified
     latest = max(_situation("log-rise-in-mmr", 3).transcripts, key=lambda t: t.taken)
     assert finding.extra["dueBy"] == (latest.taken + timedelta(days=92)).isoformat()
@@ -70,4 +72,4 @@ def test_a_rise_below_one_log_within_mmr_is_the_ordinary_in_mmr_schedule() -> No
         transcripts=(type(nadir)(nadir.source, nadir.taken, 0.02), rise),
         tki_exposures=snapshot.tki_exposures,
     )
-    assert monitoring_findings(milder, KNOWLEDGE) == []
+    assert monitoring_findings(state_of(milder, KNOWLEDGE), KNOWLEDGE) == []

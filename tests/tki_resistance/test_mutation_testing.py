@@ -18,6 +18,7 @@ from .scenarios import (
     result,
     rule_ids,
     snapshot,
+    state_of,
     stopped,
 )
 
@@ -25,12 +26,12 @@ IMATINIB = (on("imatinib", mg=400),)
 
 
 def _ids(**kw: Unpack[SnapshotArgs]) -> set[str]:
-    return rule_ids(mutation_testing_findings(snapshot(**kw), KNOWLEDGE))
+    return rule_ids(mutation_testing_findings(state_of(snapshot(**kw), KNOWLEDGE), KNOWLEDGE))
 
 
 def test_failure_triggers_testing_with_an_order_suggestion() -> None:
     [finding] = mutation_testing_findings(
-        snapshot(transcripts=(result(3, 30.0), result(6, 20.0)), tki_exposures=IMATINIB), KNOWLEDGE
+        state_of(snapshot(transcripts=(result(3, 30.0), result(6, 20.0)), tki_exposures=IMATINIB), KNOWLEDGE), KNOWLEDGE
     )
     assert finding.severity is Severity.WARNING and finding.suggest_service_request
     assert "kdtest.failure" in rule_ids([finding])

@@ -9,7 +9,7 @@ from tki_resistance.knowledge.schema import CompoundRuleRow, MutationRuleRow
 from tki_resistance.model import StopReason, TkiExposure
 from tki_resistance.stages.avoid_tki import avoid_tki_findings
 
-from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapshot, stopped
+from .scenarios import KNOWLEDGE, START, DiseasePhase, day, kd_test, on, snapshot, state_of, stopped
 
 RULES = [r for r in KNOWLEDGE.mutation_rules if r.mutations and r.effect != "not-atp-site"]
 
@@ -22,7 +22,7 @@ def _finding(
 ) -> Finding | None:
     exposures = (*before, on(drug, start=day(6)) if before else on(drug))
     snap = snapshot(tki_exposures=exposures, kinase_domain_tests=(kd_test(day(12), *names),), phase=phase)
-    findings = avoid_tki_findings(snap, KNOWLEDGE)
+    findings = avoid_tki_findings(state_of(snap, KNOWLEDGE), KNOWLEDGE)
     return findings[0] if findings else None
 
 
@@ -52,14 +52,24 @@ def test_transcript_rule_fires_only_for_its_transcript(row: MutationRuleRow) -> 
     """The exon-2-less row rests on preclinical data: a caution on asciminib in use, never an exclusion
     (corrected in issue #9; it used to put asciminib in `avoid`)."""
     drug = row.tkis[0]
-    fired = avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type=row.transcripts[0]), KNOWLEDGE)
+    fired = avoid_tki_findings(
+        state_of(snapshot(tki_exposures=(on(drug),), transcript_type=row.transcripts[0]), KNOWLEDGE), KNOWLEDGE
+    )
     assert fired and row.id in {r.id for r in fired[0].rules}
     assert (drug in fired[0].avoid) is (row.effect == "avoid")
-    assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type="e13a2"), KNOWLEDGE) == []
-    co_expressed = f"e13a2+{row.transcripts[0]}"
-    assert avoid_tki_findings(snapshot(tki_exposures=(on(drug),), transcript_type=co_expressed), KNOWLEDGE)
     assert (
-        avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE)
+        avoid_tki_findings(state_of(snapshot(tki_exposures=(on(drug),), transcript_type="e13a2"), KNOWLEDGE), KNOWLEDGE)
+        == []
+    )
+    co_expressed = f"e13a2+{row.transcripts[0]}"
+    assert avoid_tki_findings(
+        state_of(snapshot(tki_exposures=(on(drug),), transcript_type=co_expressed), KNOWLEDGE), KNOWLEDGE
+    )
+    assert (
+        avoid_tki_findings(
+            state_of(snapshot(tki_exposures=(on("imatinib"),), transcript_type=row.transcripts[0]), KNOWLEDGE),
+            KNOWLEDGE,
+        )
         == []
     )
 
@@ -88,7 +98,10 @@ def test_ponatinib_stays_an_option_for_t315i_compound_until_it_failed() -> None:
 
 def test_k247r_polymorphism_alone_excludes_nothing_but_is_named() -> None:
     [finding] = avoid_tki_findings(
-        snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(kd_test(day(12), "K247R"),)), KNOWLEDGE
+        state_of(
+            snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(kd_test(day(12), "K247R"),)), KNOWLEDGE
+        ),
+        KNOWLEDGE,
     )
     assert finding.code is FindingCode.DATA_EXCLUDED and finding.severity is Severity.INFO
     assert finding.avoid == () and "K247R" in finding.summary and "polymorphism" in finding.summary
@@ -142,9 +155,14 @@ def test_remaining_option_doses_follow_phase_and_line() -> None:
 def test_options_mark_tkis_already_failed_for_resistance() -> None:
     finding = _finding("F317L", before=(stopped("nilotinib", START, day(6), StopReason.RESISTANCE),))
     assert finding is not None
-    assert "nilotinib (400 mg twice daily, fasting; **already failed for resistance**" in _options_line(finding)
+    # #22: a TKI failed for resistance is no longer an option: it is listed apart, with the reason
+    assert "nilotinib" not in _options_line(finding)
+    assert any(
+        line.startswith("Not options:") and "nilotinib (failed for resistance" in line for line in finding.detail
+    )
     fresh = _finding("F317L")
-    assert fresh is not None and "already failed" not in _options_line(fresh)
+    assert fresh is not None and "nilotinib (400 mg twice daily" in _options_line(fresh)
+    assert "failed for resistance" not in "\n".join(fresh.detail)
 
 
 def test_t315i_avoids_all_atp_site_2g_tkis_and_leaves_ponatinib_and_asciminib_with_doses() -> None:
@@ -166,7 +184,7 @@ def test_current_tki_to_avoid_is_critical() -> None:
 def test_ordered_tki_to_avoid_is_critical() -> None:
     ordered = on("dasatinib", ordered=True)
     snap = snapshot(tki_exposures=(on("imatinib"), ordered), kinase_domain_tests=(kd_test(day(12), "F317L"),))
-    [finding] = avoid_tki_findings(snap, KNOWLEDGE)
+    [finding] = avoid_tki_findings(state_of(snap, KNOWLEDGE), KNOWLEDGE)
     assert finding.severity is Severity.CRITICAL and "dasatinib" in finding.avoid
 
 
@@ -198,7 +216,9 @@ def test_low_level_variant_counts_and_shows_its_allele_fraction() -> None:
     from tki_resistance.model import KinaseDomainTest, Variant
 
     test = KinaseDomainTest("Observation/kd", day(12), (Variant("T315I", ("T315I",), 0.05),))
-    [finding] = avoid_tki_findings(snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(test,)), KNOWLEDGE)
+    [finding] = avoid_tki_findings(
+        state_of(snapshot(tki_exposures=(on("imatinib"),), kinase_domain_tests=(test,)), KNOWLEDGE), KNOWLEDGE
+    )
     assert "nilotinib" in finding.avoid
     assert any("5%" in e.value and "low-level" in e.value for e in finding.evidence)
 
@@ -229,8 +249,8 @@ def test_remaining_options_carry_the_comorbidity_cautions_of_the_record() -> Non
             "comorbidities": (Comorbidity("Condition/h", "hypertension", "Hypertension"),),
         }
     )
-    [plain] = avoid_tki_findings(base, knowledge)
-    [flagged] = avoid_tki_findings(hypertensive, knowledge)
+    [plain] = avoid_tki_findings(state_of(base, knowledge), knowledge)
+    [flagged] = avoid_tki_findings(state_of(hypertensive, knowledge), knowledge)
     assert plain.extra["optionCautions"] == []
     assert "ponatinib:hypertension" in flagged.extra["optionCautions"]
     assert any("ponatinib: **Hypertension**" in line for line in flagged.detail)

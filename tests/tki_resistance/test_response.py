@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.tki_resistance.scenarios import state_of
 from tki_resistance import PatientSnapshot, TkiExposure, TranscriptResult, default_knowledge
 from tki_resistance.findings import FindingCode
 from tki_resistance.model import Comparator
@@ -82,7 +83,7 @@ def test_a_repeat_in_the_6_month_window_is_judged_by_the_6_month_band_and_also_c
 
 def test_a_6_1_month_result_gets_the_6_month_nccn_colour_not_the_3_month_one() -> None:
     snap = PatientSnapshot("p", at(6.2, 0).taken, transcripts=(at(3, 18.0), at(6.1, 14.5)), tki_exposures=(IMATINIB,))
-    [finding] = response_findings(snap, KNOWLEDGE)
+    [finding] = response_findings(state_of(snap, KNOWLEDGE), KNOWLEDGE)
     assert finding.response is not None and finding.response["eln"] == "failure"
     assert {entry["rule"] for entry in finding.extra["nccn"]} == {"nccn2024.m6.red"}
     assert "(6-month milestone)" in finding.summary and "3 months, confirmed" not in finding.summary
@@ -91,7 +92,8 @@ def test_a_6_1_month_result_gets_the_6_month_nccn_colour_not_the_3_month_one() -
 def test_a_rise_is_called_a_rise_and_the_halving_time_is_not_shown_late() -> None:
     results = (at(12, 0.05), at(18, 0.3), at(29, 3.0))
     [finding] = response_findings(
-        PatientSnapshot("p", at(29.2, 0).taken, transcripts=results, tki_exposures=(IMATINIB,)), KNOWLEDGE
+        state_of(PatientSnapshot("p", at(29.2, 0).taken, transcripts=results, tki_exposures=(IMATINIB,)), KNOWLEDGE),
+        KNOWLEDGE,
     )
     text = " ".join(finding.detail)
     assert "-log rise from the first result on this line" in text and "-1." not in text
@@ -100,7 +102,10 @@ def test_a_rise_is_called_a_rise_and_the_halving_time_is_not_shown_late() -> Non
 
 def test_the_halving_time_is_shown_in_the_first_months() -> None:
     [finding] = response_findings(
-        PatientSnapshot("p", at(3.1, 0).taken, transcripts=(at(0, 50.0), at(3, 15.0)), tki_exposures=(IMATINIB,)),
+        state_of(
+            PatientSnapshot("p", at(3.1, 0).taken, transcripts=(at(0, 50.0), at(3, 15.0)), tki_exposures=(IMATINIB,)),
+            KNOWLEDGE,
+        ),
         KNOWLEDGE,
     )
     assert "halving time" in " ".join(finding.detail)
@@ -109,14 +114,14 @@ def test_the_halving_time_is_shown_in_the_first_months() -> None:
 def test_a_log_rise_in_deep_response_is_noise_below_the_assay_floor() -> None:
     deep = (at(24, 0.0008), at(27, 0.009))  # MR4.5 → MR4: >10-fold, but at or below 0.01%
     snap = PatientSnapshot("p", at(27.1, 0).taken, transcripts=deep, tki_exposures=(IMATINIB,))
-    assert response_findings(snap, KNOWLEDGE) == []
+    assert response_findings(state_of(snap, KNOWLEDGE), KNOWLEDGE) == []
     from tki_resistance.stages.extrinsic_causes import response_problem
 
-    assert response_problem(snap, KNOWLEDGE) is None
+    assert response_problem(state_of(snap, KNOWLEDGE), KNOWLEDGE) is None
     risen = PatientSnapshot(
         "p", at(27.1, 0).taken, transcripts=(at(24, 0.0008), at(27, 0.02)), tki_exposures=(IMATINIB,)
     )
-    assert response_problem(risen, KNOWLEDGE) == "≥1-log rise in BCR::ABL1"
+    assert response_problem(state_of(risen, KNOWLEDGE), KNOWLEDGE) == "≥1-log rise in BCR::ABL1"
 
 
 def test_3_month_value_above_10_unconfirmed_is_warning() -> None:
@@ -142,7 +147,7 @@ def test_undetectable_below_the_optimal_bound_is_optimal_but_a_vague_bound_is_no
 def test_finding_names_the_value_date_drug_and_rule() -> None:
     result = at(12, 2.0)
     snapshot = PatientSnapshot("p", START + timedelta(days=400), transcripts=(result,), tki_exposures=(IMATINIB,))
-    [finding] = response_findings(snapshot, KNOWLEDGE)
+    [finding] = response_findings(state_of(snapshot, KNOWLEDGE), KNOWLEDGE)
     assert finding.code is FindingCode.MILESTONE_FAILURE
     assert finding.response == {"eln": "failure", "months": 12.0, "bcrAbl1IS": 2.0}
     assert finding.rules[0].id == "eln2020.m12.failure" and finding.rules[0].verified
@@ -153,7 +158,7 @@ def test_finding_names_the_value_date_drug_and_rule() -> None:
 
 def test_optimal_gives_no_finding() -> None:
     snapshot = PatientSnapshot("p", START, transcripts=(at(12, 0.05),), tki_exposures=(IMATINIB,))
-    assert response_findings(snapshot, KNOWLEDGE) == []
+    assert response_findings(state_of(snapshot, KNOWLEDGE), KNOWLEDGE) == []
 
 
 def test_history_in_one_pass_equals_assessing_every_prefix() -> None:
@@ -180,7 +185,7 @@ def test_two_results_above_1pct_are_called_a_loss_of_mmr_only_after_mmr() -> Non
         transcripts=(at(12, 0.05), at(15, 3.0), at(17, 4.0)),
         tki_exposures=(IMATINIB,),
     )
-    [primary] = response_findings(never, KNOWLEDGE)
-    [secondary] = response_findings(lost, KNOWLEDGE)
+    [primary] = response_findings(state_of(never, KNOWLEDGE), KNOWLEDGE)
+    [secondary] = response_findings(state_of(lost, KNOWLEDGE), KNOWLEDGE)
     assert not any("loss of MMR'" in line for line in primary.detail)
     assert any("confirmed loss of MMR" in line for line in secondary.detail)

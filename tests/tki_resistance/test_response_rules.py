@@ -9,7 +9,7 @@ from tki_resistance.stages.response import response_findings
 from tki_resistance.state.milestones import assess_milestones
 from tki_resistance.state.nccn import nccn_bands_for
 
-from .scenarios import KNOWLEDGE, on, result, snapshot
+from .scenarios import KNOWLEDGE, on, result, snapshot, state_of
 
 SURVIVAL = [r for r in KNOWLEDGE.milestones if r.goal == "survival" and not r.requires_confirmation]
 MONTHS = {3: 3, 6: 6, 12: 12, 0: 24}
@@ -44,7 +44,9 @@ def test_nccn_band_fires_in_its_band_and_not_outside(row: NccnRow) -> None:
 
 
 def test_card_shows_the_nccn_colour_beside_eln_with_the_2025_caveat() -> None:
-    [finding] = response_findings(snapshot(transcripts=(result(12, 5.0),), tki_exposures=(on("imatinib"),)), KNOWLEDGE)
+    [finding] = response_findings(
+        state_of(snapshot(transcripts=(result(12, 5.0),), tki_exposures=(on("imatinib"),)), KNOWLEDGE), KNOWLEDGE
+    )
     assert finding.response is not None and finding.response["eln"] == "failure"
     entries = {e["rule"]: e["colour"] for e in finding.extra["nccn"]}
     assert entries == {"nccn2024.m12.yellow": "yellow", "nccn2025.m12.unconfirmed": None}
@@ -54,7 +56,7 @@ def test_card_shows_the_nccn_colour_beside_eln_with_the_2025_caveat() -> None:
 def test_kinetics_and_log_rise_are_in_the_detail() -> None:
     results = (result(3, 5.0), result(6, 0.5), result(12, 0.05), result(18, 0.8))
     [finding] = response_findings(
-        snapshot(as_of_months=19, transcripts=results, tki_exposures=(on("imatinib"),)), KNOWLEDGE
+        state_of(snapshot(as_of_months=19, transcripts=results, tki_exposures=(on("imatinib"),)), KNOWLEDGE), KNOWLEDGE
     )
     text = "\n".join(finding.detail)
     assert "Loss of MMR" in text and "≥1-log rise" in text and "16-fold" in text
@@ -64,9 +66,9 @@ def test_kinetics_and_log_rise_are_in_the_detail() -> None:
 def test_tfr_goal_footnote_applies_only_with_the_goal() -> None:
     results = (result(12, 0.05), result(24, 0.05))
     with_goal = snapshot(as_of_months=25, transcripts=results, tki_exposures=(on("imatinib"),), tfr_goal=True)
-    [finding] = response_findings(with_goal, KNOWLEDGE)
+    [finding] = response_findings(state_of(with_goal, KNOWLEDGE), KNOWLEDGE)
     assert finding.rules[0].id == "eln2020.tfr-goal.optimal" and not finding.verified
     without = snapshot(as_of_months=25, transcripts=results, tki_exposures=(on("imatinib"),))
-    assert response_findings(without, KNOWLEDGE) == []
+    assert response_findings(state_of(without, KNOWLEDGE), KNOWLEDGE) == []
     in_mr4 = snapshot(as_of_months=25, transcripts=(result(24, 0.005),), tki_exposures=(on("imatinib"),), tfr_goal=True)
-    assert response_findings(in_mr4, KNOWLEDGE) == []
+    assert response_findings(state_of(in_mr4, KNOWLEDGE), KNOWLEDGE) == []

@@ -19,12 +19,13 @@ from .scenarios import (
     result,
     rule_ids,
     snapshot,
+    state_of,
     stopped,
 )
 
 
 def _ids(**kw: Unpack[SnapshotArgs]) -> set[str]:
-    return rule_ids(sct_referral_findings(snapshot(**kw), KNOWLEDGE))
+    return rule_ids(sct_referral_findings(state_of(snapshot(**kw), KNOWLEDGE), KNOWLEDGE))
 
 
 def test_two_tkis_failed_for_resistance_fires() -> None:
@@ -63,7 +64,7 @@ def test_t315i_compound_fires_and_a_single_t315i_does_not() -> None:
 
 def test_advanced_phase_fires_critical_and_chronic_phase_does_not() -> None:
     [finding] = sct_referral_findings(
-        snapshot(tki_exposures=(on("dasatinib"),), phase=DiseasePhase.ACCELERATED), KNOWLEDGE
+        state_of(snapshot(tki_exposures=(on("dasatinib"),), phase=DiseasePhase.ACCELERATED), KNOWLEDGE), KNOWLEDGE
     )
     assert "sct.soverini.progression" in rule_ids([finding]) and finding.severity is Severity.CRITICAL
     assert _ids(tki_exposures=(on("dasatinib"),), phase=DiseasePhase.CHRONIC) == set()
@@ -85,7 +86,10 @@ def test_intolerance_of_every_tki_the_mutations_leave_fires() -> None:
     """T315I leaves ponatinib and asciminib; both stopped for intolerance → no option left."""
     tests = (kd_test(day(-70), "T315I"),)
     findings = sct_referral_findings(
-        snapshot(tki_exposures=_intolerant_of("ponatinib", "asciminib"), kinase_domain_tests=tests), KNOWLEDGE
+        state_of(
+            snapshot(tki_exposures=_intolerant_of("ponatinib", "asciminib"), kinase_domain_tests=tests), KNOWLEDGE
+        ),
+        KNOWLEDGE,
     )
     assert "sct.pdq.intolerant-all-options" in rule_ids(findings)
     stops = [e for e in findings[0].evidence if e.label == "Stopped for intolerance"]
