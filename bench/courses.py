@@ -26,6 +26,8 @@ from tests.builders import (
     tki_statement,
 )
 
+from .whole_patient_courses import whole_patient_courses
+
 __all__ = ["COURSES", "TODAY", "Course"]
 
 _EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "patient-view.json"
@@ -423,4 +425,8 @@ def _everyday() -> list[Course]:
     return c
 
 
-COURSES: tuple[Course, ...] = (*_vignettes(), *_everyday())
+COURSES: tuple[Course, ...] = (
+    *_vignettes(),
+    *_everyday(),
+    *(Course(name, request) for name, request in whole_patient_courses()),
+)

@@ -59,9 +59,11 @@ def _summary(drug: str, assessment: MilestoneAssessment, months: float, label: s
 
 
 def _nccn(
-    assessment: MilestoneAssessment, knowledge: Knowledge
+    assessment: MilestoneAssessment, knowledge: Knowledge, with_action: bool = True
 ) -> tuple[list[str], list[dict[str, Any]], list[RuleRef]]:
-    """Detail lines, `extra["nccn"]` entries and rules for the NCCN colour(s) at this milestone."""
+    """Detail lines, `extra["nccn"]` entries and rules for the NCCN colour(s) at this milestone. Without
+    `with_action` the colour is shown but not NCCN's action: when the line's one verdict is a failure, an
+    NCCN "continue" beside "change TKI" would be two stories for one line."""
     if assessment.milestone not in (3, 6, 12) or assessment.result.comparator is not Comparator.EQUAL:
         return [], [], []
     lines: list[str] = []
@@ -72,7 +74,8 @@ def _nccn(
         entries.append({"version": band.version, "colour": band.colour, "rule": band.id})
         same = bool(entries[:-1]) and entries[-2]["colour"] == band.colour and band.colour is not None
         lines.append(
-            f"NCCN {band.version}: **{colour}** at {band.months} months" + ("" if same else f" — {band.action}")
+            f"NCCN {band.version}: **{colour}** at {band.months} months"
+            + ("" if same or not with_action else f" — {band.action}")
         )
         rules.append(knowledge.rule(band))
     return lines, entries, rules
@@ -175,7 +178,7 @@ def _summary_and_action(state: ClinicalState, verdict: LineVerdict, label: str) 
         return (
             fit(
                 f"Re-escalate {drug} to 30–45 mg and test for KD mutations: BCR::ABL1 {format_percent(step.lost)} "
-                f"after the label reduction {reduced} (ELN 2020 failure)",
+                f"after the label reduction {reduced} (ELN 2020 {verdict.category.value})",
                 f"Re-escalate {drug} to 30–45 mg: BCR::ABL1 {format_percent(step.lost)} after reduction to 15 mg",
             ),
             "Label: after the response is lost at 15 mg, go back to the previously tolerated dose (30 or 45 mg "
@@ -187,12 +190,23 @@ def _summary_and_action(state: ClinicalState, verdict: LineVerdict, label: str) 
     else:
         summary = _any_time_summary(verdict)
     if state.phase.advanced:
+        if not verdict.failure and milestone is not None:
+            months = round(milestone.months_on_drug, 1)
+            summary = fit(
+                f"{drug} in {state.phase.name} phase: BCR::ABL1 {format_percent(milestone.result)} at {months:g} "
+                "months (ELN 2020 warning); the phase card leads",
+                f"{drug} in {state.phase.name} phase: ELN 2020 warning; the phase card leads",
+            )
         return summary, (
             f"Managed as {state.phase.name}-phase CML (the advanced-phase card): change the TKI by mutation "
             "status and evaluate for allo-SCT; chronic-phase milestones do not decide here."
         )
     if verdict.failure:
         return summary, "Change treatment (ELN 2020), once non-adherence and interactions are excluded."
+    if drug in state.mutations.avoid:
+        return summary, f"A detected mutation excludes {drug}: change to a TKI the mutations leave (TKIs to avoid)."
+    if not verdict.by_milestone and all(c.row.when == "at-diagnosis" for c in verdict.any_time):
+        return summary, "Monitor more closely (ELN 2020 warning: high-risk ACA at diagnosis); not a failure."
     action = "Weigh continuing against changing the TKI (ELN 2020 warning) and monitor more often."
     if milestone is not None and milestone.milestone == 3 and milestone.category is ResponseCategory.WARNING:
         action += " Repeat qPCR within 1–3 months: >10% confirmed is failure."
@@ -249,7 +263,9 @@ def _milestone_part(
             f"This result also confirms the >10% at 3 months ({_format_percent(assessment.confirmed_by)}, "
             f"{assessment.confirmed_by.taken.isoformat()})."
         )
-    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge)
+    verdict = state.verdict
+    agrees = verdict is None or (assessment.category is verdict.category and not verdict.failure)
+    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge, with_action=agrees)
     detail += nccn_lines
     start = exposure.start
     extra: dict[str, Any] = {"nccn": nccn_entries}
@@ -296,7 +312,9 @@ def response_findings(state: ClinicalState, knowledge: Knowledge) -> list[Findin
         rules += m_rules
     if verdict.any_time:
         detail += [f"ELN 2020 **{c.category.value}** at any time: {c.reason}. {c.row.text}" for c in verdict.any_time]
-        rules += [knowledge.rule(c.row) for c in verdict.any_time]
+        any_time_rules = [knowledge.rule(c.row) for c in verdict.any_time]
+        # the deciding rule first: the milestone's when it alone gives the verdict, else the any-time criterion's
+        rules = rules + any_time_rules if verdict.by_milestone else any_time_rules + rules
         evidence += [e for c in verdict.any_time for e in c.evidence]
         extra["anyTime"] = [c.row.criterion for c in verdict.any_time]
     step = state.label_step

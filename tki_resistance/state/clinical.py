@@ -83,7 +83,15 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
     """The clinical state of `snapshot` (see the module docstring); pure, and the same for any record order."""
     series = reconcile(snapshot.transcripts, knowledge.course_rule("discordant-results"))
     lines = build_lines(snapshot.tki_exposures, _gap_days(knowledge))
-    facts = replace(snapshot, transcripts=series.results, lines=lines)
+    facts = replace(
+        snapshot,
+        transcripts=series.results,
+        lines=lines,
+        # every list in one order whatever the order of the record: the cards must not depend on it
+        comedications=tuple(sorted(snapshot.comedications, key=lambda m: (m.name.lower(), m.source))),
+        comorbidities=tuple(sorted(snapshot.comorbidities, key=lambda c: (c.key, c.source))),
+        kinase_domain_tests=tuple(sorted(snapshot.kinase_domain_tests, key=lambda t: (t.taken, t.source))),
+    )
     phase = phase_history(facts, knowledge)
     profile = mutation_profile(facts, knowledge)
     verdict = line_verdict(facts, profile, knowledge)

@@ -3,8 +3,9 @@
 Today's phase needs today's evidence. Counts and karyotypes age out (`evidence_windows.toml`), and so does a
 phase recorded in the chart (Condition): after the `recorded-phase` window, or — accelerated phase only — once
 BCR::ABL1 fell to ≤1% IS after it (course row `recorded-phase-response`: ELN 2020 manages de-novo AP with an
-optimal response as high-risk chronic phase; a blast phase brought to a second chronic phase is not). What a past advanced phase still changes — TFR eligibility (first chronic phase
-only) and the transplant discussion when the response is lost — reads `ever_advanced`.
+optimal response as high-risk chronic phase; a blast phase brought to a second chronic phase is not). What a
+past advanced phase still changes — TFR eligibility (first chronic phase only) and the transplant discussion
+when the response is lost — reads `ever_advanced`.
 
 An old result is named as too old, never used silently. The scheme is ELN 2013/2020 (AP blasts 15–29%, BP
 ≥30%); the criteria are rows of `phases.toml`.
@@ -122,8 +123,10 @@ def _measured(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) ->
 
 
 def _response_after(snapshot: PatientSnapshot, since: date | None, percent: float) -> date | None:
-    """The first result at or below `percent` IS (a "<" limit included) on or after `since` (any when undated)."""
-    for result in snapshot.transcripts:
+    """The first result at or below `percent` IS (a "<" limit included) on or after `since`. An undated record
+    cannot be placed before any result: only the latest result can show that the phase is over."""
+    results = snapshot.transcripts if since is not None else snapshot.transcripts[-1:]
+    for result in results:
         if (since is None or result.taken >= since) and result.percent_is <= percent:
             return result.taken
     return None
@@ -218,6 +221,11 @@ def phase_history(snapshot: PatientSnapshot, knowledge: Knowledge) -> PhaseHisto
     """The phase at diagnosis, today's phase by current evidence, and whether it was ever advanced."""
     current = assess_phase(snapshot, knowledge)
     diagnosis = snapshot.diagnosis_phase
+    starts = [e.start for e in snapshot.tki_exposures if e.start is not None and not e.ordered]
+    first_start = min(starts, default=None)
+    dated = snapshot.diagnosis_phase_date
+    if dated is not None and first_start is not None and (dated - first_start).days > _PROGRESSION_GRACE_DAYS:
+        diagnosis = DiseasePhase.UNKNOWN  # recorded after treatment began: a progression, not the phase at diagnosis
     evidence = None
     if diagnosis is not DiseasePhase.UNKNOWN:
         when = snapshot.diagnosis_phase_date.isoformat() if snapshot.diagnosis_phase_date else None

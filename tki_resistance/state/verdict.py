@@ -1,9 +1,10 @@
 """One ELN 2020 verdict for the current line: the milestones and the any-time criteria together.
 
 ELN 2020 lists, at any time, ">1%; resistance mutations; high-risk ACA" as failure. The milestones
-(milestones.py) judge BCR::ABL1; this module adds what was found *on* the current TKI — a kinase-domain
-mutation that excludes it, from a test taken since its start; a high-risk ACA in a karyotype taken since its
-start and still within its evidence window — and a high-risk ACA present at diagnosis (a warning). The
+(milestones.py) judge BCR::ABL1; this module adds a detected kinase-domain mutation that excludes the
+current TKI (found on it, or on record before it was started while the response is not optimal), a high-risk
+ACA in a karyotype taken since its start and still within its evidence window, and a high-risk ACA present at
+diagnosis (a warning). The
 verdict is the worst of them: exactly one per line, which every card of the call reads.
 """
 
@@ -55,17 +56,27 @@ class LineVerdict:
         return self.milestone is not None and self.milestone.category is self.category
 
 
-def _mutation(profile: MutationProfile, exposure: TkiExposure, start: date) -> tuple[str, tuple[Evidence, ...]] | None:
+def _mutation(
+    profile: MutationProfile, exposure: TkiExposure, start: date, responding: bool
+) -> tuple[str, tuple[Evidence, ...]] | None:
+    """A detected mutation that excludes the current TKI: found on it; or on record before it was started
+    while the response on it is not optimal (the clone explains it). A patient responding optimally despite
+    an older result is not called a failure."""
     labels = {label for label, _ in profile.avoid.get(exposure.drug, [])}
     found = [
         (variant, test)
         for variant, test in profile.variants
-        if test.taken >= start and (variant.name in labels or labels & set(variant.components))
+        if variant.name in labels or labels & set(variant.components)
     ]
     if not found:
         return None
     names = ", ".join(sorted({v.name for v, _ in found}))
-    reason = f"{names} found on {exposure.drug}, which it makes ineffective"
+    if all(test.taken < start for _, test in found):
+        if responding:
+            return None
+        reason = f"{names} on record before {exposure.drug} was started, which it makes ineffective"
+    else:
+        reason = f"{names} found on {exposure.drug}, which it makes ineffective"
     return reason, tuple(variant_evidence(v, t) for v, t in found)
 
 
@@ -113,7 +124,8 @@ def line_verdict(snapshot: PatientSnapshot, profile: MutationProfile, knowledge:
     met: list[AnyTimeCriterion] = []
     for row in knowledge.any_time_failure:
         if row.criterion == "resistance-mutation":
-            hit = _mutation(profile, exposure, start)
+            responding = milestone is None or milestone.category is ResponseCategory.OPTIMAL
+            hit = _mutation(profile, exposure, start, responding)
         else:
             hit = _aca(snapshot, row, first_start, start, knowledge)
         if hit is not None:
