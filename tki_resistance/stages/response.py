@@ -16,15 +16,15 @@ from typing import Any
 from ..evidence import exposure_evidence, format_percent, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, RuleRef, Severity, fit
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, TkiExposure, TranscriptResult
+from ..model import TkiExposure, TranscriptResult
 from ..state import ClinicalState
-from ..state.kinetics import Kinetics, confirmed_above, kinetics, log_rise_floor
+from ..state.kinetics import kinetics, log_rise_floor
 from ..state.kinetics import on_drug as results_on_drug
 from ..state.milestones import MILESTONE_WINDOW_DAYS, MilestoneAssessment, in_band
-from ..state.nccn import nccn_bands_for
 from ..state.verdict import LineVerdict
+from .response_context import halving_window_months, kinetics_lines, nccn_lines
 
-__all__ = ["halving_window_months", "log_change_text", "response_findings"]
+__all__ = ["response_findings"]
 
 
 def _format_percent(result: TranscriptResult) -> str:
@@ -56,77 +56,6 @@ def _summary(drug: str, assessment: MilestoneAssessment, months: float, label: s
         f"Consider changing {drug}, monitor more often: {value} (ELN 2020 warning)",
         f"Consider changing {drug}: {value}",
     )
-
-
-def _nccn(
-    assessment: MilestoneAssessment, knowledge: Knowledge, with_action: bool = True
-) -> tuple[list[str], list[dict[str, Any]], list[RuleRef]]:
-    """Detail lines, `extra["nccn"]` entries and rules for the NCCN colour(s) at this milestone. Without
-    `with_action` the colour is shown but not NCCN's action: when the line's one verdict is a failure, an
-    NCCN "continue" beside "change TKI" would be two stories for one line."""
-    if assessment.milestone not in (3, 6, 12) or assessment.result.comparator is not Comparator.EQUAL:
-        return [], [], []
-    lines: list[str] = []
-    entries: list[dict[str, Any]] = []
-    rules: list[RuleRef] = []
-    for band in nccn_bands_for(assessment.result.percent_is, assessment.milestone, knowledge.nccn_bands):
-        colour = band.colour or "not confirmed"
-        entries.append({"version": band.version, "colour": band.colour, "rule": band.id})
-        same = bool(entries[:-1]) and entries[-2]["colour"] == band.colour and band.colour is not None
-        lines.append(
-            f"NCCN {band.version}: **{colour}** at {band.months} months"
-            + ("" if same or not with_action else f" — {band.action}")
-        )
-        rules.append(knowledge.rule(band))
-    return lines, entries, rules
-
-
-def log_change_text(kin: Kinetics) -> str | None:
-    """`1.2-log reduction` or `0.8-log rise` from the baseline: a rise is never a negative reduction."""
-    if kin.log_reduction is None:
-        return None
-    if kin.log_reduction >= 0:
-        return f"{kin.log_reduction:.1f}-log reduction"
-    return f"{-kin.log_reduction:.1f}-log rise"
-
-
-def halving_window_months(knowledge: Knowledge) -> float:
-    """Months on the line up to which the halving-time note is shown (course row `halving-time-window`)."""
-    row = knowledge.course_rule("halving-time-window")
-    return row.months if row is not None and row.months is not None else 6.0
-
-
-def _kinetics_lines(
-    kin: Kinetics,
-    on_drug_results: list[TranscriptResult],
-    lost_mmr: bool,
-    show_halving: bool,
-) -> list[str]:
-    lines: list[str] = []
-    change = log_change_text(kin)
-    if kin.baseline is not None and change is not None:
-        where = "first result on this line" if kin.baseline_on_drug else "baseline before this line"
-        halving = show_halving and kin.halving_days is not None
-        lines.append(
-            f"Kinetics: {change} from the {where} "
-            f"({format_percent(kin.baseline)}, {kin.baseline.taken.isoformat()})"
-            + (
-                f"; halving time {kin.halving_days:.0f} days (PDQ: >10% at 3 months still did well with a "
-                "halving time <76 days)."
-                if halving
-                else "."
-            )
-        )
-    if kin.nadir is not None and kin.rise_factor is not None:
-        lines.append(
-            f"**≥1-log rise**: {kin.rise_factor:.0f}-fold above the nadir {format_percent(kin.nadir)} "
-            f"({kin.nadir.taken.isoformat()})."
-        )
-    if lost_mmr and confirmed_above(on_drug_results, 1.0):  # a "loss" needs MMR reached first
-        lines.append(
-            "Two consecutive results >1% after MMR (ELN 2013 'confirmed loss of MMR'; ELN 2020: >1% is failure)."
-        )
-    return lines
 
 
 def _tfr_goal_finding(exposure: TkiExposure, assessment: MilestoneAssessment, knowledge: Knowledge) -> Finding | None:
@@ -265,15 +194,15 @@ def _milestone_part(
         )
     verdict = state.verdict
     agrees = verdict is None or (assessment.category is verdict.category and not verdict.failure)
-    nccn_lines, nccn_entries, nccn_rules = _nccn(assessment, knowledge, with_action=agrees)
-    detail += nccn_lines
+    nccn_detail, nccn_entries, nccn_rules = nccn_lines(assessment, knowledge, with_action=agrees)
+    detail += nccn_detail
     start = exposure.start
     extra: dict[str, Any] = {"nccn": nccn_entries}
     if start is not None:
         on_drug_results = results_on_drug(snapshot.transcripts, start)
         kin = kinetics(snapshot.transcripts, start, log_rise_floor(knowledge))
         show_halving = assessment.months_on_drug <= halving_window_months(knowledge)
-        detail += _kinetics_lines(kin, on_drug_results, assessment.loss_of_mmr, show_halving)
+        detail += kinetics_lines(kin, on_drug_results, assessment.loss_of_mmr, show_halving)
         if kin.rise_factor is not None:
             extra["logRise"] = round(kin.rise_factor, 1)
     rules = [knowledge.rule(assessment.row)]
