@@ -125,16 +125,23 @@ class Knowledge:
         accelerated or blast) or "any", and whose line is `line` or "any". When no row has that line, the first
         row of any line for the phase (ponatinib has no first-line row). None when no row covers the phase: a
         TKI without a blast-phase row (nilotinib) has no blast-phase dose."""
+        key = (tki, situation, phase, line)
+        if key in self._dose_memo:
+            return self._dose_memo[key]
         phases = _DOSE_PHASES.get(phase)
         if phases is None:
             raise ValueError(f"phase {phase!r} is not one of {sorted(_DOSE_PHASES)}")
         if line not in _DOSE_LINES:
             raise ValueError(f"line {line!r} is not one of {list(_DOSE_LINES)}")
         rows = [row for row in self.doses if row.tki == tki and row.situation == situation and row.phase in phases]
-        for row in rows:
-            if row.line in (line, "any"):
-                return row
-        return rows[0] if rows else None
+        found = next((row for row in rows if row.line in (line, "any")), rows[0] if rows else None)
+        self._dose_memo[key] = found
+        return found
+
+    @cached_property
+    def _dose_memo(self) -> dict[tuple[str, str, str, str], DoseRow | None]:
+        """`dose_for` answers, filled as asked: the table does not change while a Knowledge lives."""
+        return {}
 
     @property
     def indications(self) -> tuple[IndicationRow, ...]:

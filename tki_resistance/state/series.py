@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 
 from ..knowledge.schema import CourseRuleRow
 from ..model import Comparator, TranscriptResult
@@ -22,6 +23,7 @@ __all__ = ["DiscordantPair", "ResultSeries", "reconcile"]
 _DEFAULT_DAYS = 14
 _DEFAULT_LOG_DIFFERENCE = 1.0
 _DEFAULT_THRESHOLDS = (10.0, 1.0, 0.1)
+_TAKEN = attrgetter("taken")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,9 @@ def _disagreement(
 
 def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | None) -> ResultSeries:
     """The decision series of `transcripts` (see the module docstring); `row` is `course.discordant-results`."""
-    recorded = tuple(sorted(transcripts, key=_rank))
+    recorded = tuple(sorted(transcripts, key=_TAKEN))
+    if len({t.taken for t in recorded}) < len(recorded):
+        recorded = tuple(sorted(recorded, key=_rank))  # same-day results: an order the record cannot change
     days = row.days if row is not None and row.days is not None else _DEFAULT_DAYS
     log_difference = _DEFAULT_LOG_DIFFERENCE
     thresholds: tuple[float, ...] = _DEFAULT_THRESHOLDS
