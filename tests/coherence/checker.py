@@ -194,7 +194,8 @@ def excluded(cards: Sequence[Card]) -> dict[str, str]:
             out.setdefault(tki, summary)
         if _code(card) == FindingCode.PRIOR_FAILURE.value and ext.get("drug") in TKIS:
             out.setdefault(ext["drug"], summary)
-        if _code(card) == FindingCode.MILESTONE_FAILURE.value:
+        if _code(card) == FindingCode.MILESTONE_FAILURE.value and not ext.get("labelStep"):
+            # a failure at a label-reduced dose leads with re-escalation of the same TKI: not excluded
             for tki in _named(summary):
                 out.setdefault(tki, summary)
     return out

@@ -32,19 +32,7 @@ from tests.coherence.conftest import Call
 from tests.coherence.corpus import generate
 
 #: The rule-over-corpus tests that fail today, and why (issue #22). Remove an entry when its fix lands.
-FAILING_TODAY: dict[tuple[str, str], str] = {
-    ("continue-beside-change", "courses"): "#22: C13 — the failure card's NCCN yellow line 'switch TKI or "
-    "continue' beside avoid-tki 'Switch from nilotinib'",
-    ("continue-beside-change", "generated"): "#22: 'Weigh continuing' / 'Review' warning cards and NCCN "
-    "'or continue' lines beside avoid-tki 'Switch from X' and any-time failure 'Change TKI'",
-    ("option-excluded", "generated"): "#22: avoid-tki `remaining` is every TKI the mutations leave: it still "
-    "offers TKIs stopped for resistance (prior-failure withholds them at ordering) and the failing current TKI",
-    ("extrinsic-without-data", "generated"): "#22: strong CYP3A4 inhibitors are extrinsic causes ('Rule out "
-    "before calling resistance' / 'Review co-medication'); the standard dose is taken for today's phase, not "
-    "the phase the line started in",
-    ("shuffle-changes-answer", "generated"): "#22: same-day BCR::ABL1 results that disagree: which one counts "
-    "depends on Bundle order (milestone, mutation-testing and extrinsic cards change)",
-}
+FAILING_TODAY: dict[tuple[str, str], str] = {}
 SOURCES = ("courses", "generated")
 
 
