@@ -174,9 +174,11 @@ def _from_goal(goal: Goal) -> _Said | None:
 
 
 def _latest(said: Iterable[_Said]) -> _Said | None:
-    """The latest dated statement (undated ones count as oldest); on one day a positive one, then by source:
-    the same answer whatever the order of the record."""
-    return max(said, key=lambda s: (s.recorded or date.min, s.meaning in _POSITIVE, s.source), default=None)
+    """The latest dated statement (undated ones count as oldest); on one day a positive one, then one with a
+    delivery date, then by source: the same answer whatever the order of the record."""
+    return max(
+        said, key=lambda s: (s.recorded or date.min, s.meaning in _POSITIVE, s.due is not None, s.source), default=None
+    )
 
 
 def map_pregnancy(

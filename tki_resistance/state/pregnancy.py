@@ -15,6 +15,8 @@ from ..model import PatientSnapshot, Pregnancy, PregnancyStatus
 __all__ = ["current_pregnancy"]
 
 _ORDER = (PregnancyStatus.PREGNANT, PregnancyStatus.BREASTFEEDING, PregnancyStatus.PLANNING)
+#: The evidence_windows.toml row of each status that ages out.
+_WINDOW = {PregnancyStatus.PREGNANT: "pregnancy", PregnancyStatus.BREASTFEEDING: "breastfeeding"}
 
 
 def _window(knowledge: Knowledge, evidence: str) -> int | None:
@@ -27,7 +29,7 @@ def _current(record: Pregnancy, as_of: date, knowledge: Knowledge) -> bool:
         return True
     if record.due is not None and record.due > as_of:
         return True
-    days = _window(knowledge, record.status.value)
+    days = _window(knowledge, _WINDOW[record.status])
     return record.recorded is None or days is None or (as_of - record.recorded).days <= days
 
 
