@@ -198,6 +198,7 @@ def hook_request(results: int, today: date | None = None, problems: tuple[int, i
             "blastsByName": _bundle([]),
             "bloodCounts": _bundle([]),
             "karyotype": _bundle([]),
+            "pregnancyStatus": _bundle([]),
             "transcriptType": _bundle([]),
         },
     }

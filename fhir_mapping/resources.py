@@ -145,6 +145,7 @@ class Observation(FhirResource, frozen=True, kw_only=True, tag="Observation"):
     valueString: str | None = None
     valueInteger: Integer | None = None
     valueBoolean: bool | None = None
+    valueDateTime: str | None = None  # an estimated delivery date (pregnancy.py)
     dataAbsentReason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
     referenceRange: tuple[ReferenceRange, ...] = ()
@@ -262,6 +263,7 @@ class Patient(FhirResource, frozen=True, kw_only=True, tag="Patient"):
     resourceType: ClassVar[str] = "Patient"
     id: str | None = None
     birthDate: str | None = None
+    gender: str | None = None
 
 
 class BundleEntry(FhirModel, frozen=True, kw_only=True):

@@ -25,6 +25,7 @@ from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import map_transcripts
+from .pregnancy import map_pregnancy
 from .resources import (
     Condition,
     FhirResource,
@@ -232,6 +233,7 @@ def build_snapshot(
     patients = [p for p in by_type["Patient"] if p.id == patient_id]
     transplant = transplant_record(by_type["Procedure"], log)
     goal = tfr_goal(by_type["Goal"])
+    pregnancy = map_pregnancy(observations, by_type["Condition"], by_type["Goal"], as_of)
     transcript_names = set(context.transcripts) | set(conditions.transcripts)
     return PatientSnapshot(
         patient_id=patient_id,
@@ -260,6 +262,8 @@ def build_snapshot(
         allogeneic_transplant=transplant[0] if transplant else None,
         transplant_source=transplant[1] if transplant else None,
         birth_date=parse_day(patients[0].birthDate) if patients else None,
+        sex=patients[0].gender if patients else None,
+        pregnancy=pregnancy,
         transcript_type=join_transcripts(transcript_names),
         transcript_sources=context.transcript_sources + conditions.transcript_sources,
         tfr_goal=goal is not None,

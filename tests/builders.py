@@ -133,6 +133,7 @@ def hook_request(
             "blastsByName": bundle(),
             "bloodCounts": bundle(),
             "karyotype": bundle(),
+            "pregnancyStatus": bundle(),
             "transcriptType": bundle(),
         },
     }

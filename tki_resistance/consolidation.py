@@ -14,6 +14,8 @@ the host's `extra["absorbed"]`. The rules (README, "One card per thing to do"):
    another reason (≥2 TKIs failed, compound mutation, T315I after ponatinib, intolerance of every option)
    both stay: the transplant referral is its own action.
 4. Order: critical, then warning, then info; within a level, the order of the framework (`FRAMEWORK_ORDER`).
+5. A `tfr-eligible` finding folds into the `pregnancy` card of the same call: stopping the TKI is the one
+   thing to do (the TFR route leads a planned pregnancy's card; in pregnancy the TKI stops anyway).
 """
 
 from __future__ import annotations
@@ -168,6 +170,18 @@ def _fold_phase_only_referral(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def _fold_tfr_into_pregnancy(findings: list[Finding]) -> list[Finding]:
+    """Rule 5: the TFR discussion joins the pregnancy card (one card about stopping the TKI)."""
+    tfr = _first(findings, FindingCode.TFR_ELIGIBLE)
+    host = _first(findings, FindingCode.PREGNANCY)
+    if tfr is None or host is None:
+        return findings
+    out = list(findings)
+    out[host] = absorb(out[host], out[tfr])
+    del out[tfr]
+    return out
+
+
 def _order(finding: Finding) -> tuple[int, int]:
     position = FRAMEWORK_ORDER.index(finding.code) if finding.code in FRAMEWORK_ORDER else len(FRAMEWORK_ORDER)
     return _RANK[finding.severity], position
@@ -179,5 +193,6 @@ def by_urgency(findings: list[Finding]) -> list[Finding]:
 
 
 def consolidate(findings: list[Finding]) -> list[Finding]:
-    """Fold the findings that repeat another (rules 1–3), then order them by urgency (rule 4)."""
-    return by_urgency(_fold_phase_only_referral(_fold_adherence_only(_dose_to_dose_check(findings))))
+    """Fold the findings that repeat another (rules 1–3 and 5), then order them by urgency (rule 4)."""
+    folded = _fold_phase_only_referral(_fold_adherence_only(_dose_to_dose_check(findings)))
+    return by_urgency(_fold_tfr_into_pregnancy(folded))

@@ -25,6 +25,8 @@ __all__ = [
     "KinaseDomainTest",
     "LabValue",
     "PatientSnapshot",
+    "Pregnancy",
+    "PregnancyStatus",
     "StopReason",
     "TkiExposure",
     "TranscriptResult",
@@ -65,7 +67,6 @@ COMORBIDITY_KEYS: frozenset[str] = frozenset(
         "bleeding-risk",
         "venous-thromboembolism",
         "hepatitis-b",
-        "pregnancy",
         "hypokalaemia",
         "hypomagnesaemia",
     }
@@ -242,6 +243,30 @@ class Comorbidity:
     code_verified: bool = True  # False: the code → key mapping is from memory, not checked (said on the card)
 
 
+class PregnancyStatus(StrEnum):
+    """What the chart says about pregnancy: pregnant, breastfeeding, or a pregnancy planned."""
+
+    PREGNANT = "pregnant"
+    BREASTFEEDING = "breastfeeding"
+    PLANNING = "planning"
+
+
+@dataclass(frozen=True, slots=True)
+class Pregnancy:
+    """The latest record of one pregnancy status (fhir_mapping/pregnancy.py; codes in pregnancy_codes.toml).
+
+    `recorded` is the record's date (None: undated); `due` an estimated delivery date where one is recorded;
+    `how` what the record says, for the card; `code_verified` False when only a phrase of free text was read.
+    """
+
+    status: PregnancyStatus
+    source: str
+    recorded: date | None
+    how: str
+    due: date | None = None
+    code_verified: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Exclusion:
     """A record the service did not use, and why: shown to the clinician, never silently dropped."""
@@ -305,6 +330,9 @@ class PatientSnapshot:
     transcript_sources: tuple[str, ...] = ()  # the records that name the transcript type
     tfr_goal_source: str | None = None  # the Goal (or text) behind `tfr_goal`
     lines: tuple[TreatmentLine, ...] | None = None  # None until `course.with_lines` derived them
+    # Added for issue #23 (pregnancy): at most one record per status, each the latest that says so, and the sex.
+    pregnancy: tuple[Pregnancy, ...] = ()
+    sex: str | None = None  # Patient.gender: "female", "male", "other", "unknown"; None when not recorded
 
     @cached_property
     def current_line(self) -> TreatmentLine | None:

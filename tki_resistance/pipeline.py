@@ -23,6 +23,7 @@ from .stages.drug_interaction import drug_interaction_findings
 from .stages.extrinsic_causes import extrinsic_causes_findings
 from .stages.monitoring import monitoring_findings
 from .stages.mutation_testing import mutation_testing_findings
+from .stages.pregnancy import pregnancy_findings
 from .stages.relapse import relapse_findings
 from .stages.response import response_findings
 from .stages.sct_referral import sct_referral_findings
@@ -35,6 +36,7 @@ Stage = Callable[[ClinicalState, Knowledge], list[Finding]]
 
 #: The Soverini–ELN framework, in the order a haematologist works through it.
 STAGES: tuple[Stage, ...] = (
+    pregnancy_findings,
     advanced_phase_findings,
     relapse_findings,
     discordant_results_findings,

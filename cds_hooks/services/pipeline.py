@@ -98,6 +98,14 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
         "karyotype / cytogenetics (clonal evolution, disease phase)",
     ),
     PrefetchKey(
+        "pregnancyStatus",
+        f"Observation?patient={_P}&code="
+        + ",".join(_LOINC + c for c in ("82810-3", "11778-8", "11779-6", "11780-4", "63895-7"))
+        + "&_sort=-date",
+        False,
+        "pregnancy status, estimated delivery date and breastfeeding status",
+    ),
+    PrefetchKey(
         "transcriptType",
         f"Observation?patient={_P}&code:text=transcript,BCR-ABL1%20transcript,BCR::ABL1%20transcript&_sort=-date",
         False,

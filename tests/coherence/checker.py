@@ -59,6 +59,8 @@ _WINDOW_KINDS = {
     "Basophils (blood)": "basophils",
     "Platelets": "platelets",
     "Additional chromosomal abnormalities on treatment": "karyotype",
+    "Pregnancy": "pregnancy",
+    "Breastfeeding": "breastfeeding",
 }
 _VERDICT_CODES = {FindingCode.MILESTONE_WARNING.value, FindingCode.MILESTONE_FAILURE.value}
 _TKI_WORD = re.compile(r"\b(" + "|".join(TKIS) + r")\b", re.IGNORECASE)

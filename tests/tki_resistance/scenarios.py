@@ -21,7 +21,7 @@ from tki_resistance import (
     build_state,
     default_knowledge,
 )
-from tki_resistance.model import Comparator, Exclusion, LabValue, TreatmentLine
+from tki_resistance.model import Comparator, Exclusion, LabValue, Pregnancy, TreatmentLine
 
 
 class ExposureFields(TypedDict, total=False):
@@ -68,6 +68,8 @@ class SnapshotFields(TypedDict, total=False):
     transcript_sources: tuple[str, ...]
     tfr_goal_source: str | None
     lines: tuple[TreatmentLine, ...] | None
+    pregnancy: tuple[Pregnancy, ...]
+    sex: str | None
 
 
 class SnapshotArgs(SnapshotFields, total=False):

@@ -40,6 +40,8 @@ from .schema import (
     OrderingRuleRow,
     PhaseRow,
     PolymorphismRow,
+    PregnancyCodeRow,
+    PregnancyRuleRow,
     ResponseLevelRow,
     SctReferralRow,
     SourceRow,
@@ -212,6 +214,22 @@ class Knowledge:
     @property
     def ordering_rules(self) -> tuple[OrderingRuleRow, ...]:
         return self.rows("ordering_rules", OrderingRuleRow)
+
+    @property
+    def pregnancy_rules(self) -> tuple[PregnancyRuleRow, ...]:
+        return self.rows("pregnancy", PregnancyRuleRow)
+
+    def pregnancy_rows(self, situation: str, tki: str | None = None) -> tuple[PregnancyRuleRow, ...]:
+        """The pregnancy rows for `situation`: those for `tki` and those for any TKI, in table order."""
+        return tuple(
+            row
+            for row in self.pregnancy_rules
+            if row.situation == situation and (row.tki == "any" or (tki is not None and row.tki == tki))
+        )
+
+    @property
+    def pregnancy_codes(self) -> tuple[PregnancyCodeRow, ...]:
+        return self.rows("pregnancy_codes", PregnancyCodeRow)
 
     @cached_property
     def _mutation_index(self) -> tuple[dict[str, tuple[MutationRuleRow, ...]], tuple[MutationRuleRow, ...]]:

@@ -31,6 +31,8 @@ __all__ = [
     "OrderingRuleRow",
     "PhaseRow",
     "PolymorphismRow",
+    "PregnancyCodeRow",
+    "PregnancyRuleRow",
     "ResponseLevelRow",
     "SctReferralRow",
     "SourceRow",
@@ -293,11 +295,21 @@ class PhaseRow(KnowledgeRow):
     extramedullary: bool = Field(default=False, description="true: extramedullary blasts recorded in the chart")
 
 
-PhaseEvidence = Literal["blasts", "blasts-promyelocytes", "basophils", "platelets", "karyotype", "recorded-phase"]
+PhaseEvidence = Literal[
+    "blasts",
+    "blasts-promyelocytes",
+    "basophils",
+    "platelets",
+    "karyotype",
+    "recorded-phase",
+    "pregnancy",
+    "breastfeeding",
+]
 
 
 class EvidenceWindowRow(KnowledgeRow):
-    """How old a blast count, blood count, karyotype or recorded phase may be and still define the phase today."""
+    """How old a blast count, blood count, karyotype or recorded phase may be and still define the phase today
+    (and a pregnancy or breastfeeding record still describe the patient today)."""
 
     evidence: PhaseEvidence
     max_age_days: int = Field(gt=0)
@@ -384,6 +396,45 @@ class IndicationRow(KnowledgeRow):
         return self
 
 
+PregnancyMeaning = Literal[
+    "pregnancy-status",
+    "delivery-date",
+    "breastfeeding-status",
+    "pregnant",
+    "not-pregnant",
+    "unknown",
+    "breastfeeding",
+    "not-breastfeeding",
+    "planning",
+]
+
+
+class PregnancyCodeRow(KnowledgeRow):
+    """A code (or a phrase) the FHIR mapping reads as pregnancy, breastfeeding or a planned pregnancy; a code
+    not listed here is never guessed."""
+
+    element: Literal["observation-code", "observation-answer", "condition-code", "text"] = Field(
+        description="observation-code: the Observation's code (the question); observation-answer: its "
+        "valueCodeableConcept; condition-code: a Condition's code; text: a phrase in Condition or Goal text"
+    )
+    system: Literal["loinc", "snomed", "icd10", "text"] = Field(description="icd10 codes match by prefix")
+    code: str = Field(min_length=2)
+    display: str
+    meaning: PregnancyMeaning
+
+
+class PregnancyRuleRow(KnowledgeRow):
+    """What a TKI means in pregnancy, while breastfeeding, or when a pregnancy is planned (labels, reviews)."""
+
+    guideline: str
+    situation: Literal["pregnant", "first-trimester", "breastfeeding", "planning", "alternatives", "male"]
+    tki: Tki | Literal["any"]
+    strength: Literal["stop", "warning", "info"] = Field(
+        default="info", description="stop: critical card (label: do not use / contraindicated); warning; info"
+    )
+    text: str
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -407,4 +458,6 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "sct_referral": ("situation", SctReferralRow),
     "ordering_rules": ("rule", OrderingRuleRow),
     "indications": ("indication", IndicationRow),
+    "pregnancy": ("rule", PregnancyRuleRow),
+    "pregnancy_codes": ("code", PregnancyCodeRow),
 }

@@ -3,7 +3,8 @@
 The same stages and knowledge tables as patient-view, applied to the drafted order instead of the current
 TKI: mutations that exclude it (`avoid-tki`), an earlier stop for resistance (`prior-failure`; an earlier
 stop for intolerance is said, never called failure), the dose for the situation (`dose-check`),
-interactions both ways (`drug-interaction`) and comorbidity cautions (`comorbidity-caution`).
+interactions both ways (`drug-interaction`), comorbidity cautions (`comorbidity-caution`) and a TKI drafted
+for a pregnant (or, where the label says "must not", breastfeeding) patient (`pregnancy`, critical, withheld).
 
 Every finding names its draft in `extra["order"]` and the drug in `extra["drug"]`. `extra["withhold"]`
 says the draft should not be signed as it stands; `extra["replacementDose"]` gives the dose to sign
@@ -24,6 +25,7 @@ from ..model import Exclusion, PatientSnapshot, TkiExposure
 from ..stages.comorbidity import caution_finding
 from ..stages.data_quality import excluded_findings, unavailable_findings
 from ..stages.option_lines import option_lines, options_extra
+from ..stages.pregnancy import pregnancy_finding
 from ..state import ClinicalState
 from ..state.history import intolerance_stops, resistance_stops
 from .dose import draft_dose_findings
@@ -163,7 +165,11 @@ def _tki_findings(
 ) -> list[Finding]:
     snapshot = state.snapshot
     exposure = draft.as_exposure(snapshot.as_of)
+    pregnancy = pregnancy_finding(state, exposure, knowledge)
+    if pregnancy is not None and pregnancy.severity is Severity.CRITICAL:
+        pregnancy = dataclasses.replace(pregnancy, extra={**pregnancy.extra, "withhold": True})
     found: list[Finding | None] = [
+        pregnancy,
         _avoid(state, exposure, knowledge),
         _prior_failure(snapshot, exposure, knowledge),
         _prior_intolerance(snapshot, exposure, knowledge),

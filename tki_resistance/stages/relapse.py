@@ -14,6 +14,7 @@ the single card for a patient on no TKI yet (new diagnosis).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from ..evidence import format_dose, format_percent, stop_evidence, transcript_evidence
@@ -29,6 +30,37 @@ from .option_lines import option_lines, options_extra
 __all__ = ["relapse_findings"]
 
 _RESTART_DAYS = 28
+
+
+def _in_pregnancy(clinical: ClinicalState, knowledge: Knowledge, card: Finding) -> Finding:
+    """The TFR relapse card of a pregnant patient: a TKI is not given in pregnancy; the restart is the CML
+    team's decision with obstetric liaison (pregnancy.toml)."""
+    record = clinical.pregnancy
+    if record is None or not clinical.pregnant:
+        return card
+    rows = [*knowledge.pregnancy_rows("pregnant"), *knowledge.pregnancy_rows("alternatives")]
+    restart = card.extra["restart"]["drug"]
+    line = (
+        f"**Pregnant** ({record.how}): a TKI is not given in pregnancy (contraindicated, first trimester above "
+        f"all{'; dasatinib at no stage' if restart == 'dasatinib' else ''}). Do not restart {restart} without the "
+        "CML team and obstetric liaison, who decide how the disease is controlled until delivery."
+    )
+    when = record.recorded.isoformat() if record.recorded else None
+    loss = next((e.value for e in card.evidence if e.label == "Loss of MMR"), "")
+    return replace(
+        card,
+        summary=fit(
+            f"Loss of MMR in TFR during pregnancy, {loss}: no TKI in pregnancy — CML team "
+            "with obstetric liaison decides",
+            "Loss of MMR in TFR during pregnancy: no TKI in pregnancy — CML team decides",
+        ),
+        detail=(line, *card.detail),
+        action=f"Refer now to the CML team with obstetric liaison: {restart} is not restarted in pregnancy unless "
+        "they decide disease control requires it (after the first trimester); monthly qPCR.",
+        rules=card.rules + tuple(knowledge.rule(row) for row in rows if row.id not in {r.id for r in card.rules}),
+        evidence=(*card.evidence, Evidence("Pregnancy", record.how, when, record.source)),
+        extra={**card.extra, "pregnant": True},
+    )
 
 
 def _tfr_card(snapshot: PatientSnapshot, knowledge: Knowledge, state: OffTreatment, relapse: Relapse) -> Finding:
@@ -163,7 +195,7 @@ def relapse_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding
     if state.relapse is not None:
         stopped, relapse = state.relapse
         if relapse.kind == "tfr":
-            return [_tfr_card(state.snapshot, knowledge, stopped, relapse)]
+            return [_in_pregnancy(state, knowledge, _tfr_card(state.snapshot, knowledge, stopped, relapse))]
         return [_sct_card(state, knowledge, relapse)]
     off = state.off_treatment
     if off is not None and off.kind == "new-diagnosis":

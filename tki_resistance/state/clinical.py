@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from ..knowledge.loader import Knowledge
-from ..model import PatientSnapshot, TkiExposure, TranscriptResult, TreatmentLine
+from ..model import PatientSnapshot, Pregnancy, TkiExposure, TranscriptResult, TreatmentLine
 from .label_step import LabelStep, label_step
 from .lines import OffTreatment, build_lines, off_treatment
 from .milestones import MilestoneAssessment, assess_history
 from .mutations import MutationProfile, mutation_profile
 from .options import Options, options_for
 from .phase import PhaseHistory, phase_history
+from .pregnancy import current_pregnancy
 from .relapse import Relapse, detect_relapse
 from .series import ResultSeries, reconcile
 from .verdict import LineVerdict, line_verdict
@@ -43,6 +44,11 @@ class ClinicalState:
     off_treatment: OffTreatment | None
     relapse: tuple[OffTreatment, Relapse] | None
     history: tuple[tuple[TranscriptResult, MilestoneAssessment | None], ...]  # every result of the current line
+    pregnancy: Pregnancy | None = None  # pregnant, breastfeeding or planning today (state/pregnancy.py)
+
+    @property
+    def pregnant(self) -> bool:
+        return self.pregnancy is not None and self.pregnancy.status.value == "pregnant"
 
     @property
     def as_of(self) -> date:
@@ -115,4 +121,5 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         off_treatment=off_treatment(facts),
         relapse=detect_relapse(facts, knowledge),
         history=history,
+        pregnancy=current_pregnancy(facts, knowledge),
     )
