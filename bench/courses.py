@@ -26,6 +26,7 @@ from tests.builders import (
     tki_statement,
 )
 
+from .transcript_courses import transcript_courses
 from .whole_patient_courses import whole_patient_courses
 
 __all__ = ["COURSES", "TODAY", "Course"]
@@ -429,4 +430,5 @@ COURSES: tuple[Course, ...] = (
     *_vignettes(),
     *_everyday(),
     *(Course(name, request) for name, request in whole_patient_courses()),
+    *(Course(name, request) for name, request in transcript_courses()),
 )
