@@ -27,6 +27,7 @@ from tests.builders import (
 )
 
 from .pregnancy_courses import pregnancy_courses
+from .transcript_courses import transcript_courses
 from .whole_patient_courses import whole_patient_courses
 
 __all__ = ["COURSES", "TODAY", "Course"]
@@ -431,4 +432,5 @@ COURSES: tuple[Course, ...] = (
     *_everyday(),
     *(Course(name, request) for name, request in whole_patient_courses()),
     *(Course(name, request) for name, request in pregnancy_courses()),
+    *(Course(name, request) for name, request in transcript_courses()),
 )

@@ -8,7 +8,7 @@
   like ISCN, or an Observation whose name says karyotype/cytogenetics) → `karyotype.abnormalities`; the
   latest karyotype's Observation and date are kept so the card can cite them and old ones age out.
 * Transcript type (e13a2/e14a2/e1a2/e13a3/e14a3/e19a2 and any other eNaM name; b2a2 = e13a2, b3a2 =
-  e14a2) named in any Observation's text (value, code text, components) or in Condition text
+  e14a2, p190 = e1a2, p230 = e19a2) named in any Observation's text (value, code text, components) or in Condition text
   (conditions.py); co-expressed types are joined with "+" in a fixed order, typical ones first.
 * Allogeneic transplant: Procedure SNOMED 234336002 (HSCT, unless the text says autologous),
   58390007 (allogeneic BMT), 174241000112100 (allogeneic HSCT), or "allogeneic"/"allo-SCT" text.
@@ -40,8 +40,10 @@ __all__ = [
 _ISCN_COMPONENT = "81291-7"
 _BLAST_CODES = frozenset(BLAST_PERCENT)
 _KARYOTYPE_WORDS = ("karyotype", "cytogenetic", "chromosome analysis", "iscn")
-_TRANSCRIPT = re.compile(r"\b(e\d{1,2}a[23]|b2a2|b3a2)\b", re.IGNORECASE)
-_ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2"}
+_TRANSCRIPT = re.compile(r"\b(e\d{1,2}a[23]|b2a2|b3a2|p190|p230)\b", re.IGNORECASE)
+#: b2a2/b3a2 are the old names of e13a2/e14a2; the protein names p190 (minor bcr) and p230 (micro bcr) stand
+#: for the transcripts that encode them, e1a2 and e19a2 (p210 is not mapped: e13a2 or e14a2, it cannot tell).
+_ALIASES = {"b2a2": "e13a2", "b3a2": "e14a2", "p190": "e1a2", "p230": "e19a2"}
 _TRANSCRIPT_ORDER = ("e13a2", "e14a2", "e1a2", "e13a3", "e14a3", "e19a2")
 _TRANSPLANT_ALLO = frozenset({"58390007", "174241000112100"})
 _TRANSPLANT_ANY = frozenset({"234336002"})

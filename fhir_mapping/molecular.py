@@ -4,8 +4,11 @@ Units under LOINC 69380-4 (clinical-reference.md §13): UCUM `%` (or `%{IS}`) is
 or no unit is ambiguous: a reference range whose upper bound is above 1, or a unit text saying `%`,
 makes it percent; otherwise the result is excluded and reported. A factor of 100 is never guessed.
 
-Non-IS BCR::ABL1 codes (46434-7, 21822-2, …) are recognised and excluded from milestone logic, with a
-reason the card shows. Several results on one day are all kept: choosing between them is the
+Non-IS BCR::ABL1 codes (46434-7, 21822-2, …) never give an IS value. A quantitative one that names an
+atypical transcript (e1a2, e19a2, e13a3, …; p190 = e1a2, p230 = e19a2) in its code, method or note is a
+transcript-specific assay's result and becomes an `OwnScaleResult` on that transcript's own scale (percent of
+the control transcript, the same unit rules; never mixed with IS values). Any other non-IS result is excluded
+with a reason the card shows. Several results on one day are all kept: choosing between them is the
 algorithm's job (a repeat on the same day is a clinical fact, not a duplicate), and only an identical
 `Type/id` is treated as a duplicate (snapshot.py).
 
@@ -18,17 +21,19 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from operator import attrgetter
 
-from tki_resistance.model import Comparator, TranscriptResult
+from tki_resistance.model import TYPICAL_TRANSCRIPTS, Comparator, OwnScaleResult, TranscriptResult
 from tki_resistance.state.fast_build import transcript_result
 
+from .context import join_transcripts, transcript_names
 from .dates import parse_day
 from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
-from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, LOINC, SNOMED
+from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, BCR_ABL1_NOT_A_RATIO, LOINC, SNOMED
 
-__all__ = ["control_copies", "implausible_value", "is_undetected", "map_transcripts"]
+__all__ = ["control_copies", "implausible_value", "is_undetected", "map_transcripts", "own_scale_transcript"]
 
 #: Above this no BCR::ABL1 IS value is a measurement: untreated CML at diagnosis is around 10–200% IS and
 #: rarely above a few hundred; 1000% (ten times the IS baseline) leaves room for every real result.
@@ -65,21 +70,70 @@ def _on_scale(concept: CodeableConcept) -> bool | None:
     return found
 
 
-def map_transcripts(observations: list[Observation], log: ExclusionLog) -> list[TranscriptResult]:
+def map_transcripts(
+    observations: list[Observation], log: ExclusionLog
+) -> tuple[list[TranscriptResult], list[OwnScaleResult]]:
     """Every BCR::ABL1 result among the Observations mapped, in date order (stable: same-day results keep
-    their order); the unusable ones logged. Other Observations are not looked at."""
+    their order): the IS results, and the atypical transcripts' own-scale results; the unusable ones logged.
+    Other Observations are not looked at."""
     results: list[TranscriptResult] = []
+    own_scale: list[OwnScaleResult] = []
     for observation in observations:
         scale = _on_scale(observation.code)
         if scale is None:
             continue
         if not scale:
-            log.exclude(observation, "BCR::ABL1 result not on the International Scale: not used for milestones")
+            if (own := _map_own_scale(observation, log)) is not None:
+                own_scale.append(own)
             continue
         if (result := _map_is_result(observation, log)) is not None:
             results.append(result)
     results.sort(key=_TAKEN)
-    return results
+    own_scale.sort(key=_TAKEN)
+    return results, own_scale
+
+
+def own_scale_transcript(observation: Observation) -> str | None:
+    """The atypical transcript a non-IS BCR::ABL1 result names in its code, method or note; None when it names
+    none, or names a typical one (e13a2/e14a2 are measured on the IS: a non-IS value for them is not used)."""
+    texts = [observation.code.words()]
+    if observation.method is not None:
+        texts.append(observation.method.words())
+    texts += [note.text or "" for note in observation.note]
+    names = transcript_names(" ".join(texts))
+    if not names or names & TYPICAL_TRANSCRIPTS:
+        return None
+    return join_transcripts(names)
+
+
+def _map_own_scale(observation: Observation, log: ExclusionLog) -> OwnScaleResult | None:
+    """A non-IS result: an `OwnScaleResult` when it is a transcript-specific quantity naming an atypical
+    transcript; else None, with the reason logged."""
+    if any(c.system == LOINC and c.code in BCR_ABL1_NOT_A_RATIO for c in observation.code.coding):
+        log.exclude(observation, "BCR::ABL1 FISH cell count, not a transcript ratio: not used for molecular response")
+        return None
+    transcript = own_scale_transcript(observation)
+    if transcript is None:
+        log.exclude(
+            observation,
+            "BCR::ABL1 result not on the International Scale and naming no atypical transcript: not used",
+        )
+        return None
+    read = _reading(observation, log, "%")
+    if read is None:
+        return None
+    taken, value, comparator, undetected, preliminary = read
+    gene, _ = control_copies(observation) if observation.component else (None, None)
+    return OwnScaleResult(
+        source=f"Observation/{observation.id}",
+        taken=taken,
+        transcript=transcript,
+        percent=value,
+        comparator=comparator,
+        detected=not undetected and comparator is _EQUAL and value > 0,
+        control_gene=gene,
+        preliminary=preliminary,
+    )
 
 
 def _effective_day(observation: Observation) -> str | None:
@@ -174,8 +228,9 @@ def control_copies(observation: Observation) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparator] | None:
-    """(percent IS, comparator) from valueQuantity or valueString; None (logged) when not usable."""
+def _value(observation: Observation, log: ExclusionLog, unit: str = "% IS") -> tuple[float, Comparator] | None:
+    """(percent, comparator) from valueQuantity or valueString; None (logged) when not usable. `unit` names
+    the scale in the reasons: `% IS`, or `%` for a transcript's own scale."""
     quantity = observation.valueQuantity
     if quantity is not None and quantity.value is not None:
         comparator = _COMPARATORS.get(quantity.comparator)
@@ -185,37 +240,42 @@ def _value(observation: Observation, log: ExclusionLog) -> tuple[float, Comparat
         if quantity.value == 0:
             return 0.0, comparator  # zero needs no unit: 0% and ratio 0 are the same
         if _unit_is_percent(quantity, observation) is None:
-            unit = quantity.code or quantity.unit or "none"
-            log.exclude(observation, f"unit '{unit}' not interpretable as % IS (no factor of 100 is guessed)")
+            named = quantity.code or quantity.unit or "none"
+            log.exclude(observation, f"unit '{named}' not interpretable as {unit} (no factor of 100 is guessed)")
             return None
         return quantity.value, comparator
     if observation.valueString is not None:
         match = _VALUE_STRING.match(observation.valueString)
         if match is None or match.group(3) != "%":
-            log.exclude(observation, "value text is not a percentage on the International Scale")
+            scale = "on the International Scale" if unit == "% IS" else "of the control transcript"
+            log.exclude(observation, f"value text is not a percentage {scale}")
             return None
         return float(match.group(2)), _COMPARATORS.get(match.group(1)) or Comparator.EQUAL
     log.exclude(observation, "no numeric BCR::ABL1 value")
     return None
 
 
-def implausible_value(value: float, comparator: Comparator) -> str | None:
-    """Why a BCR::ABL1 IS value cannot be a result (non-finite, negative, out of range), or None."""
+def implausible_value(value: float, comparator: Comparator, unit: str = "% IS") -> str | None:
+    """Why a BCR::ABL1 value (`unit`: % IS, or % on a transcript's own scale) cannot be a result (non-finite,
+    negative, out of range), or None."""
     if not math.isfinite(value):
         return "BCR::ABL1 value is not a finite number"
     if value < 0:
         return "negative BCR::ABL1 value"
     if value > MAX_PERCENT_IS:
-        return f"BCR::ABL1 value {value:g}% is above {MAX_PERCENT_IS:g}% IS: not a plausible result"
+        return f"BCR::ABL1 value {value:g}% is above {MAX_PERCENT_IS:g}{unit}: not a plausible result"
     if value == 0 and comparator is not Comparator.EQUAL:
         return "'<0' or '≤0' is not a detection limit: not a usable result"
     if 0 < value < MIN_POSITIVE_PERCENT_IS:
-        return f"BCR::ABL1 value {value:g}% is below {MIN_POSITIVE_PERCENT_IS:g}% IS: beyond any assay's sensitivity"
+        return f"BCR::ABL1 value {value:g}% is below {MIN_POSITIVE_PERCENT_IS:g}{unit}: beyond any assay's sensitivity"
     return None
 
 
-def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptResult | None:
-    """A result whose code is BCR::ABL1 on the IS, in percent; None with the reason logged."""
+def _reading(
+    observation: Observation, log: ExclusionLog, unit: str
+) -> tuple[date, float, Comparator, bool, bool] | None:
+    """(day, value, comparator, undetected, preliminary) of a BCR::ABL1 result in percent (`unit` names the
+    scale); None with the reason logged."""
     status = observation.status or "unknown"
     if status not in USABLE_STATUSES:
         log.exclude(observation, f"status '{status}': not a usable result")
@@ -237,16 +297,25 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
     if undetected and not has_value:
         value, comparator = 0.0, Comparator.EQUAL  # "not detected" without a stated sensitivity
     else:
-        read = _value(observation, log)
+        read = _value(observation, log, unit)
         if read is None:
             return None
         value, comparator = read
     if undetected and value == 0:
         comparator = Comparator.EQUAL  # the laboratory says "not detected"; `<0` adds no detection limit
     in_range = MIN_POSITIVE_PERCENT_IS <= value <= MAX_PERCENT_IS  # every usual result; NaN is not
-    if not in_range and (problem := implausible_value(value, comparator)) is not None:
+    if not in_range and (problem := implausible_value(value, comparator, unit)) is not None:
         log.exclude(observation, problem)
         return None
+    return taken, value, comparator, undetected, status == "preliminary"
+
+
+def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptResult | None:
+    """A result whose code is BCR::ABL1 on the IS, in percent; None with the reason logged."""
+    read = _reading(observation, log, "% IS")
+    if read is None:
+        return None
+    taken, value, comparator, undetected, preliminary = read
     gene, copies = control_copies(observation) if observation.component else (None, None)
     return transcript_result(
         f"Observation/{observation.id}",
@@ -256,5 +325,5 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
         not undetected and comparator is _EQUAL and value > 0,  # detected
         gene,
         copies,
-        status == "preliminary",
+        preliminary,
     )

@@ -215,7 +215,7 @@ def build_snapshot(
     by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
     observations: list[Observation] = by_type["Observation"]
 
-    transcripts = map_transcripts(observations, log)
+    transcripts, own_scale = map_transcripts(observations, log)
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
 
@@ -234,11 +234,15 @@ def build_snapshot(
     transplant = transplant_record(by_type["Procedure"], log)
     goal = tfr_goal(by_type["Goal"])
     pregnancy = map_pregnancy(observations, by_type["Condition"], by_type["Goal"], as_of)
-    transcript_names = set(context.transcripts) | set(conditions.transcripts)
+    # a transcript-specific result names its transcript: the patient has it, whatever else the record says
+    own_names = {name for result in own_scale for name in result.transcript.split("+")}
+    transcript_names = set(context.transcripts) | set(conditions.transcripts) | own_names
+    named_by = context.transcript_sources + conditions.transcript_sources
     return PatientSnapshot(
         patient_id=patient_id,
         as_of=as_of,
         transcripts=tuple(transcripts),
+        own_scale=tuple(own_scale),
         kinase_domain_tests=kinase.tests,
         tki_exposures=tuple(exposures),
         comedications=tuple(comedications),
@@ -265,7 +269,7 @@ def build_snapshot(
         sex=patients[0].gender if patients else None,
         pregnancy=pregnancy,
         transcript_type=join_transcripts(transcript_names),
-        transcript_sources=context.transcript_sources + conditions.transcript_sources,
+        transcript_sources=named_by or tuple(dict.fromkeys(r.source for r in own_scale[:1])),
         tfr_goal=goal is not None,
         tfr_goal_source=goal.source if goal else None,
         cml_diagnosis_sources=conditions.cml_sources,

@@ -15,6 +15,7 @@ __all__ = [
     "BCR_ABL1_ANY",
     "BCR_ABL1_IS",
     "BCR_ABL1_NON_IS",
+    "BCR_ABL1_NOT_A_RATIO",
     "BLAST_PERCENT",
     "HGNC_ABL1",
     "HGNC_BCR",
@@ -44,6 +45,10 @@ ICD10 = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid
 BCR_ABL1_IS = frozenset({"69380-4"})
 #: BCR::ABL1 codes that are not International Scale values: recognised, excluded from milestone logic.
 BCR_ABL1_NON_IS = frozenset({"46434-7", "21822-2", "21823-0", "42714-6", "21821-4", "21795-0", "69381-2", "69382-0"})
+#: 21795-0 "t(9;22)(q34.1;q11)(ABL1,BCR) cells/Cells.total … by Molecular genetics method" (LOINC name as listed
+#: in the TWNHI gene-test-code value set): a percentage of cells, never a transcript ratio on any scale.
+#: (46434-7 is "… fusion transcript/control transcript [# Ratio]": the non-IS ratio of a transcript-specific assay.)
+BCR_ABL1_NOT_A_RATIO = frozenset({"21795-0"})
 #: Every BCR::ABL1 quantification code, IS or not (built once: checked for every Observation).
 BCR_ABL1_ANY = BCR_ABL1_IS | BCR_ABL1_NON_IS
 

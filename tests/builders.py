@@ -51,6 +51,39 @@ def bcr_abl1(
     return resource
 
 
+def bcr_abl1_ratio(
+    taken: date,
+    value: float | None,
+    *,
+    transcript: str | None = "e1a2",
+    unit: str | None = "%",
+    code: str = "46434-7",
+    method: str | None = None,
+    comparator: str | None = None,
+    patient: str = PATIENT,
+    ident: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A BCR::ABL1 result *not* on the International Scale: a transcript-specific assay's BCR::ABL1/ABL1 ratio
+    (LOINC 46434-7, fusion transcript/control transcript), the transcript named in the code text (`transcript`)
+    or in `method`; percent by default. `transcript=None` names none."""
+    named = f" {transcript}" if transcript else ""
+    resource = bcr_abl1(
+        taken,
+        value,
+        unit=unit,
+        code=code,
+        patient=patient,
+        ident=ident or next_id("ratio"),
+        comparator=comparator,
+        **extra,
+    )
+    resource["code"]["text"] = f"BCR::ABL1{named}/ABL1 ratio (transcript-specific assay, not IS)"
+    if method:
+        resource["method"] = {"text": method}
+    return resource
+
+
 def tki_statement(
     drug: str,
     start: date,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from .findings import Evidence
-from .model import Comparator, KinaseDomainTest, TkiExposure, TranscriptResult, Variant
+from .model import Comparator, KinaseDomainTest, OwnScaleResult, TkiExposure, TranscriptResult, Variant
 
 __all__ = [
     "exposure_evidence",
     "format_dose",
+    "format_own_scale",
     "format_percent",
+    "own_scale_evidence",
     "stop_evidence",
     "transcript_evidence",
     "variant_evidence",
@@ -21,6 +23,17 @@ def format_percent(result: TranscriptResult) -> str:
     """`0.5% IS`, or `<0.0032% IS` for an undetectable result with its sensitivity limit."""
     prefix = "" if result.comparator is Comparator.EQUAL else result.comparator.value
     return f"{prefix}{result.percent_is:g}% IS"
+
+
+def format_own_scale(result: OwnScaleResult) -> str:
+    """`0.4% e1a2 (own scale)`, `<0.001% e1a2 (own scale)`: a transcript-specific value, never written as IS."""
+    prefix = "" if result.comparator is Comparator.EQUAL else result.comparator.value
+    value = f"{prefix}{result.percent:g}%" if result.percent > 0 or prefix else "not detected"
+    return f"{value} {result.transcript} (own scale)"
+
+
+def own_scale_evidence(result: OwnScaleResult, label: str) -> Evidence:
+    return Evidence(label, format_own_scale(result), result.taken.isoformat(), result.source)
 
 
 def format_dose(exposure: TkiExposure) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "Exclusion",
     "KinaseDomainTest",
     "LabValue",
+    "OwnScaleResult",
     "PatientSnapshot",
     "Pregnancy",
     "PregnancyStatus",
@@ -119,6 +120,26 @@ class TranscriptResult:
     detected: bool = True
     control_gene: str | None = None
     control_copies: int | None = None
+    preliminary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OwnScaleResult:
+    """One BCR::ABL1 result of a transcript-specific assay, on that transcript's own scale (*not* the IS).
+
+    An atypical transcript (e1a2, e19a2, e13a3, …) is not measured by standard IS qPCR; its assay reports
+    BCR::ABL1/control as a percentage that only compares with the same patient's earlier results of the same
+    transcript. Never mixed with `TranscriptResult` (IS) values. `percent` is the reported value; with
+    `comparator` "<" the true level is below it (undetectable, with the assay's limit).
+    """
+
+    source: str
+    taken: date
+    transcript: str  # the atypical transcript the result names (e1a2, e19a2, e13a3, …)
+    percent: float  # BCR::ABL1 / control transcript, percent, as reported
+    comparator: Comparator = Comparator.EQUAL
+    detected: bool = True
+    control_gene: str | None = None
     preliminary: bool = False
 
 
@@ -295,6 +316,7 @@ class PatientSnapshot:
     patient_id: str
     as_of: date
     transcripts: tuple[TranscriptResult, ...] = ()
+    own_scale: tuple[OwnScaleResult, ...] = ()  # atypical transcripts' own-scale results (never on the IS)
     kinase_domain_tests: tuple[KinaseDomainTest, ...] = ()
     tki_exposures: tuple[TkiExposure, ...] = ()
     comedications: tuple[Comedication, ...] = ()

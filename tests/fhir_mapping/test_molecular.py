@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from fhir_mapping import build_snapshot
-from tests.builders import PATIENT, bcr_abl1, bundle
+from tests.builders import PATIENT, bcr_abl1, bcr_abl1_ratio, bundle
 from tki_resistance.model import PatientSnapshot
 
 DAY = date(2026, 3, 1)
@@ -186,3 +186,43 @@ def test_transcript_type_is_read_from_a_bcr_abl1_result() -> None:
     typed = bcr_abl1(DAY, None, code="21822-2", valueString="e14a2 (b3a2) detected")
     result = snapshot(typed, bcr_abl1(DAY, 0.5))
     assert result.transcript_type == "e14a2"
+
+
+# --- atypical transcripts on their own scale (issue #23) -----------------------------------------------------
+
+
+def test_a_non_is_ratio_naming_an_atypical_transcript_is_kept_on_its_own_scale() -> None:
+    result = snapshot(bcr_abl1_ratio(DAY, 0.4, transcript="e1a2 (p190)"), bcr_abl1(DAY, 0.5))
+    [own] = result.own_scale
+    assert own.transcript == "e1a2" and own.percent == 0.4 and own.detected
+    assert [t.percent_is for t in result.transcripts] == [0.5]  # never mixed with the IS values
+    assert result.exclusions == () and result.atypical_transcript == "e1a2"
+
+
+def test_the_transcript_may_be_named_by_the_method_or_by_its_protein() -> None:
+    by_method = bcr_abl1_ratio(DAY, 0.2, transcript=None, method="RT-qPCR, e19a2-specific primers")
+    by_protein = bcr_abl1_ratio(DAY, 0.3, transcript="p190")
+    result = snapshot(by_method, by_protein)
+    assert sorted((r.transcript, r.percent) for r in result.own_scale) == [("e19a2", 0.2), ("e1a2", 0.3)]
+    assert result.transcript_type == "e1a2+e19a2"
+
+
+def test_an_undetectable_own_scale_result_keeps_its_limit() -> None:
+    [own] = snapshot(bcr_abl1_ratio(DAY, 0.001, comparator="<")).own_scale
+    assert own.comparator.value == "<" and not own.detected
+
+
+def test_a_non_is_ratio_naming_no_transcript_is_excluded_and_said() -> None:
+    result = snapshot(bcr_abl1_ratio(DAY, 0.4, transcript=None))
+    assert result.own_scale == () and result.transcripts == ()
+    assert "naming no atypical transcript" in result.exclusions[0].reason
+
+
+def test_a_non_is_ratio_for_a_typical_transcript_stays_excluded() -> None:
+    result = snapshot(bcr_abl1_ratio(DAY, 0.4, transcript="e14a2"))
+    assert result.own_scale == () and "International Scale" in result.exclusions[0].reason
+
+
+def test_an_own_scale_result_with_an_unreadable_unit_is_excluded_without_a_guessed_factor() -> None:
+    result = snapshot(bcr_abl1_ratio(DAY, 0.004, unit="1"))
+    assert result.own_scale == () and "no factor of 100" in result.exclusions[0].reason

@@ -21,7 +21,7 @@ from tki_resistance import (
     build_state,
     default_knowledge,
 )
-from tki_resistance.model import Comparator, Exclusion, LabValue, Pregnancy, TreatmentLine
+from tki_resistance.model import Comparator, Exclusion, LabValue, OwnScaleResult, Pregnancy, TreatmentLine
 
 
 class ExposureFields(TypedDict, total=False):
@@ -39,6 +39,7 @@ class SnapshotFields(TypedDict, total=False):
     """The `PatientSnapshot` fields after `patient_id` and `as_of`, so `snapshot(**fields)` is checked."""
 
     transcripts: tuple[TranscriptResult, ...]
+    own_scale: tuple[OwnScaleResult, ...]
     kinase_domain_tests: tuple[KinaseDomainTest, ...]
     tki_exposures: tuple[TkiExposure, ...]
     comedications: tuple[Comedication, ...]
@@ -90,6 +91,20 @@ def result(
     months: float, value: float, start: date = START, comparator: Comparator = Comparator.EQUAL
 ) -> TranscriptResult:
     return TranscriptResult(f"Observation/r{months}-{value}", day(months, start), value, comparator)
+
+
+def own(
+    months: float,
+    value: float,
+    transcript: str = "e1a2",
+    start: date = START,
+    comparator: Comparator = Comparator.EQUAL,
+) -> OwnScaleResult:
+    """A transcript-specific result on `transcript`'s own scale (not IS); `comparator` "<": undetectable."""
+    detected = comparator is Comparator.EQUAL and value > 0
+    return OwnScaleResult(
+        f"Observation/o{months}-{value}", day(months, start), transcript, value, comparator, detected=detected
+    )
 
 
 def on(

@@ -199,7 +199,8 @@ def test_an_atypical_transcript_gets_its_own_trend_instead_of_a_milestone() -> N
     assert response_findings(state_of(course, KNOWLEDGE), KNOWLEDGE) == []
     [card] = atypical_transcript_findings(state_of(course, KNOWLEDGE), KNOWLEDGE)
     assert "e1a2" in card.summary and any("**Rising**" in line for line in card.detail)
-    assert rule_ids([card]) == {"course.transcript.atypical"}
+    # #23: IS-coded results are no transcript-specific result: the card also says ELN 2020 allows marrow cytogenetics
+    assert rule_ids([card]) == {"course.transcript.atypical", "course.transcript.own-scale-no-quantitative"}
 
 
 def test_a_typical_transcript_beside_an_atypical_one_keeps_the_is_rules() -> None:

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from tki_resistance.knowledge.schema import MonitoringRow
-from tki_resistance.model import PatientSnapshot
+from tki_resistance.model import Comparator, PatientSnapshot
 from tki_resistance.stages.monitoring import GRACE_DAYS, monitoring_findings
 
-from .scenarios import KNOWLEDGE, START, StopReason, day, on, result, rule_ids, state_of, stopped
+from .scenarios import KNOWLEDGE, START, StopReason, day, on, own, result, rule_ids, state_of, stopped
 
 
 def _situation(name: str, age_days: int) -> PatientSnapshot:
@@ -23,6 +23,21 @@ def _situation(name: str, age_days: int) -> PatientSnapshot:
         latest = type(latest)("Observation/l", as_of - timedelta(days=age_days), 0.005)
         return PatientSnapshot("p", as_of, transcripts=(latest,), tki_exposures=(stop,))
     as_of = day(30)
+    if name.startswith("own-scale"):  # e1a2 on its own scale; detectable again after undetectable results
+        before = own(20, 0.001, comparator=Comparator.LESS_THAN) if name == "own-scale-detectable" else own(20, 0.2)
+        latest_own = own(0, 0.004 if name == "own-scale-detectable" else 0.1)
+        latest_own = type(latest_own)("Observation/l", as_of - timedelta(days=age_days), "e1a2", latest_own.percent)
+        before = type(before)(
+            before.source,
+            latest_own.taken - timedelta(days=90),
+            "e1a2",
+            before.percent,
+            before.comparator,
+            before.detected,
+        )
+        return PatientSnapshot(
+            "p", as_of, own_scale=(before, latest_own), tki_exposures=(on("imatinib"),), transcript_type="e1a2"
+        )
     if name == "log-rise-in-mmr":
         nadir = type(result(0, 1))("Observation/n", as_of - timedelta(days=age_days + 120), 0.002)
         rise = type(result(0, 1))("Observation/l", as_of - timedelta(days=age_days), 0.05)  # 25×, still ≤0.1%
@@ -73,3 +88,34 @@ def test_a_rise_below_one_log_within_mmr_is_the_ordinary_in_mmr_schedule() -> No
         tki_exposures=snapshot.tki_exposures,
     )
     assert monitoring_findings(state_of(milder, KNOWLEDGE), KNOWLEDGE) == []
+
+
+# --- an atypical transcript on its own scale (issue #23) -----------------------------------------------------
+
+
+def test_an_atypical_transcript_is_timed_from_its_own_series_not_from_is_qpcr() -> None:
+    """The e1a2 assay two weeks ago: nothing is overdue, though no IS result exists since the TKI started."""
+    course = PatientSnapshot(
+        "p",
+        day(29),
+        own_scale=(own(-0.3, 45.0), own(3, 6.0), own(28.5, 0.05)),
+        tki_exposures=(on("imatinib"),),
+        transcript_type="e1a2",
+    )
+    assert monitoring_findings(state_of(course, KNOWLEDGE), KNOWLEDGE) == []
+
+
+def test_an_overdue_own_scale_assay_names_that_assay() -> None:
+    [finding] = monitoring_findings(state_of(_situation("own-scale", 200), KNOWLEDGE), KNOWLEDGE)
+    assert "e1a2-specific BCR::ABL1 assay" in finding.summary and "IS qPCR" not in finding.summary
+
+
+def test_detectable_again_asks_for_a_repeat_at_once() -> None:
+    [finding] = monitoring_findings(state_of(_situation("own-scale-detectable", 10), KNOWLEDGE), KNOWLEDGE)
+    assert rule_ids([finding]) == {"monitoring.own-scale-detectable"} and "Repeat" in finding.summary
+    assert finding.extra["dueBy"] == (day(30) - timedelta(days=10) + timedelta(days=31)).isoformat()
+
+
+def test_an_atypical_transcript_without_a_quantitative_series_gets_no_is_qpcr_card() -> None:
+    course = PatientSnapshot("p", day(14), tki_exposures=(on("imatinib"),), transcript_type="e19a2")
+    assert monitoring_findings(state_of(course, KNOWLEDGE), KNOWLEDGE) == []

@@ -106,9 +106,18 @@ MonitoringSituation = Literal[
     "tfr-months-7-12",
     "tfr-after-12",
     "after-sct",
+    "own-scale",
+    "own-scale-detectable",
 ]
 TestingTrigger = Literal[
-    "failure", "warning-rising", "loss-of-mmr", "log-rise", "above-1pct", "progression", "tfr-restart-no-mmr"
+    "failure",
+    "warning-rising",
+    "loss-of-mmr",
+    "log-rise",
+    "above-1pct",
+    "progression",
+    "tfr-restart-no-mmr",
+    "own-scale-log-rise",
 ]
 
 
@@ -353,6 +362,10 @@ CourseRule = Literal[
     "halving-time-window",
     "discordant-results",
     "recorded-phase-response",
+    "own-scale",
+    "own-scale-kd-floor",
+    "own-scale-no-quantitative",
+    "tki-missing",
 ]
 
 

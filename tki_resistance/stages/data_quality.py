@@ -107,6 +107,8 @@ def _not_assessable_reason(state: ClinicalState) -> str | None:
         return "no current TKI recorded" if snapshot.transcripts else "no current TKI and no BCR::ABL1 IS results"
     if current.start is None:
         return f"the start date of {current.drug} is not recorded"
+    if snapshot.atypical_transcript is not None:
+        return None  # IS results do not measure it: the atypical-transcript card says how the response is followed
     latest = latest_result(snapshot.transcripts)
     if latest is None or latest.taken < current.start:
         return f"no usable BCR::ABL1 IS result since {current.drug} was started"

@@ -1,19 +1,32 @@
 """BCR::ABL1 monitoring overdue (`monitoring-due`), from `snapshot.as_of`.
 
 The interval depends on the situation: after stopping for TFR (by month since the stop), within 2 years of
-an allogeneic transplant, with an ELN warning, before MMR, or in MMR. A result counts as overdue once the
-latest one is older than the interval plus `GRACE_DAYS` for scheduling.
+an allogeneic transplant, with an ELN warning, before MMR, or in MMR; for an atypical transcript on a TKI,
+the transcript-specific assay's own interval (detectable again after undetectable: a repeat at once). A
+result counts as overdue once the latest one is older than the interval plus `GRACE_DAYS` for scheduling.
+The latest result is that of the patient's own series, whatever its scale: an atypical transcript's
+transcript-specific results when it has them (never the IS qPCR it cannot be measured by); with neither, the
+atypical-transcript card speaks (a transcript-specific assay or marrow cytogenetics) and no card here asks
+for an IS qPCR.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..evidence import exposure_evidence, format_percent, stop_evidence, transcript_evidence
+from ..evidence import (
+    exposure_evidence,
+    format_own_scale,
+    format_percent,
+    own_scale_evidence,
+    stop_evidence,
+    transcript_evidence,
+)
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import MonitoringRow
-from ..model import TkiExposure, TranscriptResult, months_between
+from ..model import TkiExposure, months_between
 from ..state import ClinicalState
 from ..state.kinetics import log_rise, log_rise_floor, on_drug
 from ..state.milestones import MMR_PERCENT
@@ -31,6 +44,8 @@ SITUATION_LABELS = {
     "tfr-months-7-12": "treatment-free remission, months 7–12",
     "tfr-after-12": "treatment-free remission, after month 12",
     "after-sct": "within 2 years of an allogeneic transplant",
+    "own-scale": "atypical transcript, own scale",
+    "own-scale-detectable": "detectable again after undetectable results",
 }
 
 
@@ -61,8 +76,14 @@ def monitoring_situation(state: ClinicalState, knowledge: Knowledge) -> tuple[st
     current = snapshot.current_tki
     if current is None or current.start is None:
         return None
-    assessment = state.milestone
     evidence = exposure_evidence(current)
+    if snapshot.atypical_transcript is not None:
+        if not state.own_scale:
+            return None  # no quantitative series: the atypical-transcript card says how to monitor
+        if any(series.detectable_again for series in state.own_scale):
+            return "own-scale-detectable", current.start, evidence
+        return "own-scale", current.start, evidence
+    assessment = state.milestone
     if assessment is not None and assessment.category is ResponseCategory.WARNING:
         return "warning", current.start, evidence
     results = on_drug(snapshot.transcripts, current.start)
@@ -72,36 +93,68 @@ def monitoring_situation(state: ClinicalState, knowledge: Knowledge) -> tuple[st
     return "before-mmr", current.start, evidence
 
 
+@dataclass(frozen=True, slots=True)
+class _Latest:
+    """The latest result of the patient's own series: its date, how it reads, and its evidence."""
+
+    taken: date
+    shown: str
+    evidence: Evidence
+    assay: str  # what to order or repeat: "BCR::ABL1 IS qPCR", or the transcript-specific assay
+
+
+_IS_ASSAY = "BCR::ABL1 IS qPCR"
+
+
+def _latest(state: ClinicalState) -> _Latest | None:
+    """The latest result as recorded (a discordant result held out of decisions still shows when the patient was
+    last tested), on the patient's own scale: an atypical transcript's own series where it has one."""
+    transcript = state.snapshot.atypical_transcript
+    if transcript is not None:
+        own = [series.latest for series in state.own_scale if series.latest is not None]
+        if own:
+            latest = max(own, key=lambda r: (r.taken, r.source))
+            assay = f"{latest.transcript}-specific BCR::ABL1 assay"
+            label = f"Latest BCR::ABL1 {latest.transcript} (own scale)"
+            return _Latest(latest.taken, format_own_scale(latest), own_scale_evidence(latest, label), assay)
+    recorded = state.series.latest_recorded
+    if recorded is None:
+        return None
+    evidence = transcript_evidence(recorded, "Latest BCR::ABL1 (IS)")
+    return _Latest(recorded.taken, format_percent(recorded), evidence, _IS_ASSAY)
+
+
 def _repeat_reminder(
     row: MonitoringRow,
     situation: str,
     context: Evidence,
-    latest: TranscriptResult | None,
+    latest: _Latest | None,
+    assay: str,
     due: date,
     knowledge: Knowledge,
 ) -> Finding:
     """A situation that itself calls for an early repeat: said now, with the date it is due by."""
-    evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])
+    evidence = [context] + ([latest.evidence] if latest else [])
+    short = "BCR::ABL1 qPCR" if assay == _IS_ASSAY else assay
     return Finding(
         code=FindingCode.MONITORING_DUE,
         severity=Severity.INFO,
         summary=fit(
-            f"Repeat BCR::ABL1 qPCR by {due.isoformat()}: {situation_label(situation)}"
-            + (f", latest {format_percent(latest)} ({latest.taken.isoformat()})" if latest else ""),
-            f"Repeat BCR::ABL1 qPCR by {due.isoformat()}: {situation_label(situation)}",
+            f"Repeat {short} by {due.isoformat()}: {situation_label(situation)}"
+            + (f", latest {latest.shown} ({latest.taken.isoformat()})" if latest else ""),
+            f"Repeat {short} by {due.isoformat()}: {situation_label(situation)}",
         ),
         rules=(knowledge.rule(row),),
         evidence=tuple(evidence),
         detail=(f"Situation: **{situation_label(situation)}**. {row.guideline}: {row.text}.",),
-        action=f"Repeat the BCR::ABL1 IS qPCR by {due.isoformat()}.",
+        action=f"Repeat the {assay} by {due.isoformat()}.",
         override_reasons=("Test already ordered", "Result pending from an outside laboratory"),
         extra={"situation": situation, "intervalDays": row.interval_days, "dueBy": due.isoformat()},
     )
 
 
 def monitoring_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
-    """`monitoring-due`: the next qPCR is overdue, timed from the last result as recorded (a discordant
-    result held out of decisions still shows when the patient was last tested)."""
+    """`monitoring-due`: the next test is overdue, timed from the last result of the patient's own series."""
     snapshot = state.snapshot
     if state.relapse is not None:
         return []  # the relapse card says what to do next (restart, testing); a schedule card would repeat it
@@ -112,30 +165,31 @@ def monitoring_findings(state: ClinicalState, knowledge: Knowledge) -> list[Find
     row: MonitoringRow | None = next((r for r in knowledge.monitoring_intervals if r.situation == situation), None)
     if row is None:
         return []
-    latest = state.series.latest_recorded
-    if latest is not None and since is not None and latest.taken < since:
-        latest = None  # no result since monitoring started
-    reference_day = latest.taken if latest is not None else since
+    last_result = _latest(state)
+    assay = last_result.assay if last_result is not None else _IS_ASSAY
+    if last_result is not None and since is not None and last_result.taken < since:
+        last_result = None  # no result since monitoring started
+    reference_day = last_result.taken if last_result is not None else since
     if reference_day is None:
         return []
     age = (snapshot.as_of - reference_day).days
     due = reference_day + timedelta(days=row.interval_days)
     if row.remind_at_once and age <= row.interval_days + GRACE_DAYS:
-        return [_repeat_reminder(row, situation, context, latest, due, knowledge)]
+        return [_repeat_reminder(row, situation, context, last_result, assay, due, knowledge)]
     if age <= row.interval_days + GRACE_DAYS:
         return []
-    evidence = [context] + ([transcript_evidence(latest, "Latest BCR::ABL1 (IS)")] if latest else [])
-    last = f"latest result {latest.taken.isoformat()} ({age} days ago)" if latest else f"no result in {age} days"
+    evidence = [context] + ([last_result.evidence] if last_result else [])
+    last = f"latest result {reference_day.isoformat()} ({age} days ago)" if last_result else f"no result in {age} days"
     label = situation_label(situation)
     return [
         Finding(
             code=FindingCode.MONITORING_DUE,
             severity=Severity.INFO,
             summary=fit(
-                f"Order BCR::ABL1 IS qPCR, overdue: {last}; every {row.interval_days} days {label}",
-                f"Order BCR::ABL1 IS qPCR, overdue: {last}",
+                f"Order {assay}, overdue: {last}; every {row.interval_days} days {label}",
+                f"Order {assay}, overdue: {last}",
             ),
-            action="Order a BCR::ABL1 IS qPCR.",
+            action=f"Order {'an' if assay[0] in 'aeiou' else 'a'} {assay}.",
             rules=(knowledge.rule(row),),
             evidence=tuple(evidence),
             detail=(

@@ -4,7 +4,8 @@ An episode of rising or inadequate response begins at its first trigger (failure
 result; loss of MMR; progression; no MMR 3–6 months after a TFR restart) and ends when BCR::ABL1 is back
 to ≤0.1%. Within an episode a new trigger needs a further ≥1-log rise over the value at the previous
 trigger, the first result >1%, a failure or progression. Testing is indicated when no KD test (positive or
-negative) was taken on or after the latest trigger.
+negative) was taken on or after the latest trigger. An atypical transcript takes no IS trigger; its own-scale
+series (state/own_scale.py) gives one: a ≥1-log rise from the nadir to the level where KD testing is feasible.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..evidence import format_percent, transcript_evidence
+from ..evidence import format_own_scale, format_percent, own_scale_evidence, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import MutationTestingRow
-from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, months_between
+from ..model import (
+    Comparator,
+    OwnScaleResult,
+    PatientSnapshot,
+    StopReason,
+    TkiExposure,
+    TranscriptResult,
+    months_between,
+)
 from ..state import ClinicalState
 from ..state.kinetics import LOG_RISE_FACTOR, on_drug
 from ..state.milestones import MMR_PERCENT
@@ -37,6 +46,8 @@ class Trigger:
     result: TranscriptResult | None
     text: str
     episode: int = 0  # progression: 0, joins whichever episode is latest
+    own: OwnScaleResult | None = None  # own-scale-log-rise: the atypical transcript's result (not IS)
+    nadir: OwnScaleResult | None = None
 
 
 def _categories(state: ClinicalState) -> list[ResponseCategory | None]:
@@ -110,6 +121,21 @@ def _transcript_triggers(state: ClinicalState, exposure: TkiExposure, start: dat
     return triggers
 
 
+def _own_scale_triggers(state: ClinicalState) -> list[Trigger]:
+    """An atypical transcript on its own scale: a ≥1-log rise from the nadir to the KD-testing floor (state)."""
+    triggers: list[Trigger] = []
+    for series in state.own_scale:
+        result, nadir = series.rise_trigger, series.nadir
+        if result is None or nadir is None:
+            continue
+        text = (
+            f"{series.transcript} ≥1-log rise on its own scale, from the nadir {format_own_scale(nadir)} "
+            f"({nadir.taken.isoformat()}) to {format_own_scale(result)}"
+        )
+        triggers.append(Trigger("own-scale-log-rise", result.taken, None, text, 1, result, nadir))
+    return triggers
+
+
 def testing_triggers(state: ClinicalState) -> list[Trigger]:
     """Every trigger on record, in date order (progression last when it has no date)."""
     snapshot = state.snapshot
@@ -118,6 +144,8 @@ def testing_triggers(state: ClinicalState) -> list[Trigger]:
     typical = snapshot.atypical_transcript is None  # IS triggers do not apply to an atypical transcript
     if exposure is not None and exposure.start is not None and typical:
         triggers += _transcript_triggers(state, exposure, exposure.start)
+    if exposure is not None and exposure.start is not None and not typical:
+        triggers += _own_scale_triggers(state)
     phase = state.phase.current
     if phase is not None:
         triggers.append(Trigger("progression", phase.since, None, f"{phase.phase} phase"))
@@ -141,12 +169,21 @@ _WHY = {
     "log-rise": "≥1-log rise",
     "above-1pct": "above 1% in the episode",
     "tfr-restart-no-mmr": "no MMR ≥3 months after the TFR restart",
+    "own-scale-log-rise": "≥1-log rise from the nadir",
 }
 
 
 def _summary(snapshot: PatientSnapshot, trigger: Trigger) -> str:
     """ "Order …: <value> at <months> on <drug> (<why>)", the action first and the datum that decides it."""
     action = "Order BCR::ABL1 kinase-domain mutation testing (NGS)"
+    if trigger.own is not None:
+        current = snapshot.current_tki
+        on = ""
+        if current is not None and current.start is not None:
+            on = f" at {round(months_between(current.start, trigger.own.taken), 1):g} months on {current.drug}"
+        value = format_own_scale(trigger.own)
+        why = _WHY[trigger.kind]
+        return fit(f"{action}: {value}{on} ({why})", f"{action}: {value} ({why})")
     if trigger.result is None:
         when = f" ({trigger.taken.isoformat()})" if trigger.taken else ""
         return fit(f"{action}: {trigger.text}{when}", f"{action}: {trigger.text}")
@@ -177,6 +214,11 @@ def mutation_testing_findings(state: ClinicalState, knowledge: Knowledge) -> lis
     rows = [r for t in episode if (r := _rule_for(knowledge.mutation_testing, t.kind)) is not None]
     unique = list({r.id: r for r in rows}.values())
     evidence: list[Evidence] = [transcript_evidence(t.result, f"Trigger: {t.kind}") for t in episode if t.result]
+    for t in episode:
+        if t.own is not None:
+            evidence.append(own_scale_evidence(t.own, f"Trigger: {t.kind}"))
+        if t.nadir is not None:
+            evidence.append(own_scale_evidence(t.nadir, "Nadir on this line (own scale)"))
     previous = sorted(snapshot.kinase_domain_tests, key=lambda t: t.taken)
     if previous:
         last = previous[-1]
@@ -188,6 +230,15 @@ def mutation_testing_findings(state: ClinicalState, knowledge: Knowledge) -> lis
         f"No kinase-domain mutation test (positive or negative){when} is on record. NGS is preferred: Sanger "
         "misses clones below ~20%.",
     ]
+    own = [t for t in episode if t.own is not None]
+    if own:
+        transcript = snapshot.atypical_transcript or "atypical"
+        detail.insert(
+            1,
+            f"IS milestones cannot be used: standard IS qPCR does not measure the {transcript} transcript, so the rise "
+            "is read on its own scale (the transcript-specific assay), which compares only with the patient's own "
+            "earlier results.",
+        )
     return [
         Finding(
             code=FindingCode.MUTATION_TESTING,

@@ -9,11 +9,14 @@ the single card for a patient on no TKI yet (new diagnosis).
   result in MMR, or ≥1 log above the lowest result since the transplant (and above the assay floor). The
   card names the transplant date, asks for mutation testing (with an order suggestion when no test
   followed) and lists the TKIs the mutations leave.
-- New diagnosis (no TKI taken or ordered): one info card, no milestone (docs/methods/lines.md).
+- New diagnosis (no TKI taken or ordered): one info card, no milestone (docs/methods/lines.md) — unless the
+  results fell by a log or more (state.missing_tki, row `tki-missing`): then the one info card says the TKI
+  is missing from the medication list and no milestone can be judged until it is recorded.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import timedelta
 
@@ -24,6 +27,7 @@ from ..model import PatientSnapshot, months_between
 from ..state import ClinicalState
 from ..state.kinetics import latest_result
 from ..state.lines import OffTreatment
+from ..state.missing_tki import MissingTki
 from ..state.relapse import Relapse
 from .option_lines import option_lines, options_extra
 
@@ -190,8 +194,39 @@ def _new_diagnosis_card(state: ClinicalState, knowledge: Knowledge) -> Finding |
     )
 
 
+def _missing_tki_card(state: ClinicalState, knowledge: Knowledge, missing: MissingTki) -> Finding:
+    snapshot = state.snapshot
+    high, latest = missing.highest, missing.latest
+    fall = "to undetectable" if math.isinf(missing.logs) else f"a {missing.logs:.1f}-log fall"
+    evidence: list[Evidence] = [Evidence("CML diagnosis", "recorded", None, s) for s in snapshot.cml_diagnosis_sources]
+    evidence += [transcript_evidence(high, "Earlier BCR::ABL1"), transcript_evidence(latest, "Latest BCR::ABL1")]
+    evidence += [Evidence("Medication on record (not a TKI)", m.name, None, m.source) for m in snapshot.comedications]
+    return Finding(
+        code=FindingCode.NOT_ASSESSABLE,
+        severity=Severity.INFO,
+        summary=fit(
+            f"Record the TKI: none on the medication list, yet BCR::ABL1 fell from {format_percent(high)} to "
+            f"{format_percent(latest)} ({latest.taken.isoformat()})",
+            f"Record the TKI: none on the medication list, yet BCR::ABL1 fell to {format_percent(latest)}",
+        ),
+        rules=(knowledge.rule(missing.row),),
+        evidence=tuple(evidence),
+        detail=(
+            f"BCR::ABL1 fell from {format_percent(high)} ({high.taken.isoformat()}) to {format_percent(latest)} "
+            f"({latest.taken.isoformat()}), {fall}: untreated CML does not do that, so a TKI is most likely being "
+            "taken but is missing from the medication list.",
+            "ELN 2020 milestones count from the start of the TKI: none can be judged, and no response, mutation "
+            "testing or monitoring interval is derived, until the TKI is recorded with its start date and dose.",
+        ),
+        action="Add the TKI (drug, start date, dose) to the medication list; the milestones are then judged.",
+        override_reasons=("TKI taken elsewhere (trial, outside prescription)", "Results from another patient"),
+        extra={"state": "tki-missing", "logFall": None if math.isinf(missing.logs) else round(missing.logs, 2)},
+    )
+
+
 def relapse_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
-    """`relapse` (critical) during TFR or after transplant; one info card for a new diagnosis."""
+    """`relapse` (critical) during TFR or after transplant; one info card for a new diagnosis (or a TKI missing
+    from the record)."""
     if state.relapse is not None:
         stopped, relapse = state.relapse
         if relapse.kind == "tfr":
@@ -199,6 +234,8 @@ def relapse_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding
         return [_sct_card(state, knowledge, relapse)]
     off = state.off_treatment
     if off is not None and off.kind == "new-diagnosis":
+        if state.missing_tki is not None:
+            return [_missing_tki_card(state, knowledge, state.missing_tki)]
         card = _new_diagnosis_card(state, knowledge)
         return [card] if card is not None else []
     return []

@@ -16,8 +16,10 @@ from ..model import PatientSnapshot, Pregnancy, TkiExposure, TranscriptResult, T
 from .label_step import LabelStep, label_step
 from .lines import OffTreatment, build_lines, off_treatment
 from .milestones import MilestoneAssessment, assess_history
+from .missing_tki import MissingTki, missing_tki
 from .mutations import MutationProfile, mutation_profile
 from .options import Options, options_for
+from .own_scale import OwnScaleSeries, own_scale_series
 from .phase import PhaseHistory, phase_history
 from .pregnancy import current_pregnancy
 from .relapse import Relapse, detect_relapse
@@ -27,6 +29,7 @@ from .verdict import LineVerdict, line_verdict
 __all__ = ["ClinicalState", "build_state"]
 
 _DEFAULT_GAP_DAYS = 92  # only when the knowledge base lacks the `line-interruption` row
+_DEFAULT_KD_FLOOR = 0.1  # only when the knowledge base lacks the `own-scale-kd-floor` row
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,9 @@ class ClinicalState:
     @property
     def pregnant(self) -> bool:
         return self.pregnancy is not None and self.pregnancy.status.value == "pregnant"
+
+    own_scale: tuple[OwnScaleSeries, ...] = ()  # an atypical transcript's own series, one per transcript
+    missing_tki: MissingTki | None = None  # no TKI recorded, yet results that fell as on treatment
 
     @property
     def as_of(self) -> date:
@@ -78,6 +84,11 @@ class ClinicalState:
             if not e.ordered and (current is None or (e.drug != current.drug and (e.start or date.min) < start))
         }
         return len(earlier) + 1
+
+
+def _kd_floor(knowledge: Knowledge) -> float:
+    row = knowledge.course_rule("own-scale-kd-floor")
+    return row.percent if row is not None and row.percent is not None else _DEFAULT_KD_FLOOR
 
 
 def _gap_days(knowledge: Knowledge) -> int:
@@ -110,6 +121,13 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         if current is not None and current.start is not None
         else ()
     )
+    off = off_treatment(facts)
+    own = own_scale_series(snapshot.own_scale, current.start if current is not None else None, _kd_floor(knowledge))
+    missing = (
+        missing_tki(facts.transcripts, knowledge.course_rule("tki-missing"))
+        if off is not None and off.kind == "new-diagnosis"
+        else None
+    )
     return ClinicalState(
         snapshot=facts,
         series=series,
@@ -118,8 +136,10 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         verdict=verdict,
         label_step=step,
         options=options,
-        off_treatment=off_treatment(facts),
+        off_treatment=off,
         relapse=detect_relapse(facts, knowledge),
         history=history,
         pregnancy=current_pregnancy(facts, knowledge),
+        own_scale=own,
+        missing_tki=missing,
     )
