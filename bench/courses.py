@@ -430,7 +430,9 @@ def _everyday() -> list[Course]:
 COURSES: tuple[Course, ...] = (
     *_vignettes(),
     *_everyday(),
-    *(Course(name, request) for name, request in whole_patient_courses()),
-    *(Course(name, request) for name, request in pregnancy_courses()),
-    *(Course(name, request) for name, request in transcript_courses()),
+    # the pathway courses (issues #22, #23) are built to show one rule each, like the seed vignettes: they are
+    # not the everyday mix the alert burden is measured on
+    *(Course(name, request, vignette=True) for name, request in whole_patient_courses()),
+    *(Course(name, request, vignette=True) for name, request in pregnancy_courses()),
+    *(Course(name, request, vignette=True) for name, request in transcript_courses()),
 )

@@ -31,6 +31,7 @@ __all__ = [
     "card_key",
     "options",
     "shuffled",
+    "tki_beside_pregnancy_stop",
     "violations",
 ]
 
@@ -353,6 +354,27 @@ def shuffled(request: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 Rule = Callable[..., list[Violation]]
+_PUSHES_A_TKI = re.compile(r"\b(change tki|switch from|re-escalate|raise|restart|reduce)\b", re.IGNORECASE)
+
+
+def tki_beside_pregnancy_stop(request: Mapping[str, Any], cards: Sequence[Card], **_: Any) -> list[Violation]:
+    """`tki-beside-pregnancy-stop`: a pregnancy card says no TKI now (pregnant or breastfeeding), yet another
+    card offers a TKI or tells the clinician to change, raise, reduce or restart one."""
+    stop = [c for c in cards if _code(c) == "pregnancy" and finding(c).get("status") in ("pregnant", "breastfeeding")]
+    if not stop:
+        return []
+    found = []
+    for card in cards:
+        if card in stop:
+            continue
+        offered = sorted(options(card))
+        if offered:
+            found.append(Violation("tki-beside-pregnancy-stop", f"{offered} offered: «{card.get('summary')}»"))
+        elif _PUSHES_A_TKI.search(str(card.get("summary", ""))):
+            found.append(Violation("tki-beside-pregnancy-stop", f"«{card.get('summary')}» beside a pregnancy stop"))
+    return found
+
+
 RULES: dict[str, Rule] = {
     "two-eln-verdicts": two_eln_verdicts,
     "continue-beside-change": continue_beside_change,
@@ -361,6 +383,7 @@ RULES: dict[str, Rule] = {
     "extrinsic-without-data": extrinsic_without_data,
     "critical-on-stale-evidence": critical_on_stale_evidence,
     "shuffle-changes-answer": shuffle_changes_answer,
+    "tki-beside-pregnancy-stop": tki_beside_pregnancy_stop,
 }
 
 

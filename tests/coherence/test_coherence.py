@@ -25,6 +25,7 @@ from tests.coherence.checker import (
     option_outside_phase,
     shuffle_changes_answer,
     shuffled,
+    tki_beside_pregnancy_stop,
     two_eln_verdicts,
     violations,
 )
@@ -218,6 +219,15 @@ def test_shuffle_changes_answer() -> None:
     for key, value in request["prefetch"].items():
         if "entry" in value:
             assert sorted(map(str, mixed["prefetch"][key]["entry"])) == sorted(map(str, value["entry"]))
+
+
+def test_tki_beside_pregnancy_stop() -> None:
+    stop = _card("pregnancy", "Stop imatinib: pregnant", "critical", status="pregnant")
+    planning = _card("pregnancy", "Planned pregnancy on imatinib", "warning", status="planning")
+    assert tki_beside_pregnancy_stop(REQUEST, [stop, SWITCH])  # options offered
+    assert tki_beside_pregnancy_stop(REQUEST, [stop, FAILURE])  # "Change TKI"
+    assert not tki_beside_pregnancy_stop(REQUEST, [planning, SWITCH])
+    assert not tki_beside_pregnancy_stop(REQUEST, [stop, _card("mutation-testing", "Order KD mutation testing")])
 
 
 def test_violations_runs_every_rule() -> None:

@@ -71,8 +71,11 @@ def _summary_and_action(
     dates = [test.taken for _, test in profile.variants]
     found = ", ".join(mutations) + (f" ({max(dates).isoformat()})" if dates else "")
     avoid = ", ".join(profile.avoided)
-    left = ", ".join(o for o in options.names if o not in conflicts) or "none (allo-SCT, trial)"
-    heads = [("Switch from " if in_use[t] == "current" else "Do not start ") + t for t in conflicts]
+    left = ", ".join(o for o in options.names if o not in conflicts) or (
+        f"none while {options.no_tki}" if options.no_tki else "none (allo-SCT, trial)"
+    )
+    switch = "Stop " if options.no_tki else "Switch from "  # no TKI to switch to while pregnant
+    heads = [(switch if in_use[t] == "current" else "Do not start ") + t for t in conflicts]
     if heads:
         head = " and ".join(heads)
         summary = fit(

@@ -151,6 +151,9 @@ def _after_primary_ponatinib_failure(
 
 
 def dose_check_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
+    """Doses that do not fit the situation; none while no TKI is to be given (pregnancy: that card leads)."""
+    if state.no_tki_now is not None:
+        return []
     snapshot = state.snapshot
     findings: list[Finding] = []
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]

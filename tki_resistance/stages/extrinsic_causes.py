@@ -142,7 +142,8 @@ def extrinsic_causes_findings(state: ClinicalState, knowledge: Knowledge) -> lis
         below = (
             standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg
         )
-        if standard is not None and below and state.label_step is None and exposure.daily_dose_mg is not None:
+        label_or_pregnancy = state.label_step is not None or state.no_tki_now is not None
+        if standard is not None and below and not label_or_pregnancy and exposure.daily_dose_mg is not None:
             reduced = _reduced_within_line(state)
             cause(
                 "dose-below-standard",

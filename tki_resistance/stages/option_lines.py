@@ -13,7 +13,9 @@ def option_lines(options: Options, *, set_aside: bool = True) -> list[str]:
     """ "Remaining options (doses for chronic phase): …; allo-SCT; clinical trial." and, with `set_aside`, what
     is not an option and why."""
     phase = f"{options.phase} phase"
-    if options.available:
+    if options.no_tki is not None:
+        lines = [f"No TKI while {options.no_tki} (labels): the pregnancy card says what to do instead."]
+    elif options.available:
         lines = [f"Remaining options (doses for {phase}): {options.text()}; allo-SCT; clinical trial."]
     else:
         lines = [f"No TKI remains in {phase}: allo-SCT evaluation; clinical trial."]

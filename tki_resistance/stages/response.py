@@ -99,15 +99,26 @@ def _any_time_summary(verdict: LineVerdict) -> str:
 
 
 def _summary_and_action(state: ClinicalState, verdict: LineVerdict, label: str) -> tuple[str, str]:
-    """One verdict, one action: the label's re-escalation first; in AP/BP the phase card leads; else ELN."""
+    """One verdict, one action: no TKI in pregnancy first; then the label's re-escalation; in AP/BP the phase
+    card leads; else ELN's."""
     milestone, drug = verdict.milestone, verdict.drug
+    if state.no_tki_now is not None:
+        return (
+            fit(
+                f"{drug}: ELN 2020 {verdict.category.value} while {state.no_tki_now}; the pregnancy card leads",
+                f"{drug}: ELN 2020 {verdict.category.value}; the pregnancy card leads",
+            ),
+            f"No TKI is given while {state.no_tki_now} (labels): discuss the response with the CML team and "
+            "obstetrics (the pregnancy card).",
+        )
     step = state.label_step
     if step is not None:
         reduced = step.reduction
         return (
             fit(
                 f"Re-escalate {drug} to 30–45 mg and test for KD mutations: BCR::ABL1 {format_percent(step.lost)} "
-                f"after the label reduction {reduced} (ELN 2020 {verdict.category.value})",
+                + (f"after the label reduction {reduced}" if step.before is not None else f"at {reduced}")
+                + f" (ELN 2020 {verdict.category.value})",
                 f"Re-escalate {drug} to 30–45 mg: BCR::ABL1 {format_percent(step.lost)} after reduction to 15 mg",
             ),
             "Label: after the response is lost at 15 mg, go back to the previously tolerated dose (30 or 45 mg "

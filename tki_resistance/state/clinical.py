@@ -53,6 +53,11 @@ class ClinicalState:
     def pregnant(self) -> bool:
         return self.pregnancy is not None and self.pregnancy.status.value == "pregnant"
 
+    @property
+    def no_tki_now(self) -> str | None:
+        """ "pregnant" or "breastfeeding" when no TKI is to be given now (the pregnancy card leads), else None."""
+        return self.options.no_tki
+
     own_scale: tuple[OwnScaleSeries, ...] = ()  # an atypical transcript's own series, one per transcript
     missing_tki: MissingTki | None = None  # no TKI recorded, yet results that fell as on treatment
 
@@ -114,7 +119,9 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
     verdict = line_verdict(facts, profile, knowledge)
     step = label_step(facts, phase.advanced, knowledge)
     failing = verdict.drug if verdict is not None and verdict.failure and step is None else None
-    options = options_for(facts, profile, phase.name, failing, knowledge)
+    pregnancy = current_pregnancy(facts, knowledge)
+    no_tki = pregnancy.status.value if pregnancy is not None and pregnancy.status.value != "planning" else None
+    options = options_for(facts, profile, phase.name, failing, knowledge, no_tki=no_tki)
     current = facts.current_tki
     history = (
         tuple(assess_history(current, facts.transcripts, knowledge.milestones))
@@ -139,7 +146,7 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         off_treatment=off,
         relapse=detect_relapse(facts, knowledge),
         history=history,
-        pregnancy=current_pregnancy(facts, knowledge),
+        pregnancy=pregnancy,
         own_scale=own,
         missing_tki=missing,
     )

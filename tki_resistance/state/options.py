@@ -46,6 +46,7 @@ class Options:
     phase: str
     available: tuple[Option, ...]
     set_aside: tuple[SetAside, ...]
+    no_tki: str | None = None  # "pregnant" / "breastfeeding": no TKI is an option now (labels)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -69,9 +70,16 @@ def _dose(tki: str, profile: MutationProfile, phase: str, line: str, knowledge: 
 
 
 def options_for(
-    snapshot: PatientSnapshot, profile: MutationProfile, phase: str, failing: str | None, knowledge: Knowledge
+    snapshot: PatientSnapshot,
+    profile: MutationProfile,
+    phase: str,
+    failing: str | None,
+    knowledge: Knowledge,
+    *,
+    no_tki: str | None = None,
 ) -> Options:
-    """The options for a patient in `phase`; `failing` is the current TKI when its line's verdict is failure."""
+    """The options for a patient in `phase`; `failing` is the current TKI when its line's verdict is failure.
+    `no_tki` ("pregnant" / "breastfeeding"): every TKI is set aside — the labels say none is given now."""
     stops = {e.drug: e for e in resistance_stops(snapshot)}
     taken = {e.drug for e in snapshot.tki_exposures if not e.ordered}
     available: list[Option] = []
@@ -92,6 +100,8 @@ def options_for(
         if approved and phase not in approved:
             rows = tuple(r for r in knowledge.indications if r.tki == tki)
             reasons.append(SetAside(tki, "phase", f"not approved in {phase} phase (label)", rows))
+        if no_tki is not None:
+            reasons.append(SetAside(tki, "pregnancy", f"no TKI while {no_tki} (labels)"))
         if reasons:
             set_aside += reasons
             continue
@@ -100,4 +110,4 @@ def options_for(
         less = sorted({label for label, _ in profile.cautions.get(tki, [])})
         caution = f"less active with {', '.join(less)}" if less else ""
         available.append(Option(tki, row.text if row is not None else "", row, caution))
-    return Options(phase, tuple(available), tuple(set_aside))
+    return Options(phase, tuple(available), tuple(set_aside), no_tki)
