@@ -26,6 +26,7 @@ from tests.builders import (
     tki_statement,
 )
 
+from .organ_courses import organ_courses
 from .whole_patient_courses import whole_patient_courses
 
 __all__ = ["COURSES", "TODAY", "Course"]
@@ -429,4 +430,6 @@ COURSES: tuple[Course, ...] = (
     *_vignettes(),
     *_everyday(),
     *(Course(name, request) for name, request in whole_patient_courses()),
+    # issue #23: the label's "do not administer" and organ-function doses; O6 (normal values) says nothing
+    *(Course(name, request, quiet=name.startswith("O6")) for name, request in organ_courses()),
 )

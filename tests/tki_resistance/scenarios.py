@@ -21,7 +21,7 @@ from tki_resistance import (
     build_state,
     default_knowledge,
 )
-from tki_resistance.model import Comparator, Exclusion, LabValue, TreatmentLine
+from tki_resistance.model import Comparator, Exclusion, LabValue, OrganFunction, TreatmentLine
 
 
 class ExposureFields(TypedDict, total=False):
@@ -68,6 +68,10 @@ class SnapshotFields(TypedDict, total=False):
     transcript_sources: tuple[str, ...]
     tfr_goal_source: str | None
     lines: tuple[TreatmentLine, ...] | None
+    renal: OrganFunction | None
+    hepatic: OrganFunction | None
+    potassium: OrganFunction | None
+    magnesium: OrganFunction | None
 
 
 class SnapshotArgs(SnapshotFields, total=False):
