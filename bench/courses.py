@@ -26,6 +26,7 @@ from tests.builders import (
     tki_statement,
 )
 
+from .organ_courses import organ_courses
 from .pregnancy_courses import pregnancy_courses
 from .transcript_courses import transcript_courses
 from .whole_patient_courses import whole_patient_courses
@@ -435,4 +436,5 @@ COURSES: tuple[Course, ...] = (
     *(Course(name, request, vignette=True) for name, request in whole_patient_courses()),
     *(Course(name, request, vignette=True) for name, request in pregnancy_courses()),
     *(Course(name, request, vignette=True) for name, request in transcript_courses()),
+    *(Course(name, request, vignette=True, quiet=name.startswith("O6")) for name, request in organ_courses()),
 )

@@ -25,6 +25,7 @@ from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
 from .molecular import map_transcripts
+from .organ import organ_context
 from .pregnancy import map_pregnancy
 from .resources import (
     Condition,
@@ -218,6 +219,7 @@ def build_snapshot(
     transcripts, own_scale = map_transcripts(observations, log)
     kinase = map_kinase_domain(observations, log)
     context = observation_context(observations, log)
+    organ = organ_context(observations, log)
 
     exposures: list[TkiExposure] = []
     comedications: list[Comedication] = []
@@ -274,6 +276,10 @@ def build_snapshot(
         tfr_goal_source=goal.source if goal else None,
         cml_diagnosis_sources=conditions.cml_sources,
         bcr_abl1_fusion_sources=kinase.fusion_sources + context.fusion_sources,
+        renal=organ.renal,
+        hepatic=organ.hepatic,
+        potassium=organ.potassium,
+        magnesium=organ.magnesium,
         exclusions=log.items,
         unavailable=unavailable,
     )

@@ -24,6 +24,7 @@ __all__ = [
     "Exclusion",
     "KinaseDomainTest",
     "LabValue",
+    "OrganFunction",
     "OwnScaleResult",
     "PatientSnapshot",
     "Pregnancy",
@@ -70,6 +71,7 @@ COMORBIDITY_KEYS: frozenset[str] = frozenset(
         "hepatitis-b",
         "hypokalaemia",
         "hypomagnesaemia",
+        "long-qt-syndrome",
     }
 )
 
@@ -305,6 +307,24 @@ class LabValue:
     value: float
 
 
+@dataclass(frozen=True, slots=True)
+class OrganFunction:
+    """One measure of kidney or liver function, or of a serum electrolyte, with the record it came from.
+
+    `measure`: `creatinine-clearance` or `egfr` (mL/min; eGFR per 1.73 m²), `child-pugh` (`value` the score
+    where given, `grade` the class A/B/C), `potassium` or `magnesium` (mmol/L). `low` is the lower limit of
+    the Observation's own reference range (same unit), where it gives one.
+    """
+
+    measure: str
+    source: str
+    taken: date | None
+    value: float | None = None
+    unit: str = ""
+    grade: str | None = None
+    low: float | None = None
+
+
 @dataclass(frozen=True)
 class PatientSnapshot:
     """Everything the algorithm may use about one patient on one day (`as_of`).
@@ -355,6 +375,11 @@ class PatientSnapshot:
     # Added for issue #23 (pregnancy): at most one record per status, each the latest that says so, and the sex.
     pregnancy: tuple[Pregnancy, ...] = ()
     sex: str | None = None  # Patient.gender: "female", "male", "other", "unknown"; None when not recorded
+    # Added for issue #23: the latest measure of each organ function and electrolyte (fhir_mapping/organ.py).
+    renal: OrganFunction | None = None  # creatinine clearance, else eGFR
+    hepatic: OrganFunction | None = None  # Child-Pugh class
+    potassium: OrganFunction | None = None
+    magnesium: OrganFunction | None = None
 
     @cached_property
     def current_line(self) -> TreatmentLine | None:

@@ -79,17 +79,25 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     # promyelocytes by the Observation's name (FHIR token :text search, starts-with on text or display).
     PrefetchKey(
         "blastsByName",
-        f"Observation?patient={_P}&code:text=blasts&_sort=-date",
+        f"Observation?patient={_P}&code:text=blasts,child-pugh&_sort=-date",
         False,
-        "marrow blast and blast + promyelocyte counts (disease phase)",
+        "marrow blast and blast + promyelocyte counts (disease phase); Child-Pugh class (hepatic doses)",
     ),
     PrefetchKey(
         "bloodCounts",
         f"Observation?patient={_P}&code="
-        + ",".join(_LOINC + c for c in ("706-2", "26515-7", "777-3"))
+        + ",".join(
+            _LOINC + c
+            for c in (
+                *("706-2", "26515-7", "777-3"),  # basophils, platelets
+                *("2164-2", "33914-3", "62238-1", "98979-8"),  # creatinine clearance, eGFR
+                *("2823-3", "6298-4", "19123-9", "2601-3"),  # potassium, magnesium
+            )
+        )
         + "&_sort=-date",
         False,
-        "basophils and platelets (disease phase)",
+        "basophils and platelets (disease phase); creatinine clearance, eGFR, potassium and magnesium (label "
+        "doses, nilotinib QT warning)",
     ),
     PrefetchKey(
         "karyotype",

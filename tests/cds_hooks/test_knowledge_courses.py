@@ -151,7 +151,8 @@ def test_nilotinib_with_a_ppi_says_not_recommended_with_the_label_timing(client:
 
 def test_a_resolved_effusion_still_counts_for_dasatinib(client: TestClient) -> None:
     [card] = _cards(client, dasatinib_resolved_effusion())["comorbidity-caution"]
-    assert "Pleural effusion (resolved)" in card["detail"] and card["indicator"] == "info"
+    # #23: fluid retention is a Warnings and Precautions section of the Sprycel label: a warning card
+    assert "Pleural effusion (resolved)" in card["detail"] and card["indicator"] == "warning"
 
 
 def test_pah_on_dasatinib_is_a_critical_stop(client: TestClient) -> None:

@@ -21,9 +21,10 @@ EXPECTED = {
         ("drug-interaction", "draft-nilotinib"),
         ("drug-interaction", "draft-omeprazole"),
         ("dose-check", "draft-asciminib"),
+        # #23: asciminib's cardiovascular toxicity is a label warning now (a warning card, by draft order)
+        ("comorbidity-caution", "draft-asciminib"),
         ("comorbidity-caution", "draft-nilotinib"),
         ("comorbidity-caution", "draft-ponatinib"),
-        ("comorbidity-caution", "draft-asciminib"),
     ],
 }
 

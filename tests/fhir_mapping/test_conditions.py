@@ -33,7 +33,7 @@ def test_every_comorbidity_key_has_codes() -> None:
         (None, "I16.0", "uncontrolled-hypertension"),
         (None, "E11.9", "diabetes"),
         ("22298006", None, "coronary-artery-disease"),
-        (None, "I45.81", "qt-prolongation"),
+        (None, "I45.81", "long-qt-syndrome"),  # #23: long QT syndrome is the nilotinib contraindication
         ("60046008", None, "pleural-effusion"),
         (None, "K85.90", "pancreatitis"),
         (None, "N18.3", "kidney-disease"),

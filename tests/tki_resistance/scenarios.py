@@ -21,7 +21,15 @@ from tki_resistance import (
     build_state,
     default_knowledge,
 )
-from tki_resistance.model import Comparator, Exclusion, LabValue, OwnScaleResult, Pregnancy, TreatmentLine
+from tki_resistance.model import (
+    Comparator,
+    Exclusion,
+    LabValue,
+    OrganFunction,
+    OwnScaleResult,
+    Pregnancy,
+    TreatmentLine,
+)
 
 
 class ExposureFields(TypedDict, total=False):
@@ -71,6 +79,10 @@ class SnapshotFields(TypedDict, total=False):
     lines: tuple[TreatmentLine, ...] | None
     pregnancy: tuple[Pregnancy, ...]
     sex: str | None
+    renal: OrganFunction | None
+    hepatic: OrganFunction | None
+    potassium: OrganFunction | None
+    magnesium: OrganFunction | None
 
 
 class SnapshotArgs(SnapshotFields, total=False):

@@ -38,7 +38,9 @@ def test_boxed_warning_is_a_warning_and_a_plain_caution_is_info() -> None:
     )
     assert boxed.severity is Severity.WARNING
     [plain] = comorbidity_findings(
-        state_of(snapshot(tki_exposures=(on("dasatinib"),), comorbidities=(comorbid("lung-disease"),)), KNOWLEDGE),
+        state_of(
+            snapshot(tki_exposures=(on("imatinib"),), comorbidities=(comorbid("kidney-disease"),)), KNOWLEDGE
+        ),  # #23: dasatinib lung disease is now a label warning
         KNOWLEDGE,
     )
     assert plain.severity is Severity.INFO
@@ -123,7 +125,7 @@ def test_new_rows_fire_only_for_a_tki_in_use() -> None:
         state_of(snapshot(tki_exposures=(on("nilotinib"),), comorbidities=(comorbid("hypokalaemia"),)), KNOWLEDGE),
         KNOWLEDGE,
     )
-    assert "ECG" in "\n".join(k.detail) and k.severity is Severity.WARNING
+    assert "ECG" in "\n".join(k.detail) and k.severity is Severity.CRITICAL  # #23: boxed "do not administer"
     assert (
         comorbidity_findings(
             state_of(snapshot(tki_exposures=(on("imatinib"),), comorbidities=(comorbid("hypokalaemia"),)), KNOWLEDGE),

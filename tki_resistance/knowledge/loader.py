@@ -38,6 +38,7 @@ from .schema import (
     MutationTestingRow,
     NccnRow,
     OrderingRuleRow,
+    OrganFunctionRow,
     PhaseRow,
     PolymorphismRow,
     PregnancyCodeRow,
@@ -210,6 +211,14 @@ class Knowledge:
     @property
     def sct_referral(self) -> tuple[SctReferralRow, ...]:
         return self.rows("sct_referral", SctReferralRow)
+
+    @property
+    def organ_function(self) -> tuple[OrganFunctionRow, ...]:
+        return self.rows("organ_function", OrganFunctionRow)
+
+    def organ_rule(self, measure: str, rule: str) -> OrganFunctionRow | None:
+        """The organ-function row for `measure` and `rule`, or None when the table lacks it."""
+        return next((r for r in self.organ_function if r.measure == measure and r.rule == rule), None)
 
     @property
     def ordering_rules(self) -> tuple[OrderingRuleRow, ...]:

@@ -29,6 +29,7 @@ __all__ = [
     "MutationTestingRow",
     "NccnRow",
     "OrderingRuleRow",
+    "OrganFunctionRow",
     "PhaseRow",
     "PolymorphismRow",
     "PregnancyCodeRow",
@@ -211,12 +212,38 @@ class DoseRow(KnowledgeRow):
         "response-le-1pct",
         "after-primary-ponatinib-failure",
         "hepatic-impairment",
-        "renal-crcl-30-50",
-        "renal-crcl-below-30",
+        "renal-impairment",
     ] = "standard"
     daily_mg: float = Field(gt=0)
     doses_per_day: int = Field(ge=1)
     text: str
+    crcl_at_least: float | None = Field(default=None, description="renal-impairment: CrCl ≥ this (mL/min)")
+    crcl_at_most: float | None = Field(default=None, description="renal-impairment: CrCl ≤ this (mL/min)")
+    crcl_below: float | None = Field(default=None, description="renal-impairment: CrCl < this (mL/min)")
+    child_pugh: list[Literal["A", "B", "C"]] = Field(
+        default_factory=list, description="hepatic-impairment: the Child-Pugh classes the row covers (empty: any)"
+    )
+    max_daily_mg: float | None = Field(default=None, gt=0, description="the most the label allows in this situation")
+    firm: bool = Field(
+        default=True, description="false: the label gives no firm dose (a card, never a replacement order)"
+    )
+
+    @model_validator(mode="after")
+    def _bounds_for_renal(self) -> DoseRow:
+        bounded = (self.crcl_at_least, self.crcl_at_most, self.crcl_below) != (None, None, None)
+        if bounded != (self.situation == "renal-impairment"):
+            raise ValueError("a renal-impairment row needs creatinine clearance bounds, and only such a row has them")
+        if self.child_pugh and self.situation != "hepatic-impairment":
+            raise ValueError("child_pugh is for hepatic-impairment rows only")
+        return self
+
+    def covers_clearance(self, crcl: float) -> bool:
+        """Whether a creatinine clearance (mL/min) falls in this row's band."""
+        return (
+            (self.crcl_at_least is None or crcl >= self.crcl_at_least)
+            and (self.crcl_at_most is None or crcl <= self.crcl_at_most)
+            and (self.crcl_below is None or crcl < self.crcl_below)
+        )
 
 
 class ExtrinsicCheckRow(KnowledgeRow):
@@ -254,10 +281,11 @@ class ComorbidityCautionRow(KnowledgeRow):
 
     comorbidity: str
     tki: Tki
-    strength: Literal["caution", "warning", "boxed", "stop"] = Field(
+    strength: Literal["caution", "warning", "boxed", "hold", "stop"] = Field(
         default="caution",
         description="caution: a precaution (info card); warning: a label warning; boxed: a boxed warning "
-        "(warning card); stop: the label says do not use or stop the TKI (critical card)",
+        "(warning card); hold: the label says do not give until the condition is corrected (critical card); "
+        "stop: the label says do not use or stop the TKI (critical card)",
     )
     text: str
 
@@ -285,7 +313,8 @@ class MonitoringRow(KnowledgeRow):
 
 
 class PhaseRow(KnowledgeRow):
-    """A disease-phase criterion of one scheme: a measurement in [at_least, below), an abnormality, or
+    """A disease-phase criterion of one scheme: a measurement ≥ at_least (or > above) and < below, exactly as
+    the source compares it, an abnormality, or
     the phase (or extramedullary blasts) recorded in the chart."""
 
     guideline: str
@@ -294,8 +323,9 @@ class PhaseRow(KnowledgeRow):
     measure: Literal["blasts", "blasts-promyelocytes", "basophils", "platelets"] | None = Field(
         default=None, description="blasts / blasts+promyelocytes / basophils in %, platelets in 10^9/L"
     )
-    at_least: float | None = None
-    below: float | None = None
+    at_least: float | None = Field(default=None, description="the measure ≥ this")
+    above: float | None = Field(default=None, description="the measure > this (where the source says '>')")
+    below: float | None = Field(default=None, description="the measure < this")
     off_therapy_only: bool = Field(
         default=False, description="the criterion needs a value unrelated to therapy: applied only off TKI"
     )
@@ -448,6 +478,19 @@ class PregnancyRuleRow(KnowledgeRow):
     text: str
 
 
+class OrganFunctionRow(KnowledgeRow):
+    """How the service reads organ function and electrolytes (issue #23): a lower limit used when an
+    Observation gives no reference range, how recent a value must be to count today, and what an eGFR stands
+    for."""
+
+    measure: Literal["potassium", "magnesium", "renal", "hepatic"]
+    rule: Literal["lower-limit", "window", "egfr-for-clearance"]
+    value: float | None = Field(default=None, gt=0, description="lower-limit: the limit, in `unit`")
+    unit: str = ""
+    days: int | None = Field(default=None, gt=0, description="window: a value older than this does not count")
+    text: str
+
+
 #: table name (file stem) → (TOML array name, row model)
 TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "milestones": ("milestone", MilestoneRow),
@@ -473,4 +516,5 @@ TABLES: dict[str, tuple[str, type[KnowledgeRow]]] = {
     "indications": ("indication", IndicationRow),
     "pregnancy": ("rule", PregnancyRuleRow),
     "pregnancy_codes": ("code", PregnancyCodeRow),
+    "organ_function": ("rule", OrganFunctionRow),
 }

@@ -3,8 +3,9 @@
 - The situation rules patient-view applies (T315I on asciminib, asciminib after primary ponatinib
   failure), through `dose_check.situation_dose_findings`.
 - Ponatinib 45 mg drafted in chronic phase when BCR::ABL1 is already ≤1% (label: 15 mg at ≤1%).
-- A new TKI at its starting dose in hepatic impairment (bosutinib, ponatinib) or kidney disease (bosutinib:
-  dose by creatinine clearance), where the record shows the condition.
+- A new TKI above the label's starting dose in renal or hepatic impairment (imatinib, nilotinib, bosutinib,
+  ponatinib; stages/organ_dose.py), from today's creatinine clearance or Child-Pugh class, else the recorded
+  kidney or liver Condition.
 - A new TKI at the standard dose of another line or phase (e.g. dasatinib 140 mg, the AP/BP dose, in
   chronic phase), when no situation rule applied.
 
@@ -22,6 +23,7 @@ from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow
 from ..model import PatientSnapshot, TkiExposure
 from ..stages.dose_check import situation_dose_findings
+from ..stages.organ_dose import organ_dose_findings
 from ..state import ClinicalState
 from ..state.history import line_for
 from ..state.label_step import ponatinib_response_row
@@ -86,56 +88,6 @@ def _ponatinib_at_response(state: ClinicalState, exposure: TkiExposure, knowledg
     )
 
 
-def _impairment(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge, line: str) -> list[Finding]:
-    found: list[Finding] = []
-    dose = exposure.daily_dose_mg
-    keys = {c.key: c for c in snapshot.comorbidities}
-    if dose is None:
-        return found
-    hepatic = _rows(knowledge, exposure.drug, "hepatic-impairment")
-    if "liver-disease" in keys and hepatic and dose > hepatic[0].daily_mg:
-        condition = keys["liver-disease"]
-        found.append(
-            _finding(
-                hepatic[0],
-                knowledge,
-                f"{exposure.drug} {dose:g} mg/day drafted with liver disease: start at {hepatic[0].daily_mg:g} mg",
-                [
-                    f"The record shows {condition.display or condition.key}; the drafted starting dose is "
-                    f"{format_dose(exposure)}.",
-                ],
-                [
-                    exposure_evidence(exposure, "Drafted TKI"),
-                    Evidence("Comorbidity", condition.display or condition.key, None, condition.source),
-                ],
-                replace=True,
-            )
-        )
-    renal = [r for r in _rows(knowledge, exposure.drug, "renal-crcl-30-50") if r.line in (line, "any")]
-    severe = [r for r in _rows(knowledge, exposure.drug, "renal-crcl-below-30") if r.line in (line, "any")]
-    if "kidney-disease" in keys and renal and dose > renal[0].daily_mg:
-        condition = keys["kidney-disease"]
-        by_clearance = "; ".join(r.text for r in (*renal, *severe))
-        found.append(
-            _finding(
-                renal[0],
-                knowledge,
-                f"{exposure.drug} {dose:g} mg/day drafted with kidney disease: dose by creatinine clearance",
-                [
-                    f"The record shows {condition.display or condition.key}; the drafted starting dose is "
-                    f"{format_dose(exposure)}.",
-                    f"Check the creatinine clearance: {by_clearance}. Above 50 mL/min the standard dose stands.",
-                ],
-                [
-                    exposure_evidence(exposure, "Drafted TKI"),
-                    Evidence("Comorbidity", condition.display or condition.key, None, condition.source),
-                ],
-                replace=False,
-            )
-        )
-    return found
-
-
 def _line_or_phase(
     snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge, line: str, phase: str
 ) -> Finding | None:
@@ -184,7 +136,7 @@ def draft_dose_findings(state: ClinicalState, exposure: TkiExposure, knowledge: 
     if current is not None and current.drug == exposure.drug:
         return found  # a continued TKI: escalations and reductions are the clinician's, not a starting dose
     line = "first" if line_for(snapshot, exposure.drug) == 1 else "later"
-    found += _impairment(snapshot, exposure, knowledge, line)
+    found += organ_dose_findings(state, exposure, knowledge, line=line, drafted=True)
     if not found and (wrong := _line_or_phase(snapshot, exposure, knowledge, line, state.phase.name)) is not None:
         found.append(wrong)
     return found

@@ -34,7 +34,7 @@ def advanced_phase_findings(state: ClinicalState, knowledge: Knowledge) -> list[
     schemes = sorted({row.scheme for row in criteria})
     detail = [
         f"Phase: **{assessment.phase} phase** ({', '.join(schemes)}).",
-        "Scheme used: ELN 2013/2020 (AP: blasts 15–29%, blasts + promyelocytes ≥30%, basophils ≥20%, "
+        "Scheme used: ELN 2013/2020 (AP: blasts 15–29%, blasts + promyelocytes >30%, basophils ≥20%, "
         "platelets <100 × 10⁹/L unrelated to therapy, or major-route chromosomal abnormalities in Ph+ cells "
         "on treatment; BP: blasts ≥30% or extramedullary blasts). Other schemes: PDQ/WHO 2016 AP 10–19%, "
         "BP ≥20%; WHO 2022 has no AP.",

@@ -3,6 +3,7 @@
 - T315I on asciminib below 200 mg twice daily (label).
 - Ponatinib not reduced to 15 mg once BCR::ABL1 is ≤1%, or left at 15 mg after the response was lost:
   the chronic-phase label rule (OPTIC), never applied in accelerated or blast phase.
+- The label's dose in renal or hepatic impairment for the current TKI (organ_dose.py, issue #23).
 - Asciminib at the standard dose after primary ponatinib failure (never ≤1% on ponatinib): the seed study
   saw little benefit at 40 mg BID. Ten patients: an info-level caution, not a warning.
 A dose below the standard for the line is an extrinsic cause (extrinsic_causes.py), not a dose-check.
@@ -20,6 +21,7 @@ from ..state.history import ordered_tkis
 from ..state.kinetics import on_drug
 from ..state.label_step import ponatinib_response_row
 from ..state.mutations import MutationProfile
+from .organ_dose import organ_dose_findings
 
 __all__ = ["dose_check_findings", "primary_ponatinib_failure", "situation_dose_findings"]
 
@@ -157,6 +159,10 @@ def dose_check_findings(state: ClinicalState, knowledge: Knowledge) -> list[Find
     snapshot = state.snapshot
     findings: list[Finding] = []
     exposures = [e for e in (snapshot.current_tki, *ordered_tkis(snapshot)) if e is not None]
+    current = snapshot.current_tki
+    if current is not None:
+        line = "first" if state.line_number == 1 else "later"
+        findings += organ_dose_findings(state, current, knowledge, line=line, drafted=False)
     for exposure in exposures:
         findings += situation_dose_findings(snapshot, exposure, state.mutations, knowledge)
         if (

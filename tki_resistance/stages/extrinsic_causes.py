@@ -19,6 +19,7 @@ from ..model import Comedication, PatientSnapshot, TkiExposure
 from ..state import ClinicalState
 from ..state.history import same_drug_gaps
 from ..state.kinetics import kinetics, log_rise_floor
+from ..state.organ import organ_dose_rows
 
 __all__ = [
     "CONCRETE_CAUSES",
@@ -142,6 +143,11 @@ def extrinsic_causes_findings(state: ClinicalState, knowledge: Knowledge) -> lis
         below = (
             standard is not None and exposure.daily_dose_mg is not None and exposure.daily_dose_mg < standard.daily_mg
         )
+        if below and exposure.daily_dose_mg is not None:
+            # a dose the label gives for today's renal or hepatic function is not a cause to rule out (#23)
+            line = "first" if state.line_number == 1 else "later"
+            organ = organ_dose_rows(state.organ, exposure.drug, line, state.phase.name, knowledge)
+            below = not any(exposure.daily_dose_mg >= min(r.daily_mg for r in rows) for _, rows in organ)
         label_or_pregnancy = state.label_step is not None or state.no_tki_now is not None
         if standard is not None and below and not label_or_pregnancy and exposure.daily_dose_mg is not None:
             reduced = _reduced_within_line(state)

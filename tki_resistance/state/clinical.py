@@ -19,6 +19,7 @@ from .milestones import MilestoneAssessment, assess_history
 from .missing_tki import MissingTki, missing_tki
 from .mutations import MutationProfile, mutation_profile
 from .options import Options, options_for
+from .organ import OrganState, organ_state
 from .own_scale import OwnScaleSeries, own_scale_series
 from .phase import PhaseHistory, phase_history
 from .pregnancy import current_pregnancy
@@ -47,6 +48,7 @@ class ClinicalState:
     off_treatment: OffTreatment | None
     relapse: tuple[OffTreatment, Relapse] | None
     history: tuple[tuple[TranscriptResult, MilestoneAssessment | None], ...]  # every result of the current line
+    organ: OrganState  # renal and hepatic function and electrolytes today (issue #23)
     pregnancy: Pregnancy | None = None  # pregnant, breastfeeding or planning today (state/pregnancy.py)
 
     @property
@@ -104,6 +106,10 @@ def _gap_days(knowledge: Knowledge) -> int:
 def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalState:
     """The clinical state of `snapshot` (see the module docstring); pure, and the same for any record order."""
     series = reconcile(snapshot.transcripts, knowledge.course_rule("discordant-results"))
+    organ = organ_state(snapshot, knowledge)
+    # a recent low potassium or magnesium is hypokalaemia / hypomagnesaemia today; a later normal result
+    # sets aside the Condition it corrected (state/organ.py)
+    comorbidities = [c for c in snapshot.comorbidities if c not in organ.corrected] + list(organ.low_electrolytes)
     lines = build_lines(snapshot.tki_exposures, _gap_days(knowledge))
     facts = replace(
         snapshot,
@@ -111,7 +117,7 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         lines=lines,
         # every list in one order whatever the order of the record: the cards must not depend on it
         comedications=tuple(sorted(snapshot.comedications, key=lambda m: (m.name.lower(), m.source))),
-        comorbidities=tuple(sorted(snapshot.comorbidities, key=lambda c: (c.key, c.source))),
+        comorbidities=tuple(sorted(comorbidities, key=lambda c: (c.key, c.source))),
         kinase_domain_tests=tuple(sorted(snapshot.kinase_domain_tests, key=lambda t: (t.taken, t.source))),
     )
     phase = phase_history(facts, knowledge)
@@ -149,4 +155,5 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         pregnancy=pregnancy,
         own_scale=own,
         missing_tki=missing,
+        organ=organ,
     )

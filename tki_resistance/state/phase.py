@@ -109,7 +109,11 @@ def _measured(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) ->
         return None
     if row.off_therapy_only and snapshot.current_tki is not None:
         return None
-    in_range = (row.at_least is None or lab.value >= row.at_least) and (row.below is None or lab.value < row.below)
+    in_range = (
+        (row.at_least is None or lab.value >= row.at_least)
+        and (row.above is None or lab.value > row.above)
+        and (row.below is None or lab.value < row.below)
+    )
     if not in_range:
         return None
     label, unit = _LABELS[row.measure]
