@@ -1,17 +1,22 @@
 # cml-cds: CDS Hooks service image. Build: docker build -t cml-cds:0.1.0 .
 # Runs as a non-root user with a read-only root filesystem: only /tmp (prometheus multiprocess files) and
 # /var/lib/cml-cds (the SQLite file, when no database_url is set) need to be writable — mount both.
-FROM python:3.11-slim AS build
+# The base image by its full version tag: a rebuild gets the same Python, not whatever 3.11 is today.
+FROM python:3.11.14-slim-bookworm AS build
 WORKDIR /src
+# Every dependency, transitive ones included, from the lock with its hashes (requirements/*.txt, `make lock`):
+# pip refuses a file whose hash is not in the lock. The project itself is the local source tree.
+COPY requirements/service.txt requirements/build.txt ./requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/build.txt \
+    && pip install --no-cache-dir --require-hashes --prefix=/install -r requirements/service.txt
 COPY pyproject.toml README.md ./
 COPY cds_hooks ./cds_hooks
 COPY fhir_mapping ./fhir_mapping
 COPY tki_resistance ./tki_resistance
 COPY smart_app ./smart_app
-# Every dependency is pinned in pyproject.toml; the project itself is the local source tree.
-RUN pip install --no-cache-dir --prefix=/install ./
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --prefix=/install ./
 
-FROM python:3.11-slim
+FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CMLCDS_MODE=production \

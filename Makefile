@@ -5,14 +5,23 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
+# The locks: every transitive dependency pinned with its hashes (make lock); pip refuses anything else.
+LOCKS := requirements/build.txt requirements/dev.txt
+COMPILE := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet
 
-.PHONY: serve test lint typecheck unit bench alert-burden knowledge openapi clean
+.PHONY: serve test lint typecheck unit bench alert-burden knowledge openapi lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCKS)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes $(addprefix -r ,$(LOCKS))
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Re-resolve the locks from pyproject.toml (after changing a pin there): the newest versions that fit.
+lock: $(STAMP)
+	$(COMPILE) pyproject.toml -o requirements/service.txt
+	$(COMPILE) pyproject.toml --extra dev -o requirements/dev.txt
+	echo "setuptools>=69" | $(COMPILE) - -o requirements/build.txt
 
 # Development mode only when nothing else says otherwise: a CMLCDS_CONFIG_FILE or CMLCDS_MODE wins.
 serve: $(STAMP)

@@ -6,6 +6,7 @@ root filesystem, the ConfigMap's TOML accepted by the service's own settings val
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
@@ -94,7 +95,8 @@ def test_the_dockerfile_passes_hadolint() -> None:
 def test_the_image_runs_cml_cds_serve_as_a_non_root_user_with_a_healthcheck() -> None:
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     stages = [line for line in lines if line.startswith("FROM ")]
-    assert all(line.startswith("FROM python:3.11-slim") for line in stages)
+    # a full version tag (issue #25): a rebuild gets the same Python, not whatever "3.11-slim" means that day
+    assert stages and all(re.fullmatch(r"FROM python:3\.11\.\d+-slim-[a-z]+( AS \w+)?", line) for line in stages)
     assert [line for line in lines if line.startswith("USER ")] == ["USER 10001:10001"]
     assert 'ENTRYPOINT ["cml-cds", "serve"]' in lines
     assert any(line.startswith("HEALTHCHECK ") for line in lines)
@@ -119,3 +121,10 @@ def test_the_image_copies_every_top_level_package() -> None:
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
     assert {name for name in packages if "." not in name} <= copied
+
+
+def test_the_image_installs_its_dependencies_from_the_lock_with_hashes() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    runs = [line for line in text.replace("\\\n", " ").splitlines() if "pip install" in line]
+    assert any("--require-hashes" in line and "requirements/service.txt" in line for line in runs)
+    assert all("--require-hashes" in line or "--no-deps" in line for line in runs)
