@@ -21,7 +21,6 @@ import re
 from operator import attrgetter
 
 from tki_resistance.model import Comparator, TranscriptResult
-from tki_resistance.state.fast_build import transcript_result
 
 from .dates import parse_day
 from .exclusions import ExclusionLog
@@ -248,7 +247,7 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
         log.exclude(observation, problem)
         return None
     gene, copies = control_copies(observation) if observation.component else (None, None)
-    return transcript_result(
+    return TranscriptResult(
         f"Observation/{observation.id}",
         taken,
         value,

@@ -12,8 +12,9 @@ instead where it is unambiguous.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+
+import msgspec
 
 from ..consolidation import by_urgency
 from ..evidence import exposure_evidence, variant_evidence
@@ -191,7 +192,9 @@ def ordering_findings(
         else:
             found = draft_interaction_findings(snapshot, draft, session, spoken, knowledge)
         drug = draft.tki or draft.name
-        findings += [dataclasses.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found]
+        findings += [
+            msgspec.structs.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found
+        ]
     return by_urgency(findings)
 
 

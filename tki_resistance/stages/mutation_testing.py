@@ -9,8 +9,9 @@ negative) was taken on or after the latest trigger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+import msgspec
 
 from ..evidence import format_percent, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
@@ -30,8 +31,7 @@ _FAILURE = ResponseCategory.FAILURE
 _WARNING = ResponseCategory.WARNING
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
+class Trigger(msgspec.Struct, frozen=True, gc=False):
     kind: str  # a MutationTestingRow.trigger
     taken: date | None  # None: progression without a recorded date
     result: TranscriptResult | None

@@ -8,8 +8,9 @@ ELN verdict for the current line, one list of options. It is built from the snap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
+
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import PatientSnapshot, TkiExposure, TranscriptResult, TreatmentLine
@@ -28,8 +29,7 @@ __all__ = ["ClinicalState", "build_state"]
 _DEFAULT_GAP_DAYS = 92  # only when the knowledge base lacks the `line-interruption` row
 
 
-@dataclass(frozen=True, slots=True)
-class ClinicalState:
+class ClinicalState(msgspec.Struct, frozen=True, gc=False):
     """What every stage reads. `snapshot` holds the facts, with the reconciled decision series as its
     `transcripts` (date order, one per day, discordant results held out) and its treatment lines derived."""
 
@@ -83,7 +83,7 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
     """The clinical state of `snapshot` (see the module docstring); pure, and the same for any record order."""
     series = reconcile(snapshot.transcripts, knowledge.course_rule("discordant-results"))
     lines = build_lines(snapshot.tki_exposures, _gap_days(knowledge))
-    facts = replace(
+    facts = msgspec.structs.replace(
         snapshot,
         transcripts=series.results,
         lines=lines,

@@ -11,20 +11,19 @@ Rules (docs/methods/response.md; the findings are built in response.py):
 
 `assess_history` classifies every result of a line (1,000s for a long-treated patient), so what does not
 change between results is worked out once: the milestone dates of a start, the milestone table indexed by
-milestone (once per table), and each assessment is built in one step (fast_build.py).
+milestone (once per table).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
-from typing import Any
+
+import msgspec
 
 from ..findings import ResponseCategory
 from ..knowledge.schema import MilestoneRow
 from ..model import Comparator, TkiExposure, TranscriptResult, months_between
-from .fast_build import draft_class, finish
 from .kinetics import on_drug as results_on_drug
 
 __all__ = [
@@ -50,8 +49,7 @@ _CATEGORY = {category.value: category for category in ResponseCategory}
 _EQUAL = Comparator.EQUAL
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneAssessment:
+class MilestoneAssessment(msgspec.Struct, frozen=True, gc=False):
     """How one result classifies on the current TKI, and by which knowledge row."""
 
     milestone: int  # 3, 6, 12; 0 = any time
@@ -62,32 +60,6 @@ class MilestoneAssessment:
     confirmed_by: TranscriptResult | None = None
     loss_of_mmr: bool = False
     confirm_row: MilestoneRow | None = None  # a later milestone decided; this earlier >10% is confirmed too
-
-
-_ASSESSMENT_DRAFT = draft_class(MilestoneAssessment)
-
-
-def _assessment(
-    milestone: int,
-    category: ResponseCategory,
-    row: MilestoneRow,
-    result: TranscriptResult,
-    months_on_drug: float,
-    confirmed_by: TranscriptResult | None,
-    loss_of_mmr: bool,
-    confirm_row: MilestoneRow | None,
-) -> MilestoneAssessment:
-    """`MilestoneAssessment(...)` with every field given, built as fast_build.py explains."""
-    draft: Any = _ASSESSMENT_DRAFT()
-    draft.milestone = milestone
-    draft.category = category
-    draft.row = row
-    draft.result = result
-    draft.months_on_drug = months_on_drug
-    draft.confirmed_by = confirmed_by
-    draft.loss_of_mmr = loss_of_mmr
-    draft.confirm_row = confirm_row
-    return finish(draft, MilestoneAssessment)
 
 
 @cache
@@ -130,8 +102,7 @@ def in_band(value: float, row: MilestoneRow) -> bool:
 _Band = tuple[float | None, float | None, MilestoneRow]
 
 
-@dataclass(frozen=True, slots=True)
-class _Bands:
+class _Bands(msgspec.Struct, frozen=True, gc=False):
     """A milestone table indexed once: the survival bands of each milestone (no confirmation-only row), in
     table order, and the first 3-month confirmation row."""
 
@@ -236,8 +207,8 @@ def _assess_latest(
         any_time = _classify(latest.percent_is, 0, bands)
         worse = _CATEGORY[any_time.response]
         if _RANK[worse] > _RANK[category]:
-            return _assessment(0, worse, any_time, latest, months, None, True, None)
-    return _assessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
+            return MilestoneAssessment(0, worse, any_time, latest, months, None, True, None)
+    return MilestoneAssessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
 
 
 def assess_history(

@@ -11,8 +11,9 @@ at most one result per day, so every stage reads it without sorting again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..knowledge.schema import CourseRuleRow
 from ..model import Comparator, TranscriptResult
@@ -24,8 +25,7 @@ _DEFAULT_LOG_DIFFERENCE = 1.0
 _DEFAULT_THRESHOLDS = (10.0, 1.0, 0.1)
 
 
-@dataclass(frozen=True, slots=True)
-class DiscordantPair:
+class DiscordantPair(msgspec.Struct, frozen=True, gc=False):
     """Two results within the window that cannot both be right: `why` says how they disagree."""
 
     first: TranscriptResult
@@ -33,8 +33,7 @@ class DiscordantPair:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResultSeries:
+class ResultSeries(msgspec.Struct, frozen=True, gc=False):
     """`results`: the decision series (date order, one per day, discordant results held out).
 
     `recorded`: every result as recorded, in date order (for "when was the last test" questions).
