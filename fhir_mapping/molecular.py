@@ -116,9 +116,6 @@ _COMPARATORS: dict[str | None, Comparator] = {
 }
 
 
-_EQUAL = Comparator.EQUAL  # read once per result: a module name, not the Enum class's attribute look-up
-
-
 def _says_not_detected(concept: CodeableConcept | None) -> bool:
     if concept is None:
         return False
@@ -252,7 +249,7 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
         taken,
         value,
         comparator,
-        not undetected and comparator is _EQUAL and value > 0,  # detected
+        not undetected and comparator is Comparator.EQUAL and value > 0,  # detected
         gene,
         copies,
         status == "preliminary",

@@ -43,10 +43,6 @@ _CONFIRMATION_MIN_DAYS = 28
 _CONFIRMATION_MAX_DAYS = 92
 _MILESTONES = (3, 6, 12)
 _RANK = {ResponseCategory.OPTIMAL: 0, ResponseCategory.WARNING: 1, ResponseCategory.FAILURE: 2}
-#: A row's `response` → its category: a dict look-up, not the Enum call (~1 µs) once per result.
-_CATEGORY = {category.value: category for category in ResponseCategory}
-#: Read once per result: a module name costs ~10 ns, `Comparator.EQUAL` ~180 ns (EnumType.__getattr__, 3.11).
-_EQUAL = Comparator.EQUAL
 
 
 class MilestoneAssessment(msgspec.Struct, frozen=True, gc=False):
@@ -144,7 +140,7 @@ def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) ->
 
 def _usable(result: TranscriptResult, months: int, bands: _Bands) -> bool:
     """A "<x" result can be classified only when x itself falls in the optimal band."""
-    if result.comparator is _EQUAL:
+    if result.comparator is Comparator.EQUAL:
         return True
     return _classify(result.percent_is, months, bands).response == "optimal"
 
@@ -187,7 +183,7 @@ def _assess_latest(
     latest = on_drug[index]
     months = months_between(start, latest.taken)
     row = _classify(latest.percent_is, milestone, bands)
-    category = _CATEGORY[row.response]
+    category = ResponseCategory(row.response)
     confirmed_by: TranscriptResult | None = None
     confirm_row: MilestoneRow | None = None
 
@@ -205,7 +201,7 @@ def _assess_latest(
     lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
     if lost_mmr and milestone != 0:
         any_time = _classify(latest.percent_is, 0, bands)
-        worse = _CATEGORY[any_time.response]
+        worse = ResponseCategory(any_time.response)
         if _RANK[worse] > _RANK[category]:
             return MilestoneAssessment(0, worse, any_time, latest, months, None, True, None)
     return MilestoneAssessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
