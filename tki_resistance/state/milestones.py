@@ -94,8 +94,8 @@ def in_band(value: float, row: MilestoneRow) -> bool:
     return above_ok and below_ok
 
 
-#: A band as (above, at_most, row): the limits read once per table, not twice per result.
-_Band = tuple[float | None, float | None, MilestoneRow]
+#: A band as (above, at_most, row, the row's category): read once per table, not once per result.
+_Band = tuple[float | None, float | None, MilestoneRow, ResponseCategory]
 
 
 class _Bands(msgspec.Struct, frozen=True, gc=False):
@@ -117,7 +117,8 @@ def _bands(rows: tuple[MilestoneRow, ...]) -> _Bands:
     survival: dict[int, list[_Band]] = {}
     for row in rows:
         if not row.requires_confirmation and row.goal == "survival":
-            survival.setdefault(row.months, []).append((row.above, row.at_most, row))
+            band = (row.above, row.at_most, row, ResponseCategory(row.response))
+            survival.setdefault(row.months, []).append(band)
     confirm = next((r for r in rows if r.months == 3 and r.requires_confirmation), None)
     bands = _Bands({months: tuple(found) for months, found in survival.items()}, confirm)
     if len(_INDEXED) >= 64:  # tables built in tests; the service has one
@@ -126,23 +127,24 @@ def _bands(rows: tuple[MilestoneRow, ...]) -> _Bands:
     return bands
 
 
-def _classify(value: float, months: int, bands: _Bands) -> MilestoneRow:
-    for above, at_most, row in bands.survival.get(months, ()):
+def _classify(value: float, months: int, bands: _Bands) -> tuple[MilestoneRow, ResponseCategory]:
+    """The band `value` falls in at milestone `months`: its row and the category the row gives."""
+    for above, at_most, row, category in bands.survival.get(months, ()):
         if (above is None or value > above) and (at_most is None or value <= at_most):  # in_band, inlined
-            return row
+            return row, category
     raise LookupError(f"no milestone band for {value}% at {months} months")
 
 
 def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) -> MilestoneRow:
     """The band `value` (percent IS) falls in at milestone `months`, ignoring confirmation-only rows."""
-    return _classify(value, months, _bands(rows))
+    return _classify(value, months, _bands(rows))[0]
 
 
 def _usable(result: TranscriptResult, months: int, bands: _Bands) -> bool:
     """A "<x" result can be classified only when x itself falls in the optimal band."""
     if result.comparator is Comparator.EQUAL:
         return True
-    return _classify(result.percent_is, months, bands).response == "optimal"
+    return _classify(result.percent_is, months, bands)[1] is ResponseCategory.OPTIMAL
 
 
 def _confirmation(
@@ -182,8 +184,7 @@ def _assess_latest(
     """Classify `on_drug[index]` as the latest usable result; `first_mmr` is the first day at ≤0.1%."""
     latest = on_drug[index]
     months = months_between(start, latest.taken)
-    row = _classify(latest.percent_is, milestone, bands)
-    category = ResponseCategory(row.response)
+    row, category = _classify(latest.percent_is, milestone, bands)
     confirmed_by: TranscriptResult | None = None
     confirm_row: MilestoneRow | None = None
 
@@ -200,8 +201,7 @@ def _assess_latest(
 
     lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
     if lost_mmr and milestone != 0:
-        any_time = _classify(latest.percent_is, 0, bands)
-        worse = ResponseCategory(any_time.response)
+        any_time, worse = _classify(latest.percent_is, 0, bands)
         if _RANK[worse] > _RANK[category]:
             return MilestoneAssessment(0, worse, any_time, latest, months, None, True, None)
     return MilestoneAssessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
