@@ -25,7 +25,6 @@ from datetime import date
 from operator import attrgetter
 
 from tki_resistance.model import TYPICAL_TRANSCRIPTS, Comparator, OwnScaleResult, TranscriptResult
-from tki_resistance.state.fast_build import transcript_result
 
 from .context import join_transcripts, transcript_names
 from .dates import parse_day
@@ -130,7 +129,7 @@ def _map_own_scale(observation: Observation, log: ExclusionLog) -> OwnScaleResul
         transcript=transcript,
         percent=value,
         comparator=comparator,
-        detected=not undetected and comparator is _EQUAL and value > 0,
+        detected=not undetected and comparator is Comparator.EQUAL and value > 0,
         control_gene=gene,
         preliminary=preliminary,
     )
@@ -169,9 +168,6 @@ _COMPARATORS: dict[str | None, Comparator] = {
     "<=": Comparator.AT_MOST,
     "≤": Comparator.AT_MOST,
 }
-
-
-_EQUAL = Comparator.EQUAL  # read once per result: a module name, not the Enum class's attribute look-up
 
 
 def _says_not_detected(concept: CodeableConcept | None) -> bool:
@@ -317,12 +313,12 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
         return None
     taken, value, comparator, undetected, preliminary = read
     gene, copies = control_copies(observation) if observation.component else (None, None)
-    return transcript_result(
+    return TranscriptResult(
         f"Observation/{observation.id}",
         taken,
         value,
         comparator,
-        not undetected and comparator is _EQUAL and value > 0,  # detected
+        not undetected and comparator is Comparator.EQUAL and value > 0,  # detected
         gene,
         copies,
         preliminary,

@@ -20,8 +20,9 @@ the host's `extra["absorbed"]`. The rules (README, "One card per thing to do"):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+import msgspec
 
 from .findings import Finding, FindingCode, RuleRef, Severity
 from .stages.extrinsic_causes import CONCRETE_CAUSES, extrinsic_summary
@@ -77,7 +78,7 @@ def absorb(host: Finding, guest: Finding) -> Finding:
     absorbed = [*host.extra.get("absorbed", []), *guest.extra.get("absorbed", []), record]
     severity = min(host.severity, guest.severity, key=lambda s: _RANK[s])
     reasons = tuple(dict.fromkeys(host.override_reasons + guest.override_reasons))
-    return replace(
+    return msgspec.structs.replace(
         host,
         severity=severity,
         rules=rules,
@@ -106,7 +107,7 @@ def _without_causes(finding: Finding, kinds: set[str]) -> tuple[Finding, Finding
     kept_rules = {rule_id for c in kept for rule_id in c["rules"]} | set(finding.extra.get("generalRules", []))
     removed_rules = {rule_id for c in removed for rule_id in c["rules"]} - kept_rules
     removed_lines = {c["text"] for c in removed}
-    remaining = replace(
+    remaining = msgspec.structs.replace(
         finding,
         rules=tuple(r for r in finding.rules if r.id not in removed_rules),
         detail=tuple(line for line in finding.detail if line not in removed_lines),
@@ -114,7 +115,7 @@ def _without_causes(finding: Finding, kinds: set[str]) -> tuple[Finding, Finding
         severity=Severity.WARNING if any(c["kind"] in CONCRETE_CAUSES for c in kept) else Severity.INFO,
         extra={**finding.extra, "causes": kept},
     )
-    part = replace(
+    part = msgspec.structs.replace(
         finding,
         rules=tuple(r for r in finding.rules if r.id in removed_rules),
         evidence=(),

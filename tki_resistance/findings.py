@@ -6,9 +6,10 @@ carries everything a card needs so that the edge never re-derives clinical meani
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 __all__ = ["SUMMARY_MAX", "Evidence", "Finding", "FindingCode", "ResponseCategory", "RuleRef", "Severity", "fit"]
 
@@ -53,8 +54,7 @@ class ResponseCategory(StrEnum):
     FAILURE = "failure"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleRef:
+class RuleRef(msgspec.Struct, frozen=True, gc=False):
     """A knowledge-base rule: stable id, the guideline it encodes, its source key and whether verified."""
 
     id: str
@@ -66,8 +66,7 @@ class RuleRef:
     label: str = ""  # how a card cites the source: guideline, version and year (sources.toml `label`)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(msgspec.Struct, frozen=True, gc=False):
     """A data point a finding rests on: what it is, its value, its date, and the record it came from."""
 
     label: str
@@ -76,8 +75,7 @@ class Evidence:
     reference: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True, gc=False):
     """One conclusion, ready to become one card."""
 
     code: FindingCode
@@ -91,7 +89,7 @@ class Finding:
     response: dict[str, Any] | None = None
     suggest_service_request: bool = False
     override_reasons: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
     action: str = ""  # what to do, one or two sentences: the card's "What to do" line
     brief: str = ""  # this finding in one line, for when consolidation folds it into another card
 

@@ -1,6 +1,6 @@
 """The internal model: what the algorithm knows about one patient, in clinicians' words.
 
-Every class is a frozen dataclass built by `fhir_mapping` and read by the algorithm. Nothing here knows
+Every class is a frozen msgspec Struct built by `fhir_mapping` and read by the algorithm. Nothing here knows
 about FHIR or HTTP: a fact carries the id of the record it came from (`source`) only so that a card can
 name the data point it used.
 """
@@ -8,10 +8,11 @@ name the data point it used.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
+
+import msgspec
 
 __all__ = [
     "COMORBIDITY_KEYS",
@@ -106,8 +107,7 @@ class DiseasePhase(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptResult:
+class TranscriptResult(msgspec.Struct, frozen=True, gc=False):
     """One BCR::ABL1 result on the International Scale, in percent.
 
     `percent_is` is the reported value; with `comparator` "<" the true level is below it (an undetectable
@@ -125,8 +125,7 @@ class TranscriptResult:
     preliminary: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class OwnScaleResult:
+class OwnScaleResult(msgspec.Struct, frozen=True, gc=False):
     """One BCR::ABL1 result of a transcript-specific assay, on that transcript's own scale (*not* the IS).
 
     An atypical transcript (e1a2, e19a2, e13a3, …) is not measured by standard IS qPCR; its assay reports
@@ -145,8 +144,7 @@ class OwnScaleResult:
     preliminary: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
+class Variant(msgspec.Struct, frozen=True, gc=False):
     """A BCR::ABL1 kinase-domain variant, one-letter protein change without `p.` (e.g. `T315I`).
 
     A compound mutation (two changes on the same molecule) has `components` of two or more changes and
@@ -162,8 +160,7 @@ class Variant:
         return len(self.components) > 1
 
 
-@dataclass(frozen=True, slots=True)
-class KinaseDomainTest:
+class KinaseDomainTest(msgspec.Struct, frozen=True, gc=False):
     """One kinase-domain mutation analysis: no variants means "no mutation detected", still a test done."""
 
     source: str
@@ -172,8 +169,7 @@ class KinaseDomainTest:
     method: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TkiExposure:
+class TkiExposure(msgspec.Struct, frozen=True, gc=False):
     """One period on one TKI (a line of therapy when the drug changes)."""
 
     source: str
@@ -189,25 +185,32 @@ class TkiExposure:
     stop_detail: str | None = None  # the recorded reason as written (e.g. "pleural effusion"), where given
 
 
-@dataclass(frozen=True, slots=True)
-class TreatmentLine:
+class TreatmentLine(msgspec.Struct, frozen=True, gc=False):
     """One line of therapy: consecutive records of one TKI (dose changes, new statements, short interruptions).
 
     A different TKI, an interruption longer than the knowledge base allows, or a restart after a stop for
     treatment-free remission starts a new line (`after_tfr`). `current` is the latest record with the
-    line's start: what the milestones and `response.months` count from.
+    line's start: what the milestones and `response.months` count from. Build a line with `of`, which
+    derives `active` and `current` from the records once (stages ask for the current line many times per
+    call); the constructor takes them as given.
     """
 
     drug: str
     start: date | None
     records: tuple[TkiExposure, ...]
+    active: bool  # any record active (derived by `of`)
+    current: TkiExposure  # the latest active record (else the last), dated from the line's start (`of`)
     after_tfr: bool = False
-    active: bool = field(init=False)  # derived once: stages ask for the current line many times per call
-    current: TkiExposure = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "active", any(r.active for r in self.records))
-        object.__setattr__(self, "current", self._current())
+    @classmethod
+    def of(
+        cls, drug: str, start: date | None, records: tuple[TkiExposure, ...], after_tfr: bool = False
+    ) -> TreatmentLine:
+        """The line of `records`, with `active` and `current` derived from them."""
+        active = any(r.active for r in records)
+        latest = max((r for r in records if r.active), key=lambda r: r.start or date.min, default=records[-1])
+        current = latest if latest.start == start else msgspec.structs.replace(latest, start=start)
+        return cls(drug, start, records, active, current, after_tfr)
 
     @property
     def last(self) -> TkiExposure:
@@ -220,13 +223,6 @@ class TreatmentLine:
     @property
     def stop_reason(self) -> StopReason | None:
         return None if self.active else self.last.stop_reason
-
-    def _current(self) -> TkiExposure:
-        """The latest record (its dose and source) dated from the start of the line."""
-        latest = max((r for r in self.records if r.active), key=lambda r: r.start or date.min, default=self.last)
-        if latest.start == self.start:
-            return latest
-        return replace(latest, start=self.start)
 
     def interruptions(self) -> list[tuple[TkiExposure, TkiExposure]]:
         """(before, after) record pairs with days off treatment between them (after starts past before's end)."""
@@ -246,8 +242,7 @@ class TreatmentLine:
         return changes
 
 
-@dataclass(frozen=True, slots=True)
-class Comedication:
+class Comedication(msgspec.Struct, frozen=True, gc=False):
     """A non-TKI drug the patient takes, for interaction checks."""
 
     source: str
@@ -255,8 +250,7 @@ class Comedication:
     codes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Comorbidity:
+class Comorbidity(msgspec.Struct, frozen=True, gc=False):
     """A recorded condition, keyed by the knowledge base's comorbidity vocabulary (e.g. `hypertension`)."""
 
     source: str
@@ -274,8 +268,7 @@ class PregnancyStatus(StrEnum):
     PLANNING = "planning"
 
 
-@dataclass(frozen=True, slots=True)
-class Pregnancy:
+class Pregnancy(msgspec.Struct, frozen=True, gc=False):
     """The latest record of one pregnancy status (fhir_mapping/pregnancy.py; codes in pregnancy_codes.toml).
 
     `recorded` is the record's date (None: undated); `due` an estimated delivery date where one is recorded;
@@ -290,16 +283,14 @@ class Pregnancy:
     code_verified: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+class Exclusion(msgspec.Struct, frozen=True, gc=False):
     """A record the service did not use, and why: shown to the clinician, never silently dropped."""
 
     reference: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class LabValue:
+class LabValue(msgspec.Struct, frozen=True, gc=False):
     """One dated measurement (a count or percentage) with the record it came from."""
 
     source: str
@@ -307,8 +298,7 @@ class LabValue:
     value: float
 
 
-@dataclass(frozen=True, slots=True)
-class OrganFunction:
+class OrganFunction(msgspec.Struct, frozen=True, gc=False):
     """One measure of kidney or liver function, or of a serum electrolyte, with the record it came from.
 
     `measure`: `creatinine-clearance` or `egfr` (mL/min; eGFR per 1.73 m²), `child-pugh` (`value` the score
@@ -325,12 +315,12 @@ class OrganFunction:
     low: float | None = None
 
 
-@dataclass(frozen=True)
-class PatientSnapshot:
+class PatientSnapshot(msgspec.Struct, frozen=True, dict=True):
     """Everything the algorithm may use about one patient on one day (`as_of`).
 
-    Not slotted (one per request): its `__dict__` holds the current line and TKI once derived
-    (`cached_property`), which the stages ask for ~30 times per assessment.
+    With a `__dict__` (one per request): it holds the current line and TKI once derived (`cached_property`),
+    which the stages ask for ~30 times per assessment. msgspec refuses `gc=False` with `dict=True`; the
+    snapshot stays tracked by the garbage collector, which costs one object per call.
     """
 
     patient_id: str
@@ -353,7 +343,7 @@ class PatientSnapshot:
     birth_date: date | None = None
     transcript_type: str | None = None  # "e13a2", "e14a2", "e1a2", "e13a3", … where recorded
     tfr_goal: bool = False
-    exclusions: tuple[Exclusion, ...] = field(default=())
+    exclusions: tuple[Exclusion, ...] = ()
     unavailable: tuple[str, ...] = ()  # kinds of data the EHR did not provide (checks not done)
     # Added by the FHIR mapping (issue #3), all optional: where the facts above came from.
     blast_source: str | None = None  # the Observation behind `blast_percent`

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+import msgspec
 from pydantic import Field, JsonValue
 
 from fhir_mapping.decode import resources_in
@@ -86,7 +87,7 @@ def _answer(
                 with_order_suggestion(card, finding, drafts.resources, context.patientId)
                 for card, finding in zip(cards, findings, strict=True)
             ]
-        reported = dataclasses.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
+        reported = msgspec.structs.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
         return CdsResponse(cards=cards, extension=response_extension(call, reported))
 
 

@@ -6,9 +6,10 @@ patient-view and the ordering hooks publish the same prefetch keys and read a mi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 
 from fhir_mapping import build_snapshot
@@ -192,7 +193,7 @@ def snapshot_for(patient_id: str, resolved: Resolved, call: CallContext) -> Pati
     event loop)."""
     snapshot = build_snapshot(patient_id, resolved.prefetch, call.today(), resolved.unavailable)
     if resolved.excluded:
-        snapshot = replace(snapshot, exclusions=resolved.excluded + snapshot.exclusions)
+        snapshot = msgspec.structs.replace(snapshot, exclusions=resolved.excluded + snapshot.exclusions)
     return snapshot
 
 

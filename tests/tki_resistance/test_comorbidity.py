@@ -57,7 +57,7 @@ def test_ordered_tki_is_checked() -> None:
 
 
 def test_a_comorbidity_recognised_by_an_unverified_code_mapping_makes_the_card_unverified() -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tki_resistance.stages.comorbidity import UNVERIFIED_CODES
 

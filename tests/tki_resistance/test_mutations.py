@@ -232,6 +232,8 @@ def test_remaining_options_carry_the_comorbidity_cautions_of_the_record() -> Non
     """T315I leaves ponatinib; a recorded hypertension must show its caution beside that option."""
     from datetime import date
 
+    import msgspec
+
     from tki_resistance import Comorbidity, KinaseDomainTest, PatientSnapshot, TkiExposure, Variant, default_knowledge
     from tki_resistance.stages.avoid_tki import avoid_tki_findings
 
@@ -245,7 +247,7 @@ def test_remaining_options_carry_the_comorbidity_cautions_of_the_record() -> Non
     )
     hypertensive = PatientSnapshot(
         **{
-            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            **msgspec.structs.asdict(base),
             "comorbidities": (Comorbidity("Condition/h", "hypertension", "Hypertension"),),
         }
     )

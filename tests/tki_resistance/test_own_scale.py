@@ -7,7 +7,7 @@ card for a patient with no TKI recorded whose results fell by a log.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from tki_resistance.findings import FindingCode, Severity
 from tki_resistance.model import Comparator, PatientSnapshot

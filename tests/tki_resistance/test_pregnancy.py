@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from msgspec.structs import replace
 
 from tki_resistance.consolidation import consolidate
 from tki_resistance.findings import FindingCode, Severity

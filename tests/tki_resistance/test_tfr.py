@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from tki_resistance.knowledge.schema import TfrCriterionRow
 from tki_resistance.model import PatientSnapshot

@@ -14,8 +14,9 @@ The dose to sign instead goes in `extra["replacementDose"]` only when it is unam
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
+
+import msgspec
 
 from ..evidence import exposure_evidence, format_dose, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, Severity
@@ -143,4 +144,6 @@ def draft_dose_findings(state: ClinicalState, exposure: TkiExposure, knowledge: 
 
 
 def _with_replacement(finding: Finding, row: DoseRow) -> Finding:
-    return dataclasses.replace(finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)})
+    return msgspec.structs.replace(
+        finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)}
+    )

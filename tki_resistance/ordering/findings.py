@@ -13,8 +13,9 @@ instead where it is unambiguous.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+
+import msgspec
 
 from ..consolidation import by_urgency
 from ..evidence import exposure_evidence, variant_evidence
@@ -167,7 +168,7 @@ def _tki_findings(
     exposure = draft.as_exposure(snapshot.as_of)
     pregnancy = pregnancy_finding(state, exposure, knowledge)
     if pregnancy is not None and pregnancy.severity is Severity.CRITICAL:
-        pregnancy = dataclasses.replace(pregnancy, extra={**pregnancy.extra, "withhold": True})
+        pregnancy = msgspec.structs.replace(pregnancy, extra={**pregnancy.extra, "withhold": True})
     found: list[Finding | None] = [
         pregnancy,
         _avoid(state, exposure, knowledge),
@@ -197,7 +198,9 @@ def ordering_findings(
         else:
             found = draft_interaction_findings(snapshot, draft, session, spoken, knowledge)
         drug = draft.tki or draft.name
-        findings += [dataclasses.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found]
+        findings += [
+            msgspec.structs.replace(f, extra={**f.extra, "order": draft.reference, "drug": drug}) for f in found
+        ]
     return by_urgency(findings)
 
 

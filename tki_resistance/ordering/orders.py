@@ -6,16 +6,16 @@ Built by `fhir_mapping.draft_orders` from `context.draftOrders`; read by `orderi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..model import Comedication, TkiExposure
 
 __all__ = ["DraftOrder"]
 
 
-@dataclass(frozen=True, slots=True)
-class DraftOrder:
+class DraftOrder(msgspec.Struct, frozen=True, gc=False):
     """A drafted medication: a TKI (`tki` set) or any other drug (checked against the TKI in use)."""
 
     reference: str

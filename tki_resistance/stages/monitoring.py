@@ -12,8 +12,9 @@ for an IS qPCR.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+import msgspec
 
 from ..evidence import (
     exposure_evidence,
@@ -93,8 +94,7 @@ def monitoring_situation(state: ClinicalState, knowledge: Knowledge) -> tuple[st
     return "before-mmr", current.start, evidence
 
 
-@dataclass(frozen=True, slots=True)
-class _Latest:
+class _Latest(msgspec.Struct, frozen=True, gc=False):
     """The latest result of the patient's own series: its date, how it reads, and its evidence."""
 
     taken: date

@@ -17,8 +17,9 @@ the single card for a patient on no TKI yet (new diagnosis).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import timedelta
+
+from msgspec.structs import replace
 
 from ..evidence import format_dose, format_percent, stop_evidence, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, Severity, fit

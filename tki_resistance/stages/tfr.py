@@ -7,8 +7,9 @@ agreement, and any the record lacks, e.g. the transcript type).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..evidence import exposure_evidence, transcript_evidence
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
@@ -27,8 +28,7 @@ __all__ = ["CriterionResult", "deep_response_since", "evaluate_tfr", "tfr_findin
 _DAYS_PER_YEAR = 365.25
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(msgspec.Struct, frozen=True, gc=False):
     row: TfrCriterionRow
     met: bool | None  # None: could not be checked from the record
     why: str

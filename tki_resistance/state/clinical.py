@@ -8,8 +8,9 @@ ELN verdict for the current line, one list of options. It is built from the snap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
+
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import PatientSnapshot, Pregnancy, TkiExposure, TranscriptResult, TreatmentLine
@@ -33,8 +34,7 @@ _DEFAULT_GAP_DAYS = 92  # only when the knowledge base lacks the `line-interrupt
 _DEFAULT_KD_FLOOR = 0.1  # only when the knowledge base lacks the `own-scale-kd-floor` row
 
 
-@dataclass(frozen=True, slots=True)
-class ClinicalState:
+class ClinicalState(msgspec.Struct, frozen=True, gc=False):
     """What every stage reads. `snapshot` holds the facts, with the reconciled decision series as its
     `transcripts` (date order, one per day, discordant results held out) and its treatment lines derived."""
 
@@ -111,7 +111,7 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
     # sets aside the Condition it corrected (state/organ.py)
     comorbidities = [c for c in snapshot.comorbidities if c not in organ.corrected] + list(organ.low_electrolytes)
     lines = build_lines(snapshot.tki_exposures, _gap_days(knowledge))
-    facts = replace(
+    facts = msgspec.structs.replace(
         snapshot,
         transcripts=series.results,
         lines=lines,

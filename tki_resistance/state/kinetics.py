@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
+
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import Comparator, TranscriptResult
@@ -32,8 +33,7 @@ _TAKEN = attrgetter("taken")
 _BASELINE_LOOKBACK = timedelta(days=92)
 
 
-@dataclass(frozen=True, slots=True)
-class Kinetics:
+class Kinetics(msgspec.Struct, frozen=True, gc=False):
     """Kinetics of the latest result against the baseline and the nadir on the current TKI."""
 
     baseline: TranscriptResult | None

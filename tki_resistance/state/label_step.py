@@ -9,7 +9,7 @@ The label rule is for chronic phase (OPTIC): never applied in accelerated or bla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow
@@ -21,8 +21,7 @@ __all__ = ["LabelStep", "label_step", "ponatinib_response_row"]
 _RESPONSE_PERCENT = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class LabelStep:
+class LabelStep(msgspec.Struct, frozen=True, gc=False):
     """The reduced dose (`after`, the current record), the record before the reduction where the line shows
     one (`before`), the label's row, and the result that shows the response lost."""
 

@@ -10,8 +10,9 @@ record's start is at most the `line-interruption` row's days. Everything that co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import date
+
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
@@ -55,10 +56,11 @@ def build_lines(exposures: tuple[TkiExposure, ...], max_gap_days: int) -> tuple[
             gap = (record.start - max(ends)).days if ends and record.start and not still_on else 0
             if gap <= max_gap_days:
                 # a line whose first record has no start takes the first known one (as before lines existed)
-                lines[-1] = replace(previous, records=(*previous.records, record), start=previous.start or record.start)
+                start = previous.start or record.start
+                lines[-1] = TreatmentLine.of(previous.drug, start, (*previous.records, record), previous.after_tfr)
                 continue
         after_tfr = previous is not None and _is_tfr_stop(previous.last)
-        lines.append(TreatmentLine(record.drug, record.start, (record,), after_tfr=after_tfr))
+        lines.append(TreatmentLine.of(record.drug, record.start, (record,), after_tfr))
     return tuple(lines)
 
 
@@ -66,7 +68,7 @@ def with_lines(snapshot: PatientSnapshot, knowledge: Knowledge) -> PatientSnapsh
     """The snapshot with its treatment lines derived (idempotent)."""
     if snapshot.lines is not None:
         return snapshot
-    return replace(snapshot, lines=build_lines(snapshot.tki_exposures, _gap_days(knowledge)))
+    return msgspec.structs.replace(snapshot, lines=build_lines(snapshot.tki_exposures, _gap_days(knowledge)))
 
 
 def tfr_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
@@ -75,8 +77,7 @@ def tfr_stops(snapshot: PatientSnapshot) -> list[TkiExposure]:
     return sorted(stops, key=lambda e: e.end or e.start or date.min)
 
 
-@dataclass(frozen=True, slots=True)
-class OffTreatment:
+class OffTreatment(msgspec.Struct, frozen=True, gc=False):
     """Why the patient is on no TKI: `tfr` (with the stopped line), `after-sct`, or `new-diagnosis`."""
 
     kind: str

@@ -11,20 +11,19 @@ Rules (docs/methods/response.md; the findings are built in response.py):
 
 `assess_history` classifies every result of a line (1,000s for a long-treated patient), so what does not
 change between results is worked out once: the milestone dates of a start, the milestone table indexed by
-milestone (once per table), and each assessment is built in one step (fast_build.py).
+milestone (once per table).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
-from typing import Any
+
+import msgspec
 
 from ..findings import ResponseCategory
 from ..knowledge.schema import MilestoneRow
 from ..model import Comparator, TkiExposure, TranscriptResult, months_between
-from .fast_build import draft_class, finish
 from .kinetics import on_drug as results_on_drug
 
 __all__ = [
@@ -44,14 +43,9 @@ _CONFIRMATION_MIN_DAYS = 28
 _CONFIRMATION_MAX_DAYS = 92
 _MILESTONES = (3, 6, 12)
 _RANK = {ResponseCategory.OPTIMAL: 0, ResponseCategory.WARNING: 1, ResponseCategory.FAILURE: 2}
-#: A row's `response` → its category: a dict look-up, not the Enum call (~1 µs) once per result.
-_CATEGORY = {category.value: category for category in ResponseCategory}
-#: Read once per result: a module name costs ~10 ns, `Comparator.EQUAL` ~180 ns (EnumType.__getattr__, 3.11).
-_EQUAL = Comparator.EQUAL
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneAssessment:
+class MilestoneAssessment(msgspec.Struct, frozen=True, gc=False):
     """How one result classifies on the current TKI, and by which knowledge row."""
 
     milestone: int  # 3, 6, 12; 0 = any time
@@ -62,32 +56,6 @@ class MilestoneAssessment:
     confirmed_by: TranscriptResult | None = None
     loss_of_mmr: bool = False
     confirm_row: MilestoneRow | None = None  # a later milestone decided; this earlier >10% is confirmed too
-
-
-_ASSESSMENT_DRAFT = draft_class(MilestoneAssessment)
-
-
-def _assessment(
-    milestone: int,
-    category: ResponseCategory,
-    row: MilestoneRow,
-    result: TranscriptResult,
-    months_on_drug: float,
-    confirmed_by: TranscriptResult | None,
-    loss_of_mmr: bool,
-    confirm_row: MilestoneRow | None,
-) -> MilestoneAssessment:
-    """`MilestoneAssessment(...)` with every field given, built as fast_build.py explains."""
-    draft: Any = _ASSESSMENT_DRAFT()
-    draft.milestone = milestone
-    draft.category = category
-    draft.row = row
-    draft.result = result
-    draft.months_on_drug = months_on_drug
-    draft.confirmed_by = confirmed_by
-    draft.loss_of_mmr = loss_of_mmr
-    draft.confirm_row = confirm_row
-    return finish(draft, MilestoneAssessment)
 
 
 @cache
@@ -126,12 +94,11 @@ def in_band(value: float, row: MilestoneRow) -> bool:
     return above_ok and below_ok
 
 
-#: A band as (above, at_most, row): the limits read once per table, not twice per result.
-_Band = tuple[float | None, float | None, MilestoneRow]
+#: A band as (above, at_most, row, the row's category): read once per table, not once per result.
+_Band = tuple[float | None, float | None, MilestoneRow, ResponseCategory]
 
 
-@dataclass(frozen=True, slots=True)
-class _Bands:
+class _Bands(msgspec.Struct, frozen=True, gc=False):
     """A milestone table indexed once: the survival bands of each milestone (no confirmation-only row), in
     table order, and the first 3-month confirmation row."""
 
@@ -150,7 +117,8 @@ def _bands(rows: tuple[MilestoneRow, ...]) -> _Bands:
     survival: dict[int, list[_Band]] = {}
     for row in rows:
         if not row.requires_confirmation and row.goal == "survival":
-            survival.setdefault(row.months, []).append((row.above, row.at_most, row))
+            band = (row.above, row.at_most, row, ResponseCategory(row.response))
+            survival.setdefault(row.months, []).append(band)
     confirm = next((r for r in rows if r.months == 3 and r.requires_confirmation), None)
     bands = _Bands({months: tuple(found) for months, found in survival.items()}, confirm)
     if len(_INDEXED) >= 64:  # tables built in tests; the service has one
@@ -159,23 +127,24 @@ def _bands(rows: tuple[MilestoneRow, ...]) -> _Bands:
     return bands
 
 
-def _classify(value: float, months: int, bands: _Bands) -> MilestoneRow:
-    for above, at_most, row in bands.survival.get(months, ()):
+def _classify(value: float, months: int, bands: _Bands) -> tuple[MilestoneRow, ResponseCategory]:
+    """The band `value` falls in at milestone `months`: its row and the category the row gives."""
+    for above, at_most, row, category in bands.survival.get(months, ()):
         if (above is None or value > above) and (at_most is None or value <= at_most):  # in_band, inlined
-            return row
+            return row, category
     raise LookupError(f"no milestone band for {value}% at {months} months")
 
 
 def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) -> MilestoneRow:
     """The band `value` (percent IS) falls in at milestone `months`, ignoring confirmation-only rows."""
-    return _classify(value, months, _bands(rows))
+    return _classify(value, months, _bands(rows))[0]
 
 
 def _usable(result: TranscriptResult, months: int, bands: _Bands) -> bool:
     """A "<x" result can be classified only when x itself falls in the optimal band."""
-    if result.comparator is _EQUAL:
+    if result.comparator is Comparator.EQUAL:
         return True
-    return _classify(result.percent_is, months, bands).response == "optimal"
+    return _classify(result.percent_is, months, bands)[1] is ResponseCategory.OPTIMAL
 
 
 def _confirmation(
@@ -215,8 +184,7 @@ def _assess_latest(
     """Classify `on_drug[index]` as the latest usable result; `first_mmr` is the first day at ≤0.1%."""
     latest = on_drug[index]
     months = months_between(start, latest.taken)
-    row = _classify(latest.percent_is, milestone, bands)
-    category = _CATEGORY[row.response]
+    row, category = _classify(latest.percent_is, milestone, bands)
     confirmed_by: TranscriptResult | None = None
     confirm_row: MilestoneRow | None = None
 
@@ -233,11 +201,10 @@ def _assess_latest(
 
     lost_mmr = first_mmr is not None and first_mmr < latest.taken and latest.percent_is > MMR_PERCENT
     if lost_mmr and milestone != 0:
-        any_time = _classify(latest.percent_is, 0, bands)
-        worse = _CATEGORY[any_time.response]
+        any_time, worse = _classify(latest.percent_is, 0, bands)
         if _RANK[worse] > _RANK[category]:
-            return _assessment(0, worse, any_time, latest, months, None, True, None)
-    return _assessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
+            return MilestoneAssessment(0, worse, any_time, latest, months, None, True, None)
+    return MilestoneAssessment(milestone, category, row, latest, months, confirmed_by, lost_mmr, confirm_row)
 
 
 def assess_history(

@@ -8,7 +8,8 @@ missing from the medication list and no milestone can be judged until it is reco
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+import msgspec
 
 from ..knowledge.schema import CourseRuleRow
 from ..model import Comparator, TranscriptResult
@@ -16,8 +17,7 @@ from ..model import Comparator, TranscriptResult
 __all__ = ["MissingTki", "missing_tki"]
 
 
-@dataclass(frozen=True, slots=True)
-class MissingTki:
+class MissingTki(msgspec.Struct, frozen=True, gc=False):
     """The highest earlier result and the latest, `logs` apart (a fall)."""
 
     highest: TranscriptResult

@@ -10,7 +10,8 @@ the ATP site alone, so the "any mutation" rows for ATP-site TKIs skip them (`not
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
@@ -20,8 +21,7 @@ from .history import resistance_stops
 __all__ = ["MutationProfile", "detected_variants", "mutation_profile"]
 
 
-@dataclass(frozen=True, slots=True)
-class MutationProfile:
+class MutationProfile(msgspec.Struct, frozen=True, gc=False):
     """What the detected variants exclude: per TKI, the mutations and rules behind the exclusion."""
 
     variants: tuple[tuple[Variant, KinaseDomainTest], ...]

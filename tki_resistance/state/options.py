@@ -8,7 +8,7 @@ an option while it is not failing: continuing is a choice too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow, KnowledgeRow
@@ -19,8 +19,7 @@ from .mutations import MutationProfile
 __all__ = ["Option", "Options", "SetAside", "options_for"]
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(msgspec.Struct, frozen=True, gc=False):
     """A TKI that remains, with the dose to give it at (`dose` is the row's wording; "" without a row)."""
 
     tki: str
@@ -29,8 +28,7 @@ class Option:
     caution: str = ""  # less active with a detected mutation (a caution row), said beside the option
 
 
-@dataclass(frozen=True, slots=True)
-class SetAside:
+class SetAside(msgspec.Struct, frozen=True, gc=False):
     """A TKI that is not an option: `kind` mutation / resistance / failing / phase, and the reason in words."""
 
     tki: str
@@ -39,8 +37,7 @@ class SetAside:
     rows: tuple[KnowledgeRow, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(msgspec.Struct, frozen=True, gc=False):
     """The options of today's phase (`phase`: chronic / accelerated / blast) and what was set aside."""
 
     phase: str

@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..findings import Evidence
 from ..knowledge.loader import Knowledge
@@ -33,8 +34,7 @@ _NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class OrganReading:
+class OrganReading(msgspec.Struct, frozen=True, gc=False):
     """Today's renal or hepatic function: a recent measure, or else the recorded Condition."""
 
     value: OrganFunction | None
@@ -84,8 +84,7 @@ class OrganReading:
         return f"creatinine clearance {value.value:g} {value.unit}{when}"
 
 
-@dataclass(frozen=True, slots=True)
-class OrganState:
+class OrganState(msgspec.Struct, frozen=True, gc=False):
     renal: OrganReading | None = None
     hepatic: OrganReading | None = None
     #: recent potassium / magnesium results below range, as the comorbidities they are today

@@ -16,8 +16,9 @@ id so that nothing depends on the order of the Bundle. The trend is read against
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+import msgspec
 
 from ..model import Comparator, OwnScaleResult
 
@@ -27,8 +28,7 @@ _BASELINE_LOOKBACK = timedelta(days=92)
 _LOG_RISE = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class OwnScaleSeries:
+class OwnScaleSeries(msgspec.Struct, frozen=True, gc=False):
     """One transcript's own series and its trend on the current line (all results when there is no line)."""
 
     transcript: str

@@ -13,8 +13,9 @@ An old result is named as too old, never used silently. The scheme is ELN 2013/2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..findings import Evidence
 from ..knowledge.loader import Knowledge
@@ -34,8 +35,7 @@ _LABELS = {
 _PROGRESSION_GRACE_DAYS = 30  # evidence this long after a line's start still describes the phase it began in
 
 
-@dataclass(frozen=True, slots=True)
-class PhaseAssessment:
+class PhaseAssessment(msgspec.Struct, frozen=True, gc=False):
     """The most advanced phase current evidence shows, with every criterion that showed it."""
 
     phase: str  # "accelerated" / "blast"
@@ -45,8 +45,7 @@ class PhaseAssessment:
     since: date | None = None  # the earliest dated evidence (None: all undated)
 
 
-@dataclass(frozen=True, slots=True)
-class PhaseHistory:
+class PhaseHistory(msgspec.Struct, frozen=True, gc=False):
     """The phase at diagnosis, today's (`current`, None in chronic phase), and whether it was ever advanced."""
 
     current: PhaseAssessment | None

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import CourseRuleRow
@@ -21,8 +21,7 @@ from .milestones import MMR_PERCENT
 __all__ = ["Relapse", "detect_relapse"]
 
 
-@dataclass(frozen=True, slots=True)
-class Relapse:
+class Relapse(msgspec.Struct, frozen=True, gc=False):
     """A relapse off treatment: `kind` tfr / after-sct, the result that shows it, why, and the reference."""
 
     kind: str

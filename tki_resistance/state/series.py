@@ -11,9 +11,10 @@ at most one result per day, so every stage reads it without sorting again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
 from operator import attrgetter
+
+import msgspec
 
 from ..knowledge.schema import CourseRuleRow
 from ..model import Comparator, TranscriptResult
@@ -26,8 +27,7 @@ _DEFAULT_THRESHOLDS = (10.0, 1.0, 0.1)
 _TAKEN = attrgetter("taken")
 
 
-@dataclass(frozen=True, slots=True)
-class DiscordantPair:
+class DiscordantPair(msgspec.Struct, frozen=True, gc=False):
     """Two results within the window that cannot both be right: `why` says how they disagree."""
 
     first: TranscriptResult
@@ -35,8 +35,7 @@ class DiscordantPair:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResultSeries:
+class ResultSeries(msgspec.Struct, frozen=True, gc=False):
     """`results`: the decision series (date order, one per day, discordant results held out).
 
     `recorded`: every result as recorded, in date order (for "when was the last test" questions).

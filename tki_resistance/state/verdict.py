@@ -10,8 +10,9 @@ verdict is the worst of them: exactly one per line, which every card of the call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from ..evidence import variant_evidence
 from ..findings import Evidence, ResponseCategory
@@ -26,8 +27,7 @@ __all__ = ["AnyTimeCriterion", "LineVerdict", "line_verdict"]
 _RANK = {ResponseCategory.OPTIMAL: 0, ResponseCategory.WARNING: 1, ResponseCategory.FAILURE: 2}
 
 
-@dataclass(frozen=True, slots=True)
-class AnyTimeCriterion:
+class AnyTimeCriterion(msgspec.Struct, frozen=True, gc=False):
     """An any-time criterion met on this line: the row, what it makes the line, why, and its data points."""
 
     row: AnyTimeFailureRow
@@ -36,8 +36,7 @@ class AnyTimeCriterion:
     evidence: tuple[Evidence, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LineVerdict:
+class LineVerdict(msgspec.Struct, frozen=True, gc=False):
     """The current line's ELN 2020 category, with the milestone assessment and the any-time criteria."""
 
     drug: str
