@@ -12,7 +12,7 @@ start-up and shut-down cancelled out.
 
 What it does not say: how fast those instructions run. Code in C (the floor's `json.loads`) runs more of them
 per cycle than the interpreter does, so the ratio of CPU times is larger than the ratio of instructions
-(README, "Performance"). Use it to compare two trees, not as the target's ratio. Needs the Debian package
+(docs/performance.md). Use it to compare two trees, not as the target's ratio. Needs the Debian package
 valgrind; a target takes 1–3 minutes.
 """
 

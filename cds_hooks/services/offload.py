@@ -5,7 +5,7 @@ Why: the hop to a worker thread is not free. The GIL lets one thread run at a ti
 throughput; what it costs is the GIL handed back and forth between the event loop (reading other callers'
 bodies) and the worker, usually on the other core with cold caches. Through the ASGI app in process, a
 60-result call cost 5.0–7.3 ms of CPU through the thread and 3.4–4.6 ms inline; over HTTP, on a shared VM
-whose speed drifts by ±20%, the medians of alternating runs fell by 7–27% (README, "Performance").
+whose speed drifts by ±20%, the medians of alternating runs fell by 7–27% (docs/performance.md).
 What the thread does buy is that a very large patient (~0.25 s at 10,000 results) does not hold the event
 loop, and with it every other caller and the health checks, for its whole length. So a call of at most
 `INLINE_RESOURCES` resources runs inline and holds the loop for at most ~30 ms; a larger one goes to a thread.
