@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+EHR_PORT ?= 8081
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit bench alert-burden knowledge openapi clean
+.PHONY: serve demo test lint typecheck unit bench alert-burden knowledge openapi clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +19,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	if [ -z "$$CMLCDS_CONFIG_FILE" ] && [ -z "$$CMLCDS_MODE" ]; then export CMLCDS_MODE=development; fi; \
 	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
+
+# The service, a real FHIR server (sekmet-fhir, own venv under .cache/) with named patients and a SMART EHR
+# launch, all on 127.0.0.1 (docs/demo.md); Ctrl-C stops everything.
+demo: $(STAMP)
+	$(BIN)/python -m demo --port $(PORT) --ehr-port $(EHR_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
