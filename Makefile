@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+EHR_PORT ?= 8081
 STAMP := $(VENV)/.installed
 # The locks: every transitive dependency pinned with its hashes (make lock); pip refuses anything else.
 LOCKS := requirements/build.txt requirements/dev.txt
 COMPILE := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet
 
-.PHONY: serve test lint typecheck unit bench alert-burden knowledge openapi lock clean
+.PHONY: serve demo test lint typecheck unit bench alert-burden knowledge openapi lock clean
 
 $(STAMP): pyproject.toml $(LOCKS)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,12 +29,17 @@ serve: $(STAMP)
 	if [ -z "$$CMLCDS_CONFIG_FILE" ] && [ -z "$$CMLCDS_MODE" ]; then export CMLCDS_MODE=development; fi; \
 	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
+# The service, a real FHIR server (sekmet-fhir, own venv under .cache/) with named patients and a SMART EHR
+# launch, all on 127.0.0.1 (docs/demo.md); Ctrl-C stops everything.
+demo: $(STAMP)
+	$(BIN)/python -m demo --port $(PORT) --ehr-port $(EHR_PORT)
+
 lint: $(STAMP)
-	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
-	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
+	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
+	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
+	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
 
 unit: $(STAMP)
 	$(BIN)/pytest

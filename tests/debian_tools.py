@@ -1,4 +1,4 @@
-"""Debian components some tests need (postgresql, nginx): found, or skipped with one line — failed under CI.
+"""Debian components some tests need (postgresql, nginx, chromium): found, or skipped with one line — failed under CI.
 
 `.ci/run` installs them; on a developer machine without them the test skips naming the package. Under
 `CI=true` a missing component must fail, never skip: a green CI that skipped proves nothing.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["find_nginx", "find_postgres_bin", "missing"]
+__all__ = ["CHROMIUM_FLAGS", "find_chromium", "find_nginx", "find_postgres_bin", "missing"]
 
 
 def missing(package: str) -> None:
@@ -42,3 +42,23 @@ def find_nginx() -> Path:
     if found is None:
         missing("nginx")
     return Path(str(found))
+
+
+#: Headless, and nothing that would call out of 127.0.0.1 on its own (the browser tests check every request).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def find_chromium() -> Path:
+    """Debian's /usr/bin/chromium, which playwright drives (no browser is downloaded)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        missing("chromium")
+    return chromium
