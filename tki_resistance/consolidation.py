@@ -3,7 +3,7 @@
 The stages stay independent (each says everything it knows); this pure step decides what the clinician
 reads. A folded finding is never dropped: its rules and data points join the host card, its one-line form
 (`Finding.brief`) joins the host's detail, and the rest of it (code, summary, detail, extension keys) is in
-the host's `extra["absorbed"]`. The rules (README, "One card per thing to do"):
+the host's `extra["absorbed"]`. The rules (docs/assessment.md, "One card per thing to do"):
 
 1. A dose below the standard that a `dose-check` card is about (same medication record) belongs to the
    dose-check card; `extrinsic-causes` keeps its other causes.
