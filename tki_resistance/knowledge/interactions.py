@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..model import Comedication
 from .schema import DrugClassRow, InteractionRow
 
-__all__ = ["InteractionIndex", "interaction_rows"]
+__all__ = ["InteractionIndex", "exposure_interactions", "interaction_rows"]
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -73,4 +74,17 @@ def interaction_rows(
         (row, drug_class)
         for drug_class in index.classes_of(medication)
         for row in index.rows(tki, drug_class.drug_class)
+    ]
+
+
+def exposure_interactions(
+    comedications: Sequence[Comedication], drug: str, index: InteractionIndex, exposure: str
+) -> list[tuple[Comedication, InteractionRow, DrugClassRow]]:
+    """The co-medications that interact with `drug` by rows that lower its exposure (`exposure` "lowers": the
+    causes of a poor response to rule out), or by the others ("safety": raised exposure, an added risk)."""
+    return [
+        (medication, row, drug_class)
+        for medication in comedications
+        for row, drug_class in interaction_rows(medication, drug, index)
+        if (row.exposure == "lowers") == (exposure == "lowers")
     ]

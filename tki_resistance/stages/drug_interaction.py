@@ -12,9 +12,9 @@ from typing import Any
 
 from ..evidence import exposure_evidence
 from ..findings import Evidence, Finding, FindingCode, Severity, fit
+from ..knowledge.interactions import exposure_interactions
 from ..knowledge.loader import Knowledge
 from ..state import ClinicalState
-from .extrinsic_causes import exposure_interactions
 
 __all__ = ["drug_interaction_findings"]
 
@@ -24,7 +24,7 @@ def drug_interaction_findings(state: ClinicalState, knowledge: Knowledge) -> lis
     exposure = state.current_tki
     if exposure is None:
         return []
-    hits = exposure_interactions(state.snapshot, exposure.drug, knowledge, "safety")
+    hits = exposure_interactions(state.snapshot.comedications, exposure.drug, knowledge.interaction_index, "safety")
     if not hits:
         return []
     avoid = any(row.action == "avoid" for _, row, _ in hits)

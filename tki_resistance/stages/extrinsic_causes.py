@@ -12,10 +12,10 @@ from typing import Any
 
 from ..evidence import exposure_evidence, format_dose
 from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severity, fit
-from ..knowledge.interactions import interaction_rows
+from ..knowledge.interactions import exposure_interactions
 from ..knowledge.loader import Knowledge
-from ..knowledge.schema import DoseRow, DrugClassRow, InteractionRow, KnowledgeRow
-from ..model import Comedication, PatientSnapshot, TkiExposure
+from ..knowledge.schema import DoseRow, KnowledgeRow
+from ..model import TkiExposure
 from ..state import ClinicalState
 from ..state.history import same_drug_gaps
 from ..state.kinetics import kinetics, log_rise_floor
@@ -23,7 +23,6 @@ from ..state.organ import organ_dose_rows
 
 __all__ = [
     "CONCRETE_CAUSES",
-    "exposure_interactions",
     "extrinsic_causes_findings",
     "extrinsic_summary",
     "response_problem",
@@ -58,18 +57,6 @@ def standard_dose(state: ClinicalState, exposure: TkiExposure, knowledge: Knowle
     line = state.current_line
     phase = state.phase.at_start(line.start if line is not None else exposure.start, number == 1)
     return knowledge.dose_for(exposure.drug, "standard", phase, "first" if number == 1 else "later")
-
-
-def exposure_interactions(
-    snapshot: PatientSnapshot, drug: str, knowledge: Knowledge, exposure: str
-) -> list[tuple[Comedication, InteractionRow, DrugClassRow]]:
-    """The co-medications that interact with `drug` by rows of `exposure` ("lowers", or the safety ones)."""
-    found = []
-    for medication in snapshot.comedications:
-        for row, drug_class in interaction_rows(medication, drug, knowledge.interaction_index):
-            if (row.exposure == "lowers") == (exposure == "lowers"):
-                found.append((medication, row, drug_class))
-    return found
 
 
 def extrinsic_summary(drug: str, causes: list[dict[str, Any]], problem: str | None) -> str:
@@ -113,7 +100,7 @@ def extrinsic_causes_findings(state: ClinicalState, knowledge: Knowledge) -> lis
     if exposure is None:
         return []
     problem = response_problem(state, knowledge)
-    interactions = exposure_interactions(snapshot, exposure.drug, knowledge, "lowers")
+    interactions = exposure_interactions(snapshot.comedications, exposure.drug, knowledge.interaction_index, "lowers")
     if problem is None and not any(row.action == "avoid" for _, row, _ in interactions):
         return []
     checks = {row.check: row for row in knowledge.extrinsic_checks}
