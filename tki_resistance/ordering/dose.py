@@ -158,7 +158,7 @@ def _why_implausible(value: float, ceiling: DoseRow | None) -> str | None:
     if value <= 0:
         return "zero or negative"
     if ceiling is not None and value > ceiling.daily_mg:
-        return f"above the label's maximum ({ceiling.daily_mg:g} mg/day: {ceiling.text})"
+        return f"above the label's maximum, {ceiling.text}"
     return None
 
 
