@@ -3,10 +3,13 @@
 Only MedicationRequests are read; other request types (ServiceRequest, NutritionOrder …) are not about
 drugs and are ignored. The drug is read as for any MedicationRequest (inline concept, or a reference to a
 contained Medication or a Medication entry of the same Bundle; RxNorm, ATC, generic and brand names) and
-the dose as for any dosage (structured or text). A draft about another patient, without an id, or whose
-drug cannot be resolved is excluded and said so, never silently dropped. A draft with no drug at all (no
-`medication[x]`: the clinician has not chosen one yet, as the CDS Hooks Sandbox sends while its form is
-empty) holds no data to assess and is not an order yet: it is passed over without a card.
+the dose as order entry sends it (fhir_mapping/dosing.py): mg, or a count of tablets or capsules times
+the strength from a Medication's `ingredient.strength` or the RxNorm clinical-drug name, or the sig text.
+A dose that cannot be a TKI dose is kept with the reason (`dose_problem`), for a card about the draft.
+A draft about another patient, without an id, or whose drug cannot be resolved is excluded and said so,
+never silently dropped. A draft with no drug at all (no `medication[x]`: the clinician has not chosen one
+yet, as the CDS Hooks Sandbox sends while its form is empty) holds no data to assess and is not an order
+yet: it is passed over without a card.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from pydantic import ValidationError
 from tki_resistance.model import Exclusion
 from tki_resistance.ordering.orders import DraftOrder
 
-from .dosing import daily_dose
+from .dosing import daily_dose, strength_from_concept, strength_from_medication
 from .exclusions import ExclusionLog
 from .lax import read_resource
-from .medications import all_codes, first_display, medication_index, recognise_tki, resolved_concept
-from .resources import Medication, MedicationRequest
+from .medications import (
+    all_codes,
+    first_display,
+    medication_index,
+    recognise_tki,
+    referenced_medication,
+    resolved_concept,
+)
+from .resources import CodeableConcept, Medication, MedicationRequest
 
 __all__ = ["DraftOrders", "bundle_resources", "map_draft_orders"]
 
@@ -108,6 +118,15 @@ def _names_a_drug(raw: Mapping[str, Any]) -> bool:
     return bool(raw.get("medicationCodeableConcept") or raw.get("medicationReference"))
 
 
+def _strength(request: MedicationRequest, concept: CodeableConcept, medications: dict[str, Medication]) -> float | None:
+    """mg per tablet or capsule: a referenced Medication's ingredient.strength (or its code's name), else the
+    RxNorm clinical / branded drug name of the draft's concept ("nilotinib 150 MG Oral Capsule")."""
+    medication = referenced_medication(request, medications)
+    if medication is not None and (strength := strength_from_medication(medication)) is not None:
+        return strength
+    return strength_from_concept(concept)
+
+
 def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
     log = ExclusionLog()
     resources = bundle_resources(bundle)
@@ -130,7 +149,7 @@ def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
         if concept is None:
             continue
         reference = f"MedicationRequest/{request.id}"
-        dose = daily_dose(request.dosageInstruction)
+        dose = daily_dose(request.dosageInstruction, _strength(request, concept, medications))
         orders.append(
             DraftOrder(
                 reference=reference,
@@ -140,6 +159,9 @@ def map_draft_orders(bundle: Mapping[str, Any], patient_id: str) -> DraftOrders:
                 daily_dose_mg=dose.mg_per_day,
                 doses_per_day=dose.doses_per_day,
                 dose_text=dose.text,
+                dose_missing=dose.missing,
+                dose_problem=dose.problem,
+                stated_mg_per_day=dose.stated_mg_per_day,
             )
         )
         raw_by_reference[reference] = raw

@@ -42,6 +42,7 @@ __all__ = [
     "map_medication_statement",
     "medication_index",
     "recognise_tki",
+    "referenced_medication",
     "resolved_concept",
     "stop_reason",
 ]
@@ -119,17 +120,7 @@ def _concept(
     """The drug: the inline concept, or a contained / bundled Medication (its code, then ingredients)."""
     if resource.medicationCodeableConcept is not None:
         return resource.medicationCodeableConcept
-    reference = resource.medicationReference.reference if resource.medicationReference else None
-    medication: Medication | None = None
-    if reference and reference.startswith("#"):
-        for contained in resource.contained:
-            if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
-                try:
-                    medication = read_resource(contained, Medication)
-                except ValidationError:  # an unreadable contained Medication: unresolvable, logged by the caller
-                    medication = None
-    elif reference:
-        medication = medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
+    medication = referenced_medication(resource, medications)
     if medication is None:
         display = resource.medicationReference.display if resource.medicationReference else None
         return CodeableConcept(text=display) if display else None
@@ -138,6 +129,25 @@ def _concept(
     coding = [c for part in parts for c in part.coding]
     text = " ".join(p.text for p in parts if p.text) or None
     return CodeableConcept(coding=tuple(coding), text=text)
+
+
+def referenced_medication(
+    resource: MedicationStatement | MedicationRequest, medications: dict[str, Medication]
+) -> Medication | None:
+    """The Medication `medicationReference` names: contained (`#id`) or another entry of the Bundle; None when
+    there is no reference, or it does not resolve to a readable Medication."""
+    reference = resource.medicationReference.reference if resource.medicationReference else None
+    if reference and reference.startswith("#"):
+        for contained in resource.contained:
+            if contained.get("resourceType") == "Medication" and contained.get("id") == reference[1:]:
+                try:
+                    return read_resource(contained, Medication)
+                except ValidationError:  # an unreadable contained Medication: unresolvable, logged by the caller
+                    return None
+        return None
+    if reference:
+        return medications.get(reference) or medications.get(reference.rsplit("/", 1)[-1])
+    return None
 
 
 def first_display(concept: CodeableConcept) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "Procedure",
     "Quantity",
     "Range",
+    "Ratio",
     "Reference",
 ]
 
@@ -182,9 +183,15 @@ class Dosage(FhirModel, frozen=True, kw_only=True):
     doseAndRate: tuple[DoseAndRate, ...] = ()
 
 
+class Ratio(FhirModel, frozen=True, kw_only=True):
+    numerator: Quantity | None = None
+    denominator: Quantity | None = None
+
+
 class Ingredient(FhirModel, frozen=True, kw_only=True):
     itemCodeableConcept: CodeableConcept | None = None
     itemReference: Reference | None = None
+    strength: Ratio | None = None  # mg per unit (tablet, capsule): the strength a count of units is read with
 
 
 class Medication(FhirResource, frozen=True, kw_only=True, tag="Medication"):

@@ -213,6 +213,7 @@ class DoseRow(KnowledgeRow):
         "after-primary-ponatinib-failure",
         "hepatic-impairment",
         "renal-impairment",
+        "label-maximum",
     ] = "standard"
     daily_mg: float = Field(gt=0)
     doses_per_day: int = Field(ge=1)

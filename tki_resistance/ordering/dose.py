@@ -10,10 +10,15 @@
   chronic phase), when no situation rule applied.
 
 The dose to sign instead goes in `extra["replacementDose"]` only when it is unambiguous.
+
+Before any of these, the drafted dose itself: not finite, ≤ 0, or above the label's maximum daily dose
+(doses.toml, situation "label-maximum") is implausible — one warning card naming the draft and the value,
+the draft withheld (delete), and none of the rules above is computed from it (`implausible_dose_finding`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -28,8 +33,9 @@ from ..stages.organ_dose import organ_dose_findings
 from ..state import ClinicalState
 from ..state.history import line_for
 from ..state.label_step import ponatinib_response_row
+from .orders import DraftOrder
 
-__all__ = ["draft_dose_findings", "replacement"]
+__all__ = ["draft_dose_findings", "implausible_dose_finding", "replacement"]
 
 _OVERRIDES = ("Dose chosen deliberately", "Patient in a clinical trial")
 
@@ -146,4 +152,58 @@ def draft_dose_findings(state: ClinicalState, exposure: TkiExposure, knowledge: 
 def _with_replacement(finding: Finding, row: DoseRow) -> Finding:
     return msgspec.structs.replace(
         finding, extra={**finding.extra, "withhold": True, "replacementDose": replacement(row)}
+    )
+
+
+def _why_implausible(value: float, ceiling: DoseRow | None) -> str | None:
+    if not math.isfinite(value):
+        return "not a finite number"
+    if value <= 0:
+        return "zero or negative"
+    if ceiling is not None and value > ceiling.daily_mg:
+        return f"above the label's maximum, {ceiling.text}"
+    return None
+
+
+def _dose_for_patient(state: ClinicalState, drug: str, knowledge: Knowledge) -> DoseRow | None:
+    """The label's dose for this patient's situation, said (never ordered) beside an implausible draft."""
+    if drug == "asciminib" and state.mutations.has("T315I"):
+        return next(iter(_rows(knowledge, "asciminib", "t315i")), None)
+    line = "first" if line_for(state.snapshot, drug) == 1 else "later"
+    return knowledge.dose_for(drug, "standard", state.phase.name, line)
+
+
+def implausible_dose_finding(state: ClinicalState, draft: DraftOrder, knowledge: Knowledge) -> Finding | None:
+    """A drafted TKI dose that cannot be meant: not finite, ≤ 0, or above the label's maximum daily dose. The
+    same bounds as patient-view's (fhir_mapping/dosing.py), held to each drug's label maximum at ordering."""
+    drug = draft.tki
+    if drug is None:
+        return None
+    stated = draft.stated_mg_per_day if draft.dose_problem is not None else draft.daily_dose_mg
+    if stated is None:
+        return None
+    ceiling = next(iter(_rows(knowledge, drug, "label-maximum")), None)
+    why = _why_implausible(stated, ceiling)
+    if why is None:
+        return None
+    value = f"{stated:g} mg/day"
+    entered = f" ({draft.dose_text})" if draft.dose_text else ""
+    detail = [
+        f"The draft `{draft.reference}` orders {drug} at **{value}**{entered}: {why}. It is not read as a dose, "
+        "and no dose rule (raise, lower, replace) is computed from it.",
+    ]
+    if (usual := _dose_for_patient(state, drug, knowledge)) is not None:
+        detail.append(f"For this patient the label's dose is {usual.text}; correct the order before signing.")
+    rules = tuple(knowledge.rule(row) for row in (ceiling, usual) if row is not None)
+    return Finding(
+        code=FindingCode.DOSE_CHECK,
+        severity=Severity.WARNING,
+        summary=f"Check the drafted {drug} dose: {value} is "
+        + ("above the label maximum" if why.startswith("above") else "not a dose"),
+        rules=tuple({rule.id: rule for rule in rules}.values()),
+        evidence=(Evidence("Drafted TKI", f"{drug} {value} (not used: {why})", None, draft.reference),),
+        detail=tuple(detail),
+        override_reasons=("Dose confirmed with the prescriber",),
+        action="Correct the dose in the order, then sign.",
+        extra={"withhold": True, "statedDose": value, "implausible": why},
     )

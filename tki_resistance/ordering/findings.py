@@ -29,7 +29,7 @@ from ..stages.option_lines import option_lines, options_extra
 from ..stages.pregnancy import pregnancy_finding
 from ..state import ClinicalState
 from ..state.history import intolerance_stops, resistance_stops
-from .dose import draft_dose_findings
+from .dose import draft_dose_findings, implausible_dose_finding
 from .interactions import draft_interaction_findings
 from .orders import DraftOrder
 
@@ -165,6 +165,9 @@ def _tki_findings(
     state: ClinicalState, draft: DraftOrder, session: Sequence[DraftOrder], knowledge: Knowledge
 ) -> list[Finding]:
     snapshot = state.snapshot
+    implausible = implausible_dose_finding(state, draft, knowledge)
+    if implausible is not None:  # nothing is computed from a dose that cannot be meant
+        draft = msgspec.structs.replace(draft, daily_dose_mg=None, doses_per_day=None)
     exposure = draft.as_exposure(snapshot.as_of)
     pregnancy = pregnancy_finding(state, exposure, knowledge)
     if pregnancy is not None and pregnancy.severity is Severity.CRITICAL:
@@ -176,7 +179,7 @@ def _tki_findings(
         _prior_intolerance(snapshot, exposure, knowledge),
         _outside_phase(state, exposure, knowledge),
     ]
-    found += draft_dose_findings(state, exposure, knowledge)
+    found += [implausible] if implausible is not None else draft_dose_findings(state, exposure, knowledge)
     found += draft_interaction_findings(snapshot, draft, session, (), knowledge)
     found.append(caution_finding(exposure, snapshot, knowledge))
     return [f for f in found if f is not None]

@@ -25,6 +25,17 @@ class DraftOrder(msgspec.Struct, frozen=True, gc=False):
     daily_dose_mg: float | None = None
     doses_per_day: int | None = None
     dose_text: str | None = None
+    dose_missing: str | None = None  # what was missing when no dose could be read
+    dose_problem: str | None = None  # why a stated dose was not used (not finite, ≤ 0, implausibly high)
+    stated_mg_per_day: float | None = None  # the value behind `dose_problem`
+
+    @property
+    def dose_description(self) -> str | None:
+        """The dose text for the cards: the sig text, and what was missing when no dose could be read."""
+        if self.daily_dose_mg is not None or self.dose_missing is None:
+            return self.dose_text
+        missing = f"dose not readable: {self.dose_missing}"
+        return f"{self.dose_text}; {missing}" if self.dose_text else missing
 
     def as_exposure(self, as_of: date) -> TkiExposure:
         """The drafted TKI as an ordered exposure starting today, for the stages that take one."""
@@ -36,7 +47,7 @@ class DraftOrder(msgspec.Struct, frozen=True, gc=False):
             start=as_of,
             daily_dose_mg=self.daily_dose_mg,
             doses_per_day=self.doses_per_day,
-            dose_text=self.dose_text,
+            dose_text=self.dose_description,
             active=True,
             ordered=True,
         )
