@@ -179,10 +179,41 @@ def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
 
-def test_patient_view_cards_link_to_the_launch_url(smart: TestClient) -> None:
-    response = smart.post("/cds-services/cml-tki-resistance", json=hook_request())
+SMART_LINK = {
+    "label": "BCR::ABL1 course (SMART app)",
+    "url": "http://testserver/smart/launch",
+    "type": "smart",
+    "autolaunchable": False,
+    "autoLaunchable": False,
+}
+
+
+@pytest.mark.parametrize("fhir_server", [ISS, ISS + "/", "HTTPS://EHR.Example.ORG/fhir"])
+def test_cards_link_to_the_app_when_the_calling_ehr_is_a_smart_client(smart: TestClient, fhir_server: str) -> None:
+    """The call's fhirServer, compared as the settings compare an iss (trailing slash, scheme and host case)."""
+    response = smart.post("/cds-services/cml-tki-resistance", json=hook_request(fhirServer=fhir_server))
     cards = response.json()["cards"]
     assert cards
-    for card in cards:
-        link = {"label": "BCR::ABL1 course (SMART app)", "url": "http://testserver/smart/launch", "type": "smart"}
-        assert {**link, "autolaunchable": False, "autoLaunchable": False} in card["links"]
+    assert all(card["links"] == [SMART_LINK] for card in cards)
+
+
+@pytest.mark.parametrize(
+    "fhir_server",
+    [None, "https://other-ehr.example.org/fhir", "https://ehr.example.org/fhir/other", "https://ehr.example.org"],
+)
+def test_cards_carry_no_smart_link_unless_the_calling_ehr_can_launch_the_app(
+    smart: TestClient, fhir_server: str | None
+) -> None:
+    """No fhirServer, or one without a SMART client: the launch would answer 400, so there is no link."""
+    request = hook_request(fhirServer=fhir_server) if fhir_server else hook_request()
+    response = smart.post("/cds-services/cml-tki-resistance", json=request)
+    assert response.status_code == 200
+    cards = response.json()["cards"]
+    assert cards and all("links" not in card for card in cards)
+
+
+def test_without_smart_clients_no_card_links_to_the_app(tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "cml-cds.sqlite3")
+    with TestClient(create_app(settings, today=lambda: TODAY)) as client:
+        cards = client.post("/cds-services/cml-tki-resistance", json=hook_request(fhirServer=ISS)).json()["cards"]
+    assert cards and all("links" not in card for card in cards)
