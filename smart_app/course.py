@@ -3,12 +3,15 @@
 Nothing clinical is decided here. Treatment lines come from `course.with_lines` (as `assess` derives them),
 milestone windows from `milestone_in_force` counted from the current line's start, the zone of each result
 from `assess_history` (as the service judged it when it was the latest), response levels and ELN bands from
-the knowledge base, findings from `assess`. This module only labels.
+the knowledge base, findings from `assess`. The patient's name is read from the Patient resource. This module
+only labels.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
@@ -30,10 +33,11 @@ from .view import (
     Period,
     ResultPoint,
     RuleView,
+    SourceView,
     ZoneBand,
 )
 
-__all__ = ["build_course"]
+__all__ = ["age_on", "build_course", "patient_name"]
 
 #: The reference lines the issue asks for, by the knowledge base's level names.
 _LEVELS = ("MR1", "MR2", "MMR", "MR4", "MR4.5")
@@ -137,6 +141,20 @@ def _zones(knowledge: Knowledge) -> list[ZoneBand]:
     ]
 
 
+def _sources(finding: Finding) -> list[SourceView]:
+    """Each source once, in the order the rules cite them, as the card's detail does (`cds_hooks.cards`)."""
+    seen: dict[str, SourceView] = {}
+    for rule in finding.rules:
+        label = rule.label or rule.source.split(": ", 1)[0]
+        known = seen.get(label)
+        seen[label] = SourceView(
+            label=label,
+            url=(known.url if known else "") or rule.url,
+            verified=(known.verified if known else True) and rule.verified,
+        )
+    return list(seen.values())
+
+
 def _finding(finding: Finding) -> FindingView:
     evidence = [
         f"{item.label}: {item.value}"
@@ -148,8 +166,11 @@ def _finding(finding: Finding) -> FindingView:
         code=finding.code.value,
         severity=finding.severity.value,
         summary=finding.summary,
+        action=finding.action,
+        detail=list(finding.detail),
         guideline=finding.guideline,
         verified=finding.verified,
+        sources=_sources(finding),
         rules=[
             RuleView(id=r.id, guideline=r.guideline, source=r.source, verified=r.verified, url=r.url)
             for r in finding.rules
@@ -158,12 +179,71 @@ def _finding(finding: Finding) -> FindingView:
     )
 
 
-def build_course(state: ClinicalState, findings: list[Finding], knowledge: Knowledge) -> Course:
-    """`findings` are the consolidated findings of `state`; the lines and judgements are the state's own."""
+def _name_text(name: Mapping[str, Any]) -> str:
+    text = name.get("text")
+    if isinstance(text, str) and text.strip():
+        return " ".join(text.split())
+    given = name.get("given")
+    parts = [g for g in given if isinstance(g, str)] if isinstance(given, list) else []
+    family = name.get("family")
+    if isinstance(family, str):
+        parts.append(family)
+    return " ".join(" ".join(parts).split())
+
+
+def _patient_resource(resource: object) -> Mapping[str, Any] | None:
+    """The Patient itself, or the first Patient of a Bundle (a prefetch may send either)."""
+    if not isinstance(resource, Mapping):
+        return None
+    if resource.get("resourceType") == "Patient":
+        return resource
+    entries = resource.get("entry") if resource.get("resourceType") == "Bundle" else None
+    for entry in entries if isinstance(entries, list) else ():
+        found = entry.get("resource") if isinstance(entry, Mapping) else None
+        if isinstance(found, Mapping) and found.get("resourceType") == "Patient":
+            return found
+    return None
+
+
+def patient_name(resource: object, on: date) -> str | None:
+    """The name to show for the Patient resource on `on`: its official name, else its usual one, else the
+    first in use (names marked old or anonymous, or whose period ended before `on`, are passed over);
+    `text` as written, else the given names and the family name. None when the record has no usable name."""
+    patient = _patient_resource(resource)
+    names = patient.get("name") if patient is not None else None
+    usable: list[tuple[int, str]] = []
+    for name in names if isinstance(names, list) else ():
+        if not isinstance(name, Mapping) or name.get("use") in ("old", "anonymous"):
+            continue
+        period = name.get("period")
+        ended = period.get("end") if isinstance(period, Mapping) else None
+        if isinstance(ended, str) and ended[:10] < on.isoformat():
+            continue
+        text = _name_text(name)
+        if text:
+            usable.append(({"official": 0, "usual": 1}.get(str(name.get("use")), 2), text))
+    return min(usable, key=lambda item: item[0])[1] if usable else None
+
+
+def age_on(birth: date | None, on: date) -> int | None:
+    """Completed years on `on`; None without a birth date or with one after `on`."""
+    if birth is None or birth > on:
+        return None
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def build_course(
+    state: ClinicalState, findings: list[Finding], knowledge: Knowledge, *, name: str | None = None
+) -> Course:
+    """`findings` are the consolidated findings of `state`; the lines and judgements are the state's own.
+    `name` is the patient's name (`patient_name` of the Patient resource); the birth date is the snapshot's."""
     snapshot = state.snapshot
     lines = _lines(snapshot)
     return Course(
         patient=snapshot.patient_id,
+        name=name,
+        birth_date=snapshot.birth_date,
+        age=age_on(snapshot.birth_date, snapshot.as_of),
         as_of=snapshot.as_of,
         levels=_levels(knowledge),
         results=_results(state, knowledge),

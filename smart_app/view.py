@@ -18,6 +18,7 @@ __all__ = [
     "Period",
     "ResultPoint",
     "RuleView",
+    "SourceView",
     "ZoneBand",
 ]
 
@@ -105,12 +106,23 @@ class RuleView(_View):
     url: str
 
 
+class SourceView(_View):
+    """A source the finding's rules cite, once, as the card's detail names it."""
+
+    label: str
+    url: str
+    verified: bool = Field(description="every rule of the finding taken from it is verified")
+
+
 class FindingView(_View):
     code: str
     severity: str
-    summary: str
+    summary: str = Field(description="the card's summary")
+    action: str = Field(description='the card\'s "What to do" line; empty when the finding has none')
+    detail: list[str] = Field(description="the card's reasoning, paragraph by paragraph (Markdown, as on the card)")
     guideline: str
     verified: bool
+    sources: list[SourceView]
     rules: list[RuleView]
     evidence: list[str]
 
@@ -123,7 +135,10 @@ class Excluded(_View):
 class Course(_View):
     """One patient's BCR::ABL1 course and the service's findings, as of `as_of`."""
 
-    patient: str
+    patient: str = Field(description="the Patient resource's id")
+    name: str | None = Field(description="the patient's name from the Patient resource; None when it has none")
+    birth_date: date | None = Field(serialization_alias="birthDate")
+    age: int | None = Field(description="completed years on `asOf`; None without a birth date")
     as_of: date = Field(serialization_alias="asOf")
     levels: list[Level]
     results: list[ResultPoint]

@@ -3,27 +3,50 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import pytest
+
 from fhir_mapping import build_snapshot
 from smart_app.chart import render_chart
-from smart_app.course import build_course
+from smart_app.course import age_on, build_course, patient_name
+from smart_app.page import course_page
 from smart_app.view import Course
 from tests.builders import bcr_abl1, bundle, patient, procedure, tki_statement
 from tki_resistance import assess_state, build_state, default_knowledge
 from tki_resistance.consolidation import consolidate
+from tki_resistance.findings import Finding, FindingCode, RuleRef, Severity
 from tki_resistance.model import months_between
 from tki_resistance.state.milestones import milestone_in_force
 
 AS_OF = date(2026, 11, 22)
 
 
-def _course(*resources: dict[str, Any]) -> Course:
+def _course(*resources: dict[str, Any], name: str | None = None, person: dict[str, Any] | None = None) -> Course:
     knowledge = default_knowledge()
-    snapshot = build_snapshot("cml-1", {"all": bundle(patient(), *resources)}, AS_OF)
+    snapshot = build_snapshot("cml-1", {"all": bundle(person or patient(), *resources)}, AS_OF)
     state = build_state(snapshot, knowledge)  # #22: the course view reads the one clinical state of the call
-    return build_course(state, consolidate(assess_state(state, knowledge)), knowledge)
+    return build_course(state, consolidate(assess_state(state, knowledge)), knowledge, name=name)
+
+
+def _two_lines() -> tuple[dict[str, Any], ...]:
+    """Imatinib failed, then nilotinib raised from 300 to 400 mg twice daily (the browser test's patient)."""
+    return (
+        tki_statement(
+            "imatinib",
+            date(2024, 1, 10),
+            end=date(2025, 1, 20),
+            status="stopped",
+            dose_mg=400,
+            statusReason=[{"text": "resistance"}],
+        ),
+        tki_statement("nilotinib", date(2025, 2, 1), end=date(2025, 7, 31), status="completed", dose_mg=300, per_day=2),
+        tki_statement("nilotinib", date(2025, 8, 1), dose_mg=400, per_day=2),
+        bcr_abl1(date(2025, 11, 5), 0.05),
+        bcr_abl1(date(2026, 10, 1), 0.3),
+    )
 
 
 def test_tfr_transplant_and_an_undetectable_without_limit_are_drawn_and_named() -> None:
@@ -96,3 +119,87 @@ def test_the_chart_counts_milestones_from_where_the_milestone_finding_does() -> 
     months = round(months_between(course.current_line_start, latest.taken), 1)
     assert f"at {months:g} months" in finding.summary
     assert latest.zone is not None and f"ELN 2020 {latest.zone}" in finding.summary  # "(ELN 2020 warning)" (#11)
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (
+            [{"use": "old", "family": "Dupont", "given": ["Claire"]}, {"family": "Moreau", "given": ["Claire"]}],
+            "Claire Moreau",
+        ),
+        (
+            [{"use": "usual", "given": ["Claire"]}, {"use": "official", "text": " Claire  A. Moreau "}],
+            "Claire A. Moreau",
+        ),
+        ([{"family": "Moreau", "period": {"end": "2020-01-01"}}, {"given": ["Anne"], "family": "Roy"}], "Anne Roy"),
+        ([{"use": "anonymous", "text": "Patient X"}], None),
+        ([{"use": "official"}], None),
+        ("not a list", None),
+    ],
+)
+def test_the_name_shown_is_the_patients_current_official_one(names: object, expected: str | None) -> None:
+    assert patient_name({"resourceType": "Patient", "id": "cml-1", "name": names}, AS_OF) == expected
+
+
+def test_the_name_is_read_from_a_patient_alone_or_in_a_bundle() -> None:
+    named = {"resourceType": "Patient", "id": "cml-1", "name": [{"given": ["Claire"], "family": "Moreau"}]}
+    assert patient_name(bundle(named), AS_OF) == "Claire Moreau"
+    assert patient_name({"resourceType": "Patient", "id": "cml-1"}, AS_OF) is None
+    assert patient_name(None, AS_OF) is None
+
+
+def test_the_age_is_in_completed_years_on_the_day() -> None:
+    assert age_on(date(1960, 11, 22), AS_OF) == 66  # the birthday itself
+    assert age_on(date(1960, 11, 23), AS_OF) == 65
+    assert age_on(date(2000, 2, 29), date(2025, 2, 28)) == 24
+    assert age_on(None, AS_OF) is None
+    assert age_on(date(2027, 1, 1), AS_OF) is None  # a birth date after the day: no age, never a negative one
+
+
+def test_the_header_names_the_patient_and_falls_back_to_the_id() -> None:
+    named = course_page(_course(name="Claire Moreau"), "n", "k")
+    header = named[named.index("<header>") : named.index("</header>")]
+    assert '<span id="patient-name">Claire Moreau</span>' in header
+    assert '<span id="patient-birth">1960-04-02</span>' in header and "66 years" in header
+    assert "cml-1" not in header
+    unnamed = course_page(_course(person={"resourceType": "Patient", "id": "cml-1"}), "n", "k")
+    header = unnamed[unnamed.index("<header>") : unnamed.index("</header>")]
+    assert "Patient cml-1" in header and "birth date not recorded" in header
+
+
+def _finding(detail: tuple[str, ...], action: str) -> Finding:
+    rule = RuleRef("eln2020.m6.failure", "ELN 2020", "P1: Hochhaus", True, "text", "https://doi.org/x", "ELN 2020")
+    unverified = RuleRef("course.line.x", "cml-cds", "K: recalled", False, "text", "", "cml-cds as recalled")
+    return Finding(
+        FindingCode.MILESTONE_FAILURE, Severity.WARNING, "Change TKI", (rule, unverified), detail=detail, action=action
+    )
+
+
+def test_a_finding_shows_summary_and_what_to_do_and_keeps_rules_and_sources_collapsed() -> None:
+    knowledge = default_knowledge()
+    state = build_state(build_snapshot("cml-1", {"all": bundle(patient(), *_two_lines())}, AS_OF), knowledge)
+    finding = _finding(("**Why** it <script>x</script>", "- `Observation/1`"), "Change the TKI.")
+    course = build_course(state, [finding], knowledge)
+    view = course.findings[0]
+    assert (view.summary, view.action) == ("Change TKI", "Change the TKI.")
+    assert [(s.label, s.verified) for s in view.sources] == [("ELN 2020", True), ("cml-cds as recalled", False)]
+    html = course_page(course, "n", "k")
+    item = html[html.index('<li class="warning" data-code="milestone-failure">') :]
+    item = item[: item.index("</details>")]
+    before, collapsed = item.split("<details>")
+    assert '<p class="todo"><span class="todo-label">What to do:</span> Change the TKI.</p>' in before
+    assert "unverified rule" in before
+    assert "eln2020.m6.failure" not in before and "ELN 2020" not in before
+    assert "eln2020.m6.failure" in collapsed and "course.line.x" in collapsed and "UNVERIFIED" in collapsed
+    assert '<a href="https://doi.org/x" rel="noopener noreferrer" target="_blank">ELN 2020</a>' in collapsed
+    assert "<strong>Why</strong> it &lt;script&gt;x&lt;/script&gt;" in collapsed  # the card's Markdown, escaped
+    assert "<ul><li><code>Observation/1</code></li></ul>" in collapsed
+    assert "<script>" not in html
+
+
+def test_a_finding_without_an_action_has_no_what_to_do_line() -> None:
+    knowledge = default_knowledge()
+    state = build_state(build_snapshot("cml-1", {"all": bundle(patient())}, AS_OF), knowledge)
+    html = course_page(build_course(state, [replace(_finding((), ""), rules=())], knowledge), "n", "k")
+    assert 'class="todo"' not in html and 'class="print-sources"' not in html

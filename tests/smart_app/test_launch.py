@@ -168,6 +168,26 @@ def test_optional_data_that_cannot_be_read_is_listed_as_excluded(smart: TestClie
     assert page.status_code == 200
     assert {"reference": "prefetch conditions", "reason": "conditions: HTTP 503"} in data["excluded"]
     assert "prefetch conditions" in page.text and "HTTP 503" in page.text
+    assert (data["patient"], data["name"], data["birthDate"], data["age"]) == ("cml-1", None, None, None)
+    assert "Patient cml-1" in page.text and "birth date not recorded" in page.text
+
+
+def test_the_page_and_its_json_name_the_patient_from_the_patient_resource(smart: TestClient) -> None:
+    person = {
+        "resourceType": "Patient",
+        "id": "cml-1",
+        "birthDate": "1971-12-01",
+        "name": [{"use": "official", "given": ["Ana"], "family": "Silva"}],
+    }
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        mock.get(f"{ISS}/Patient/cml-1").respond(json=person)
+        mock.get(url__startswith=ISS).respond(json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+        page = smart.get("/smart/app")
+        data = smart.get("/smart/api/course").json()
+    assert (data["name"], data["birthDate"], data["age"]) == ("Ana Silva", "1971-12-01", 54)  # on 2026-11-22
+    header = page.text[page.text.index("<header>") : page.text.index("</header>")]
+    assert "Ana Silva" in header and "1971-12-01" in header and "54 years" in header and "cml-1" not in header
 
 
 def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
