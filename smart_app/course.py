@@ -1,10 +1,10 @@
 """Snapshot + findings → `Course`: what the page draws, taken from the algorithm's own functions.
 
 Nothing clinical is decided here. Treatment lines come from `course.with_lines` (as `assess` derives them),
-milestone windows from `milestone_in_force` counted from the current line's start, the zone of each result
-from `assess_history` (as the service judged it when it was the latest), response levels and ELN bands from
-the knowledge base, findings from `assess`. The patient's name is read from the Patient resource. This module
-only labels.
+milestone windows from `milestone_in_force` counted from each line's start (the current line's are what the
+cards judge by), the zone of each result from `assess_history` (as the service judged it when it was the
+latest), response levels and ELN bands from the knowledge base, findings from `assess`. The patient's name is
+read from the Patient resource. This module only labels.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
 from tki_resistance.knowledge.loader import Knowledge
-from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TranscriptResult
+from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
 from tki_resistance.state import ClinicalState
 from tki_resistance.state.milestones import MILESTONE_WINDOW_DAYS, milestone_in_force
 from tki_resistance.state.response_levels import molecular_level
@@ -84,6 +84,38 @@ def _results(state: ClinicalState, knowledge: Knowledge) -> list[ResultPoint]:
     return points
 
 
+def _dose_label(exposure: TkiExposure) -> str:
+    """The dose as the band shows it, without the drug: `400 mg ×2/day`, `400 mg/day`."""
+    if exposure.daily_dose_mg is None:
+        return exposure.dose_text or "dose not recorded"
+    if exposure.doses_per_day and exposure.doses_per_day > 1:
+        return f"{exposure.daily_dose_mg / exposure.doses_per_day:g} mg ×{exposure.doses_per_day}/day"
+    return f"{exposure.daily_dose_mg:g} mg/day"
+
+
+def _change(before: TkiExposure | None, after: TkiExposure) -> str | None:
+    if before is None or before.daily_dose_mg is None or after.daily_dose_mg is None:
+        return None
+    if after.daily_dose_mg > before.daily_dose_mg:
+        return "increase"
+    return "decrease" if after.daily_dose_mg < before.daily_dose_mg else None
+
+
+def _doses(line: TreatmentLine) -> list[DoseStep]:
+    return [
+        DoseStep(
+            start=record.start,
+            end=record.end,
+            dose=format_dose(record),
+            label=_dose_label(record),
+            mg_per_day=record.daily_dose_mg,
+            change=_change(line.records[index - 1] if index else None, record),
+            reference=record.source,
+        )
+        for index, record in enumerate(line.records)
+    ]
+
+
 def _lines(snapshot: PatientSnapshot) -> list[Line]:
     """The algorithm's treatment lines (`course.with_lines`): a dose change or a short gap is not a new line."""
     current = snapshot.current_line
@@ -94,7 +126,7 @@ def _lines(snapshot: PatientSnapshot) -> list[Line]:
             end=line.end,
             active=line.active,
             stop_reason=None if line.active else (line.stop_reason or StopReason.UNKNOWN).value,
-            doses=[DoseStep(start=e.start, end=e.end, dose=format_dose(e), reference=e.source) for e in line.records],
+            doses=_doses(line),
             current=line is current,
         )
         for line in snapshot.lines or ()
@@ -110,26 +142,57 @@ def _tfr(lines: list[Line]) -> list[Period]:
     return periods
 
 
-def _milestones(snapshot: PatientSnapshot) -> list[MilestoneSpan]:
-    """Day by day over the first 15 months of the current line: where each milestone is in force."""
-    current = snapshot.current_tki
-    if current is None or current.start is None:
-        return []
-    start = current.start
-    spans: list[MilestoneSpan] = []
+def _windows(start: date, until: date | None) -> list[tuple[int, date, date | None]]:
+    """(months, first day, last day) where each milestone is in force, day by day over the first 15 months
+    from `start`, cut at `until` (the end of an earlier line); the last window of the current line is open."""
+    spans: list[tuple[int, date, date | None]] = []
     previous: int | None = None
     for offset in range(_SCAN_DAYS + 1):
         day = start + timedelta(days=offset)
+        if until is not None and day > until:
+            break
         months = milestone_in_force(start, day)
         if months == previous:
             continue
         if spans:
-            spans[-1] = spans[-1].model_copy(update={"end": day - timedelta(days=1)})
+            spans[-1] = (spans[-1][0], spans[-1][1], day - timedelta(days=1))
         if months is not None:
-            opens = months in (3, 6, 12)
-            due = day + timedelta(days=MILESTONE_WINDOW_DAYS) if opens else None
-            spans.append(MilestoneSpan(months=months, start=day, end=None, milestone_date=due))
+            spans.append((months, day, None))
         previous = months
+    if until is not None and spans and spans[-1][2] is None:
+        spans[-1] = (spans[-1][0], spans[-1][1], until)
+    return spans
+
+
+def _milestones(snapshot: PatientSnapshot) -> list[MilestoneSpan]:
+    """The milestone windows of every line with a start: the current line's as the cards count them (from
+    its start, `current_tki.start`), an earlier line's up to the day it ended (or the next line began)."""
+    current = snapshot.current_line
+    lines = list(snapshot.lines or ())
+    spans: list[MilestoneSpan] = []
+    for index, line in enumerate(lines):
+        start = snapshot.current_tki.start if line is current and snapshot.current_tki else line.start
+        if start is None:
+            continue
+        following = next((later.start for later in lines[index + 1 :] if later.start is not None), None)
+        until = None if line is current else min((d for d in (line.end, following) if d is not None), default=None)
+        if line is not current and until is None:
+            until = snapshot.as_of
+        for months, first, last in _windows(start, until):
+            opens = months in (3, 6, 12)
+            due = first + timedelta(days=MILESTONE_WINDOW_DAYS) if opens else None
+            if due is not None and until is not None and due > until:
+                due = None  # the line ended before this milestone came
+            spans.append(
+                MilestoneSpan(
+                    months=months,
+                    start=first,
+                    end=last,
+                    milestone_date=due,
+                    line=index,
+                    current=line is current,
+                )
+            )
     return spans
 
 

@@ -122,7 +122,8 @@ def _legend() -> str:
         ('<span class="swatch sw-failure"></span>', "ELN failure"),
         ("▲", "KD variant"),
         ("○", "KD test, no mutation"),
-        ("┆", "milestone (current line)"),
+        ("┆", "milestone (current line; faded: earlier lines)"),
+        ("▲ ▼", "dose raised / lowered"),
     ]
     return '<ul class="legend">' + "".join(f"<li>{mark} {_e(text)}</li>" for mark, text in items) + "</ul>"
 
@@ -209,11 +210,13 @@ def _excluded(course: Course) -> str:
 
 
 def _counted_from(course: Course) -> str:
+    earlier = any(not span.current for span in course.milestones)
+    past = " Earlier lines' windows, faded, are counted from each line's start." if earlier else ""
     if course.current_line_start is None:
-        return '<p class="note">No current TKI: no ELN milestones are shown.</p>'
+        return f'<p class="note">No current TKI: no ELN milestones of a current line are shown.{past}</p>'
     return (
         f'<p class="note" id="milestones-from">ELN milestones of the current line counted from '
-        f"{course.current_line_start}, as the service counts them for its cards.</p>"
+        f"{course.current_line_start}, as the service counts them for its cards.{past}</p>"
     )
 
 

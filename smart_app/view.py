@@ -50,7 +50,13 @@ class ResultPoint(_View):
 class DoseStep(_View):
     start: date | None
     end: date | None
-    dose: str
+    dose: str = Field(description="as the cards write it: `nilotinib 400 mg ×2/day (800 mg/day)`")
+    label: str = Field(description="as the band shows it, without the drug: `400 mg ×2/day`")
+    mg_per_day: float | None = Field(serialization_alias="mgPerDay")
+    change: str | None = Field(
+        description="increase / decrease of the daily dose against the step before; None for the first step, "
+        "an unchanged dose, or a dose not recorded"
+    )
     reference: str
 
 
@@ -73,12 +79,15 @@ class Period(_View):
 
 
 class MilestoneSpan(_View):
-    """Where results are judged by one ELN milestone of the current line (the algorithm's own windows)."""
+    """Where results are judged by one ELN milestone of a line (the algorithm's own windows, counted from the
+    line's start). The current line's are what the cards judge by; an earlier line's end with that line."""
 
     months: int = Field(description="3, 6, 12; 0 = any time after the 12-month window")
     start: date
     end: date | None
     milestone_date: date | None = Field(serialization_alias="milestoneDate")
+    line: int = Field(description="index of the line in `lines`")
+    current: bool = Field(description="a window of the current line (an earlier line's are drawn faded)")
 
 
 class ZoneBand(_View):

@@ -180,11 +180,11 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
 
     levels = {line.get_attribute("data-percent") for line in chart.locator("line.level").all()}
     assert levels == {"10", "1", "0.1", "0.01", "0.0032"}
-    assert chart.locator("line.milestone").count() == 3
-    assert chart.locator("rect.zone").count() > 0
+    assert chart.locator("line.milestone:not(.past)").count() == 3
+    assert chart.locator("rect.zone:not(.past)").count() > 0
     assert [g.get_attribute("data-drug") for g in chart.locator("g.line").all()] == ["imatinib", "nilotinib"]
-    assert chart.locator("line.dose-change").count() == 1
     assert "resistance" in chart.locator("g.line.drug-imatinib").text_content()
+    _assert_bands_and_past_windows(chart)
 
     # The header: who, born when, how old; the record's id only when there is no name.
     assert page.locator("#patient-name").inner_text() == PATIENT_NAME
@@ -231,6 +231,35 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
     assert _hosts(page.requested) == {"127.0.0.1"}, page.requested
 
 
+def _assert_bands_and_past_windows(chart: Any) -> None:
+    """Each band names its drug and the dose of each step, each label whole inside its step; the dose change
+    is marked on the band; the earlier line's milestone windows are there, faded."""
+    imatinib, nilotinib = chart.locator("g.line.drug-imatinib"), chart.locator("g.line.drug-nilotinib")
+    assert imatinib.locator("text.line-label").text_content() == "imatinib"
+    assert nilotinib.locator("text.line-label").text_content() == "nilotinib"
+    assert [step.get_attribute("data-dose") for step in imatinib.locator("svg.dose-step").all()] == ["400 mg/day"]
+    steps = nilotinib.locator("svg.dose-step")
+    assert [step.get_attribute("data-dose") for step in steps.all()] == ["300 mg ×2/day", "400 mg ×2/day"]
+    assert [t.text_content() for t in nilotinib.locator("text.dose-label").all()] == [
+        "300 mg ×2/day",
+        "▲ 400 mg ×2/day",
+    ]
+    for step in chart.locator("svg.dose-step").all():
+        box, text = step.bounding_box(), step.locator("text").bounding_box()
+        assert box is not None and text is not None
+        assert box["x"] <= text["x"] and text["x"] + text["width"] <= box["x"] + box["width"] + 0.5, (box, text)
+    change = chart.locator("line.dose-change")
+    assert change.count() == 1
+    assert "nilotinib dose raised 2025-08-01: 300 mg ×2/day → 400 mg ×2/day" in change.text_content()
+    assert chart.locator("rect.zone.past").count() > 0
+    assert {z.get_attribute("data-line") for z in chart.locator("rect.zone.past").all()} == {"0"}
+    past = chart.locator("line.milestone.past")
+    assert sorted(m.get_attribute("data-months") for m in past.all()) == ["12", "3", "6"]
+    faded = chart.locator("rect.zone.past").first.evaluate("e => Number(getComputedStyle(e).opacity)")
+    current = chart.locator("rect.zone:not(.past)").first.evaluate("e => Number(getComputedStyle(e).opacity)")
+    assert 0 < faded < current
+
+
 def _what_to_do(card: dict[str, Any]) -> str:
     found = re.search(r"\*\*What to do\*\*: (.+)", card["detail"])
     assert found, card["detail"]
@@ -261,7 +290,7 @@ def _assert_findings_read_as_the_cards(page: Any, cards: list[dict[str, Any]]) -
 
 
 def _assert_the_json_is_the_page(page: Any, stack: Stack, cards: list[dict[str, Any]]) -> None:
-    """/smart/api/course, with the page's session: the same patient and findings."""
+    """/smart/api/course, with the page's session: the same patient, doses, windows and findings."""
     response = page.request.get(f"{stack.app_url}/smart/api/course")
     assert response.status == 200
     course = response.json()
@@ -271,6 +300,12 @@ def _assert_the_json_is_the_page(page: Any, stack: Stack, cards: list[dict[str, 
         BIRTH_DATE,
         66,
     )
+    assert [[d["label"] for d in line["doses"]] for line in course["lines"]] == [
+        ["400 mg/day"],
+        ["300 mg ×2/day", "400 mg ×2/day"],
+    ]
+    assert [d["change"] for d in course["lines"][1]["doses"]] == [None, "increase"]
+    assert {(m["line"], m["current"]) for m in course["milestones"]} == {(0, False), (1, True)}
     assert [(f["summary"], f["action"]) for f in course["findings"]] == [
         (card["summary"], _what_to_do(card)) for card in cards
     ]

@@ -168,6 +168,52 @@ def test_the_header_names_the_patient_and_falls_back_to_the_id() -> None:
     assert "Patient cml-1" in header and "birth date not recorded" in header
 
 
+def test_every_line_has_its_milestone_windows_an_earlier_lines_within_it() -> None:
+    course = _course(*_two_lines())
+    imatinib, nilotinib = course.lines
+    past = [span for span in course.milestones if not span.current]
+    current = [span for span in course.milestones if span.current]
+    assert {span.line for span in past} == {0} and {span.line for span in current} == {1}
+    assert [span.months for span in past] == [3, 6, 12]  # stopped before the any-time window opened
+    assert [span.months for span in current] == [3, 6, 12, 0]
+    assert imatinib.start is not None and imatinib.end is not None
+    for span in past:
+        assert milestone_in_force(imatinib.start, span.start) == span.months
+        assert span.end is not None and span.end <= imatinib.end
+        assert span.milestone_date is None or span.milestone_date <= imatinib.end
+    assert past[-1].end == imatinib.end
+    assert current[0].start >= (nilotinib.start or AS_OF) and current[-1].end is None
+    svg = render_chart(course)
+    assert svg.count('class="milestone past"') == 3 and svg.count('class="milestone"') == 3
+
+
+def test_each_band_names_its_drug_and_doses_and_marks_the_change() -> None:
+    course = _course(*_two_lines())
+    nilotinib = course.lines[1]
+    assert [(d.label, d.mg_per_day, d.change) for d in nilotinib.doses] == [
+        ("300 mg ×2/day", 600.0, None),
+        ("400 mg ×2/day", 800.0, "increase"),
+    ]
+    svg = render_chart(course)
+    band = svg[svg.index('<g class="line drug-nilotinib') :]
+    band = band[: band.index("</g>")]
+    assert '<text class="line-label" x="4" y="12">nilotinib</text>' in band
+    assert 'data-dose="300 mg ×2/day"' in band and "▲ 400 mg ×2/day" in band
+    assert band.count('class="dose-change"') == 1
+    assert "nilotinib dose raised 2025-08-01: 300 mg ×2/day → 400 mg ×2/day" in band
+
+
+def test_a_renewed_statement_at_the_same_dose_is_not_a_dose_change() -> None:
+    course = _course(
+        tki_statement("imatinib", date(2025, 1, 1), end=date(2025, 6, 30), status="completed", dose_mg=400),
+        tki_statement("imatinib", date(2025, 7, 1), dose_mg=400),
+        bcr_abl1(date(2025, 4, 1), 5.0),
+    )
+    assert [d.change for d in course.lines[0].doses] == [None, None]
+    svg = render_chart(course)
+    assert 'class="dose-change"' not in svg and svg.count('class="dose-step clip"') == 1
+
+
 def _finding(detail: tuple[str, ...], action: str) -> Finding:
     rule = RuleRef("eln2020.m6.failure", "ELN 2020", "P1: Hochhaus", True, "text", "https://doi.org/x", "ELN 2020")
     unverified = RuleRef("course.line.x", "cml-cds", "K: recalled", False, "text", "", "cml-cds as recalled")
