@@ -217,7 +217,8 @@ def render_cards(findings: list[Finding], patient_id: str, hook_instance: str) -
 
 
 def with_smart_link(response: CdsResponse, launch_url: str) -> CdsResponse:
-    """Every card gains a `smart` link to the app's launch URL; the EHR adds `iss` and `launch` to it."""
+    """Every card gains a `smart` link to the app's launch URL; the EHR adds `iss` and `launch` to it. The
+    caller decides whether a launch can work (routes: a SMART client configured for the call's fhirServer)."""
     link = Link(label=SMART_LINK_LABEL, url=launch_url, type="smart", autolaunchable=False, autoLaunchable=False)
     cards = [card.model_copy(update={"links": [*(card.links or []), link]}) for card in response.cards]
     return response.model_copy(update={"cards": cards})

@@ -160,11 +160,22 @@ async def call_service(service_id: str, request: Request) -> Response:
         service_version=runtime.version,
     )
     response = await service.call(hook_request, context)
-    if hook_request.hook == "patient-view" and getattr(request.app.state, "smart_launch", False):
+    if _smart_launchable(request, runtime, hook_request):
         response = with_smart_link(response, public_base_url(request, runtime.settings) + SMART_LAUNCH_PATH)
     audit.finding_codes = [_finding_code(card.extension) for card in response.cards]
     audit.cards = [(card.uuid or "", code) for card, code in zip(response.cards, audit.finding_codes, strict=True)]
     return Response(response.model_dump_json(exclude_none=True), media_type=JSON)
+
+
+def _smart_launchable(request: Request, runtime: Runtime, hook_request: HookRequest) -> bool:
+    """Link the SMART app only where a launch can work: a patient-view call, the app mounted, and a SMART
+    client configured for the calling EHR's `fhirServer` (the launch refuses any other `iss` with a 400)."""
+    return (
+        hook_request.hook == "patient-view"
+        and bool(getattr(request.app.state, "smart_launch", False))
+        and hook_request.fhirServer is not None
+        and runtime.settings.smart_client(hook_request.fhirServer) is not None
+    )
 
 
 def _audit_draft(request: Request, runtime: Runtime, client: VerifiedClient | None) -> AuditDraft:

@@ -14,7 +14,7 @@ import math
 from datetime import date, timedelta
 from html import escape
 
-from .view import Course, Line, ResultPoint
+from .view import Course, DoseStep, Line, ResultPoint
 
 __all__ = ["render_chart"]
 
@@ -22,8 +22,20 @@ WIDTH = 960
 _LEFT, _RIGHT, _TOP = 64, 120, 30
 _PLOT_H = 300
 _LANE_H = 26
+_TKI_H = 34  # two rows: the drug (and its stop), then the dose of each step
+_TKI_Y = _TOP + _PLOT_H + 6
+_EVENTS_Y = _TKI_Y + _TKI_H
+_KD_Y = _EVENTS_Y + _LANE_H
+_LANES_END = _KD_Y + _LANE_H
 _PLOT_W = WIDTH - _LEFT - _RIGHT
 _MILESTONE_LABEL = {3: "3 mo", 6: "6 mo", 12: "12 mo", 0: "any time"}
+_CHANGE_MARK = {"increase": "▲ ", "decrease": "▼ "}
+_CHANGE_WORD = {"increase": "raised", "decrease": "lowered"}
+
+
+def _width(text: str, size: float) -> float:
+    """A generous estimate of the drawn width of `text` at font size `size` (sans-serif)."""
+    return len(text) * size * 0.6
 
 
 def _e(text: object) -> str:
@@ -63,7 +75,7 @@ def _axes(s: _Scale) -> list[str]:
         out.append(f'<line class="grid" x1="{_LEFT}" x2="{_LEFT + _PLOT_W}" y1="{y}" y2="{y}"/>')
         out.append(f'<text class="tick" x="{_LEFT - 6}" y="{y + 4}" text-anchor="end">{decade:g}%</text>')
         decade /= 10
-    bottom = _TOP + _PLOT_H + 3 * _LANE_H + 8
+    bottom = _LANES_END + 8
     years = range(s.t0.year + 1, s.t1.year + 1)
     step = 1 if len(years) <= 12 else 2
     for year in years[::step]:
@@ -78,25 +90,34 @@ def _axes(s: _Scale) -> list[str]:
 
 
 def _zones(course: Course, s: _Scale) -> list[str]:
-    """The ELN bands of each milestone, shaded over the days that milestone is in force (current line)."""
+    """The ELN bands of each milestone, shaded over the days that milestone is in force: the current line's
+    as the cards judge by them, an earlier line's faded (class `past`)."""
     out: list[str] = []
+    labelled: list[float] = []
     for span in course.milestones:
         x0, x1 = s.x(span.start), s.x(span.end or s.t1)
+        past = "" if span.current else " past"
+        drug = course.lines[span.line].drug if span.line < len(course.lines) else ""
+        whose = "current line" if span.current else f"earlier line, {drug}"
         for band in (z for z in course.zones if z.months == span.months):
             y0 = s.y(band.at_most if band.at_most is not None else s.top)
             y1 = s.y(band.above if band.above is not None else s.bottom)
             out.append(
-                f'<rect class="zone zone-{_e(band.response)}" data-months="{span.months}" x="{x0}" y="{y0}" '
-                f'width="{max(x1 - x0, 0.5):.1f}" height="{max(y1 - y0, 0):.1f}">'
-                f"<title>{_e(_MILESTONE_LABEL[span.months])}: {_e(band.response)} ({_e(band.rule)})</title></rect>"
+                f'<rect class="zone zone-{_e(band.response)}{past}" data-months="{span.months}" '
+                f'data-line="{span.line}" x="{x0}" y="{y0}" width="{max(x1 - x0, 0.5):.1f}" '
+                f'height="{max(y1 - y0, 0):.1f}"><title>{_e(_MILESTONE_LABEL[span.months])} ({_e(whose)}): '
+                f"{_e(band.response)} ({_e(band.rule)})</title></rect>"
             )
         label = _MILESTONE_LABEL[span.months]
-        out.append(f'<text class="milestone-label" x="{x0 + 3}" y="{_TOP - 6}">{_e(label)}</text>')
+        if all(abs(x0 - other) >= _width(label, 10) + 4 for other in labelled):  # never two labels on one another
+            labelled.append(x0)
+            out.append(f'<text class="milestone-label{past}" x="{x0 + 3}" y="{_TOP - 6}">{_e(label)}</text>')
         if span.milestone_date is not None:
             x = s.x(span.milestone_date)
             out.append(
-                f'<line class="milestone" data-months="{span.months}" x1="{x}" x2="{x}" y1="{_TOP}" '
-                f'y2="{_TOP + _PLOT_H}"><title>ELN {label} milestone, {span.milestone_date}</title></line>'
+                f'<line class="milestone{past}" data-months="{span.months}" data-line="{span.line}" x1="{x}" '
+                f'x2="{x}" y1="{_TOP}" y2="{_TOP + _PLOT_H}"><title>ELN {label} milestone ({_e(whose)}), '
+                f"{span.milestone_date}</title></line>"
             )
     return out
 
@@ -148,38 +169,73 @@ def _results(course: Course, s: _Scale) -> list[str]:
 def _line_label(line: Line) -> str:
     end = line.end.isoformat() if line.end else "ongoing"
     stop = f", stopped: {line.stop_reason}" if line.stop_reason else ""
-    doses = "; ".join(d.dose for d in line.doses)
+    doses = "; ".join(f"{d.start or '?'}: {d.label}" for d in line.doses)
     return f"{line.drug} {line.start or '?'} – {end}{stop} ({doses})"
 
 
+def _steps(line: Line) -> list[DoseStep]:
+    """The steps the band shows: a record repeating the dose before it is not a change."""
+    steps: list[DoseStep] = []
+    for step in line.doses:
+        if steps and (step.start is None or step.label == steps[-1].label):
+            continue
+        steps.append(step)
+    return steps
+
+
+def _band(line: Line, course: Course, s: _Scale) -> list[str]:
+    """One line: the drug (and its stop) on the first row, each dose on the second, a mark at each change.
+    Each text is clipped to its own part of the band (a nested svg): a short step cuts its label, never
+    overprints the next; the full text is in the line's label and in the table."""
+    y, height = _TKI_Y, _TKI_H - 6
+    x0 = s.x(line.start or s.t0)
+    x1 = max(s.x(line.end or course.as_of), x0 + 2)
+    out = [f'<rect x="{x0}" y="{y}" width="{x1 - x0:.1f}" height="{height}" rx="3"/>']
+    stop = f"✕ {line.stop_reason}" if line.stop_reason else ""
+    if stop and _width(line.drug, 11) + _width(stop, 10) + 12 > x1 - x0:
+        stop = "✕"
+    drug_room = max(x1 - x0 - (_width(stop, 10) + 6 if stop else 0), 0)
+    out.append(
+        f'<svg class="clip" x="{x0}" y="{y}" width="{drug_room:.1f}" height="{height}">'
+        f'<text class="line-label" x="4" y="12">{_e(line.drug)}</text></svg>'
+    )
+    if stop:
+        out.append(f'<text class="stop" x="{x1 - 4}" y="{y + 12}" text-anchor="end">{_e(stop)}</text>')
+    steps = _steps(line)
+    for index, step in enumerate(steps):
+        sx0 = x0 if index == 0 or step.start is None else s.x(step.start)
+        following = steps[index + 1].start if index + 1 < len(steps) else None
+        sx1 = s.x(following) if following is not None else x1
+        mark = _CHANGE_MARK.get(step.change or "", "") if index else ""
+        out.append(
+            f'<svg class="dose-step clip" x="{sx0}" y="{y}" width="{max(sx1 - sx0, 0):.1f}" height="{height}" '
+            f'data-dose="{_e(step.label)}"><text class="dose-label" x="4" y="24">{_e(mark + step.label)}</text></svg>'
+        )
+        if index:
+            before = steps[index - 1]
+            word = _CHANGE_WORD.get(step.change or "", "changed")
+            out.append(
+                f'<line class="dose-change" x1="{sx0}" x2="{sx0}" y1="{y - 2}" y2="{y + height + 2}">'
+                f"<title>{_e(line.drug)} dose {word} {step.start}: {_e(before.label)} → {_e(step.label)}</title>"
+                "</line>"
+            )
+    return out
+
+
 def _lines(course: Course, s: _Scale) -> list[str]:
-    y = _TOP + _PLOT_H + 6
-    out = [f'<text class="lane-label" x="{_LEFT - 6}" y="{y + 15}" text-anchor="end">TKI</text>']
+    out = [f'<text class="lane-label" x="{_LEFT - 6}" y="{_TKI_Y + 18}" text-anchor="end">TKI</text>']
     for line in course.lines:
-        x0 = s.x(line.start or s.t0)
-        x1 = s.x(line.end or course.as_of)
         label = _e(_line_label(line))
         current = " current" if line.current else ""
         out.append(
             f'<g class="line drug-{_e(line.drug)}{current}" tabindex="0" role="img" aria-label="{label}" '
-            f'data-drug="{_e(line.drug)}"><title>{label}</title>'
-            f'<rect x="{x0}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{_LANE_H - 6}" rx="3"/>'
-            f'<text class="line-label" x="{x0 + 4}" y="{y + 14}">{_e(line.drug)}</text>'
+            f'data-drug="{_e(line.drug)}"><title>{label}</title>{"".join(_band(line, course, s))}</g>'
         )
-        for step in line.doses[1:]:
-            if step.start is not None:
-                xs = s.x(step.start)
-                out.append(f'<line class="dose-change" x1="{xs}" x2="{xs}" y1="{y - 2}" y2="{y + _LANE_H - 4}"/>')
-        if line.stop_reason:
-            out.append(
-                f'<text class="stop" x="{x1 - 4}" y="{y + 14}" text-anchor="end">✕ {_e(line.stop_reason)}</text>'
-            )
-        out.append("</g>")
     return out
 
 
 def _events(course: Course, s: _Scale) -> list[str]:
-    y = _TOP + _PLOT_H + _LANE_H + 6
+    y = _EVENTS_Y
     out = [f'<text class="lane-label" x="{_LEFT - 6}" y="{y + 14}" text-anchor="end">TFR/SCT</text>']
     for period in course.tfr:
         x0, x1 = s.x(period.start), s.x(period.end or course.as_of)
@@ -201,7 +257,7 @@ def _events(course: Course, s: _Scale) -> list[str]:
 
 
 def _kinase(course: Course, s: _Scale) -> list[str]:
-    y = _TOP + _PLOT_H + 2 * _LANE_H + 6
+    y = _KD_Y
     out = [f'<text class="lane-label" x="{_LEFT - 6}" y="{y + 14}" text-anchor="end">KD</text>']
     for test in course.kinase_domain:
         x = s.x(test.taken)
@@ -220,7 +276,7 @@ def _kinase(course: Course, s: _Scale) -> list[str]:
 def render_chart(course: Course) -> str:
     """The whole chart; `course.results` may be empty (the axes and lines are still drawn)."""
     s = _Scale(course)
-    height = _TOP + _PLOT_H + 3 * _LANE_H + 30
+    height = _LANES_END + 24
     body = [
         *_axes(s),
         *_zones(course, s),
@@ -239,5 +295,6 @@ def render_chart(course: Course) -> str:
         f'<svg id="course-chart" class="chart" viewBox="0 0 {WIDTH} {height}" role="group" '
         'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">'
         '<title id="chart-title">BCR::ABL1 (IS, log scale) over time with response levels, ELN milestones of '
-        "the current line, TKI lines, TFR, transplant and kinase-domain results</title>" + "".join(body) + "</svg>"
+        "every line (earlier lines faded), TKI lines with their doses, TFR, transplant and kinase-domain "
+        "results</title>" + "".join(body) + "</svg>"
     )

@@ -6,11 +6,12 @@ EHR frame that blocks scripts, and on paper. The stylesheet is inlined under a p
 
 from __future__ import annotations
 
+import re
 from html import escape
 from importlib.resources import files
 
 from .chart import render_chart
-from .view import Course, DoseStep, FindingView
+from .view import Course, DoseStep, FindingView, SourceView
 
 __all__ = ["content_security_policy", "course_page", "error_page"]
 
@@ -45,18 +46,70 @@ def error_page(title: str, message: str, what_to_do: str, nonce: str) -> str:
     return _document(f"cml-cds · {title}", nonce, body)
 
 
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _markdown(text: str) -> str:
+    """The little Markdown the cards' detail uses (**bold**, `code`), escaped first: nothing else is markup."""
+    return _CODE.sub(r"<code>\1</code>", _STRONG.sub(r"<strong>\1</strong>", _e(text)))
+
+
+def _detail(paragraphs: list[str]) -> str:
+    """The card's reasoning: paragraphs, and `- ` items as lists."""
+    out: list[str] = []
+    items: list[str] = []
+    for paragraph in paragraphs:
+        if paragraph.startswith("- "):
+            items.append(f"<li>{_markdown(paragraph[2:])}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        out.append(f"<p>{_markdown(paragraph)}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return "".join(out)
+
+
+def _source(source: SourceView) -> str:
+    label = _e(source.label) + ("" if source.verified else ' — <span class="unverified">unverified</span>')
+    if source.url.startswith("https://"):
+        return f'<li><a href="{_e(source.url)}" rel="noopener noreferrer" target="_blank">{label}</a></li>'
+    return f"<li>{label}</li>"
+
+
 def _finding(finding: FindingView) -> str:
-    rules = "; ".join(
-        f"{_e(r.id)} ({_e(r.guideline)}, {_e(r.source)}"
-        + (")" if r.verified else ', <span class="unverified">UNVERIFIED</span>)')
+    """What the card says up front (summary, "What to do"); why, the data, the sources and the rule ids
+    collapsed below it, as the card's detail and extension hold them."""
+    rules = "".join(
+        f'<li><code class="rule">{_e(r.id)}</code> {_e(r.guideline)}: {_e(r.source)}'
+        + ("" if r.verified else ' <span class="unverified">UNVERIFIED</span>')
+        + "</li>"
         for r in finding.rules
     )
     evidence = "".join(f"<li>{_e(item)}</li>" for item in finding.evidence)
-    details = f"<details><summary>Data used</summary><ul>{evidence}</ul></details>" if evidence else ""
+    sources = "".join(_source(source) for source in finding.sources)
+    unverified = "" if finding.verified else ' <span class="unverified">unverified rule</span>'
+    todo = (
+        f'<p class="todo"><span class="todo-label">What to do:</span> {_e(finding.action)}</p>'
+        if finding.action
+        else ""
+    )
+    collapsed = (
+        f"{_detail(finding.detail)}"
+        + (f'<h3>Data used</h3><ul class="data">{evidence}</ul>' if evidence else "")
+        + (f'<h3>Sources</h3><ul class="sources">{sources}</ul>' if sources else "")
+        + f'<h3>Rules</h3><p class="finding-code">Finding <code>{_e(finding.code)}</code> '
+        f"({_e(finding.guideline)})</p>" + (f'<ul class="rules">{rules}</ul>' if rules else "")
+    )
+    on_paper = "; ".join(_e(source.label) for source in finding.sources)  # <details> does not print
     return (
         f'<li class="{_e(finding.severity)}" data-code="{_e(finding.code)}"><span class="sev">{_e(finding.severity)}'
-        f'</span><strong>{_e(finding.summary)}</strong> <span class="rules">[{_e(finding.code)}] '
-        f"{_e(finding.guideline)} — {rules}</span>{details}</li>"
+        f'</span><strong class="summary">{_e(finding.summary)}</strong>{unverified}{todo}'
+        f'<details><summary>Why, data used and sources</summary><div class="why">{collapsed}</div></details>'
+        + (f'<p class="print-sources" aria-hidden="true">Sources: {on_paper}</p>' if on_paper else "")
+        + "</li>"
     )
 
 
@@ -69,7 +122,8 @@ def _legend() -> str:
         ('<span class="swatch sw-failure"></span>', "ELN failure"),
         ("▲", "KD variant"),
         ("○", "KD test, no mutation"),
-        ("┆", "milestone (current line)"),
+        ("┆", "milestone (current line; faded: earlier lines)"),
+        ("▲ ▼", "dose raised / lowered"),
     ]
     return '<ul class="legend">' + "".join(f"<li>{mark} {_e(text)}</li>" for mark, text in items) + "</ul>"
 
@@ -156,11 +210,31 @@ def _excluded(course: Course) -> str:
 
 
 def _counted_from(course: Course) -> str:
+    earlier = any(not span.current for span in course.milestones)
+    past = " Earlier lines' windows, faded, are counted from each line's start." if earlier else ""
     if course.current_line_start is None:
-        return '<p class="note">No current TKI: no ELN milestones are shown.</p>'
+        return f'<p class="note">No current TKI: no ELN milestones of a current line are shown.{past}</p>'
     return (
         f'<p class="note" id="milestones-from">ELN milestones of the current line counted from '
-        f"{course.current_line_start}, as the service counts them for its cards.</p>"
+        f"{course.current_line_start}, as the service counts them for its cards.{past}</p>"
+    )
+
+
+def _header(course: Course, knowledge_version: str) -> str:
+    """Who (the name, else the record's id), born when and how old, then what the page is."""
+    who = (
+        f'<span id="patient-name">{_e(course.name)}</span>'
+        if course.name
+        else f'<span id="patient-name" class="no-name">Patient {_e(course.patient)}</span>'
+    )
+    if course.birth_date is not None:
+        age = f' · <span id="patient-age">{course.age} years</span>' if course.age is not None else ""
+        born = f'<span class="born">born <span id="patient-birth">{course.birth_date}</span>{age}</span>'
+    else:
+        born = '<span class="born">birth date not recorded</span>'
+    return (
+        f'<header><h1 id="patient">{who} {born}</h1><p>BCR::ABL1 course as of {course.as_of} · cml-cds '
+        f"knowledge {_e(knowledge_version)} · same algorithm as the CDS cards</p></header>"
     )
 
 
@@ -168,8 +242,7 @@ def course_page(course: Course, nonce: str, knowledge_version: str) -> str:
     findings = "".join(_finding(f) for f in course.findings) or "<li>No findings.</li>"
     body = (
         '<a class="skip" href="#tables">Skip to the tables</a>'
-        f"<header><h1>BCR::ABL1 course</h1><p>Patient <strong>{_e(course.patient)}</strong> · as of "
-        f"{course.as_of} · cml-cds knowledge {_e(knowledge_version)} · same algorithm as the CDS cards</p></header>"
+        f"{_header(course, knowledge_version)}"
         '<main><section class="chart-section" aria-labelledby="chart-h"><h2 id="chart-h">Course</h2>'
         f"{render_chart(course)}{_legend()}{_counted_from(course)}</section>"
         f'<section aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2><ul class="findings" '
@@ -177,4 +250,4 @@ def course_page(course: Course, nonce: str, knowledge_version: str) -> str:
         f'<div class="tables" id="tables">{_results_table(course)}{_lines_table(course)}{_kinase_table(course)}'
         f"{_excluded(course)}</div></main>"
     )
-    return _document(f"cml-cds · BCR::ABL1 course · {course.patient}", nonce, body)
+    return _document(f"BCR::ABL1 course · {course.name or course.patient} · cml-cds", nonce, body)

@@ -25,7 +25,7 @@ from tki_resistance.consolidation import consolidate
 from tki_resistance.pipeline import assess_state
 from tki_resistance.state import build_state
 
-from .course import build_course
+from .course import build_course, patient_name
 from .launch import LaunchError, authorization_url, discover, exchange_code
 from .page import content_security_policy, course_page, error_page
 from .reading import ReadProblem, read_patient
@@ -178,8 +178,10 @@ async def _course(request: Request, runtime: Runtime) -> tuple[Course, str]:
 def _assessed_course(patient: str, resolved: Resolved, call: CallContext) -> Course:
     """Mapping and the algorithm as a hook call runs them (synchronous: off the event loop, GC paused)."""
     with cyclic_gc_paused():
-        state = build_state(snapshot_for(patient, resolved, call), call.knowledge)
-        return build_course(state, consolidate(assess_state(state, call.knowledge)), call.knowledge)
+        snapshot = snapshot_for(patient, resolved, call)
+        state = build_state(snapshot, call.knowledge)
+        name = patient_name(resolved.prefetch.get("patient"), snapshot.as_of)
+        return build_course(state, consolidate(assess_state(state, call.knowledge)), call.knowledge, name=name)
 
 
 _PROBLEM_TEXT = {

@@ -18,6 +18,7 @@ __all__ = [
     "Period",
     "ResultPoint",
     "RuleView",
+    "SourceView",
     "ZoneBand",
 ]
 
@@ -49,7 +50,13 @@ class ResultPoint(_View):
 class DoseStep(_View):
     start: date | None
     end: date | None
-    dose: str
+    dose: str = Field(description="as the cards write it: `nilotinib 400 mg ×2/day (800 mg/day)`")
+    label: str = Field(description="as the band shows it, without the drug: `400 mg ×2/day`")
+    mg_per_day: float | None = Field(serialization_alias="mgPerDay")
+    change: str | None = Field(
+        description="increase / decrease of the daily dose against the step before; None for the first step, "
+        "an unchanged dose, or a dose not recorded"
+    )
     reference: str
 
 
@@ -72,12 +79,15 @@ class Period(_View):
 
 
 class MilestoneSpan(_View):
-    """Where results are judged by one ELN milestone of the current line (the algorithm's own windows)."""
+    """Where results are judged by one ELN milestone of a line (the algorithm's own windows, counted from the
+    line's start). The current line's are what the cards judge by; an earlier line's end with that line."""
 
     months: int = Field(description="3, 6, 12; 0 = any time after the 12-month window")
     start: date
     end: date | None
     milestone_date: date | None = Field(serialization_alias="milestoneDate")
+    line: int = Field(description="index of the line in `lines`")
+    current: bool = Field(description="a window of the current line (an earlier line's are drawn faded)")
 
 
 class ZoneBand(_View):
@@ -105,12 +115,23 @@ class RuleView(_View):
     url: str
 
 
+class SourceView(_View):
+    """A source the finding's rules cite, once, as the card's detail names it."""
+
+    label: str
+    url: str
+    verified: bool = Field(description="every rule of the finding taken from it is verified")
+
+
 class FindingView(_View):
     code: str
     severity: str
-    summary: str
+    summary: str = Field(description="the card's summary")
+    action: str = Field(description='the card\'s "What to do" line; empty when the finding has none')
+    detail: list[str] = Field(description="the card's reasoning, paragraph by paragraph (Markdown, as on the card)")
     guideline: str
     verified: bool
+    sources: list[SourceView]
     rules: list[RuleView]
     evidence: list[str]
 
@@ -123,7 +144,10 @@ class Excluded(_View):
 class Course(_View):
     """One patient's BCR::ABL1 course and the service's findings, as of `as_of`."""
 
-    patient: str
+    patient: str = Field(description="the Patient resource's id")
+    name: str | None = Field(description="the patient's name from the Patient resource; None when it has none")
+    birth_date: date | None = Field(serialization_alias="birthDate")
+    age: int | None = Field(description="completed years on `asOf`; None without a birth date")
     as_of: date = Field(serialization_alias="asOf")
     levels: list[Level]
     results: list[ResultPoint]

@@ -1,4 +1,4 @@
-"""The patient the browser test reads from the real FHIR server: two lines, a dose change, a KD mutation."""
+"""The patient the browser test reads from the real FHIR server: a name, two lines, a dose change, a KD mutation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from typing import Any
 
 from tests.builders import bcr_abl1, kd_variant, patient, tki_statement
 
+#: The Patient's names: an old one, then the official one the header must show (birth date from the builder).
+NAMES = [
+    {"use": "old", "family": "Dupont", "given": ["Claire"]},
+    {"use": "official", "family": "Moreau", "given": ["Claire", "Anne"]},
+]
+PATIENT_NAME = "Claire Anne Moreau"
+BIRTH_DATE = "1960-04-02"
 IMATINIB_START = date(2024, 1, 10)
 NILOTINIB_START = date(2025, 2, 1)
 
@@ -55,7 +62,7 @@ def resources() -> list[dict[str, Any]]:
         kd_variant(date(2025, 1, 15), None, ident="sm-kd1"),
         kd_variant(date(2026, 10, 15), "Thr315Ile", vaf=0.3, ident="sm-kd2"),
     ]
-    return [patient(), *transcripts, *medications, *variants]
+    return [{**patient(), "name": NAMES}, *transcripts, *medications, *variants]
 
 
 LONG_PATIENT = "cml-long"

@@ -24,7 +24,15 @@ from cds_hooks.settings import Settings, SmartClient
 from tests.builders import TODAY
 from tests.fhir_server import FhirServer, running_fhir_server
 from tests.smart_app.auth_server import Client, SmartAuthServer
-from tests.smart_app.scenario import LONG_PATIENT, LONG_RESULTS, RESULTS, long_course, resources
+from tests.smart_app.scenario import (
+    BIRTH_DATE,
+    LONG_PATIENT,
+    LONG_RESULTS,
+    PATIENT_NAME,
+    RESULTS,
+    long_course,
+    resources,
+)
 from tests.smart_app.threaded_server import free_port, serving
 
 pytestmark = pytest.mark.fhir_server
@@ -172,11 +180,18 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
 
     levels = {line.get_attribute("data-percent") for line in chart.locator("line.level").all()}
     assert levels == {"10", "1", "0.1", "0.01", "0.0032"}
-    assert chart.locator("line.milestone").count() == 3
-    assert chart.locator("rect.zone").count() > 0
+    assert chart.locator("line.milestone:not(.past)").count() == 3
+    assert chart.locator("rect.zone:not(.past)").count() > 0
     assert [g.get_attribute("data-drug") for g in chart.locator("g.line").all()] == ["imatinib", "nilotinib"]
-    assert chart.locator("line.dose-change").count() == 1
     assert "resistance" in chart.locator("g.line.drug-imatinib").text_content()
+    _assert_bands_and_past_windows(chart)
+
+    # The header: who, born when, how old; the record's id only when there is no name.
+    assert page.locator("#patient-name").inner_text() == PATIENT_NAME
+    assert page.locator("#patient-birth").inner_text() == BIRTH_DATE
+    assert page.locator("#patient-age").inner_text() == "66 years"  # 1960-04-02 on 2026-11-22
+    assert "cml-1" not in page.locator("header").inner_text()
+    assert page.title().startswith(f"BCR::ABL1 course · {PATIENT_NAME}")
     assert "T315I" in chart.locator("g.kd.variant").text_content()
     assert chart.locator("g.kd.negative").count() == 1
 
@@ -184,11 +199,7 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
     assert page.locator("#results-table tbody tr").count() == len(RESULTS)
     assert "nilotinib 400 mg ×2/day" in page.locator("#lines-table").inner_text()
     cards = _cards(stack)
-    shown = [li.get_attribute("data-code") for li in page.locator("#findings li[data-code]").all()]
-    assert shown == [card["extension"]["org.cmlcds.finding"]["code"] for card in cards]
-    findings_text = page.locator("#findings").inner_text()
     for card in cards:
-        assert card["summary"] in findings_text
         assert card["links"][0]["type"] == "smart"
         assert card["links"][0]["url"] == f"{stack.app_url}/smart/launch"
 
@@ -198,6 +209,8 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('svg') !== null")
 
+    _assert_findings_read_as_the_cards(page, cards)  # opens and closes each finding's <details>
+    _assert_the_json_is_the_page(page, stack, cards)
     page.evaluate("document.activeElement.blur()")
 
     screenshot = os.environ.get("CMLCDS_SMART_SCREENSHOT")  # for a person to look at; not committed
@@ -218,6 +231,89 @@ def test_ehr_launch_draws_the_course_and_the_services_findings(stack: Stack, pag
     assert _hosts(page.requested) == {"127.0.0.1"}, page.requested
 
 
+def _assert_bands_and_past_windows(chart: Any) -> None:
+    """Each band names its drug and the dose of each step, each label whole inside its step; the dose change
+    is marked on the band; the earlier line's milestone windows are there, faded."""
+    imatinib, nilotinib = chart.locator("g.line.drug-imatinib"), chart.locator("g.line.drug-nilotinib")
+    assert imatinib.locator("text.line-label").text_content() == "imatinib"
+    assert nilotinib.locator("text.line-label").text_content() == "nilotinib"
+    assert [step.get_attribute("data-dose") for step in imatinib.locator("svg.dose-step").all()] == ["400 mg/day"]
+    steps = nilotinib.locator("svg.dose-step")
+    assert [step.get_attribute("data-dose") for step in steps.all()] == ["300 mg ×2/day", "400 mg ×2/day"]
+    assert [t.text_content() for t in nilotinib.locator("text.dose-label").all()] == [
+        "300 mg ×2/day",
+        "▲ 400 mg ×2/day",
+    ]
+    for step in chart.locator("svg.dose-step").all():
+        box, text = step.bounding_box(), step.locator("text").bounding_box()
+        assert box is not None and text is not None
+        assert box["x"] <= text["x"] and text["x"] + text["width"] <= box["x"] + box["width"] + 0.5, (box, text)
+    change = chart.locator("line.dose-change")
+    assert change.count() == 1
+    assert "nilotinib dose raised 2025-08-01: 300 mg ×2/day → 400 mg ×2/day" in change.text_content()
+    assert chart.locator("rect.zone.past").count() > 0
+    assert {z.get_attribute("data-line") for z in chart.locator("rect.zone.past").all()} == {"0"}
+    past = chart.locator("line.milestone.past")
+    assert sorted(m.get_attribute("data-months") for m in past.all()) == ["12", "3", "6"]
+    faded = chart.locator("rect.zone.past").first.evaluate("e => Number(getComputedStyle(e).opacity)")
+    current = chart.locator("rect.zone:not(.past)").first.evaluate("e => Number(getComputedStyle(e).opacity)")
+    assert 0 < faded < current
+
+
+def _what_to_do(card: dict[str, Any]) -> str:
+    found = re.search(r"\*\*What to do\*\*: (.+)", card["detail"])
+    assert found, card["detail"]
+    return found.group(1).strip()
+
+
+def _assert_findings_read_as_the_cards(page: Any, cards: list[dict[str, Any]]) -> None:
+    """Each card's summary and "What to do" in view; the rule ids and the sources only once expanded."""
+    items = page.locator("#findings > li[data-code]").all()
+    assert [li.get_attribute("data-code") for li in items] == [
+        card["extension"]["org.cmlcds.finding"]["code"] for card in cards
+    ]
+    for li, card in zip(items, cards, strict=True):
+        finding = card["extension"]["org.cmlcds.finding"]
+        assert li.locator("strong.summary").inner_text() == card["summary"]
+        assert li.locator("p.todo").inner_text() == f"What to do: {_what_to_do(card)}"
+        collapsed = li.locator("details")
+        assert collapsed.count() == 1 and collapsed.get_attribute("open") is None
+        visible = li.inner_text()
+        assert not [rule for rule in finding["rules"] if rule in visible]
+        assert card["source"]["label"] not in visible
+        collapsed.locator("summary").click()
+        opened = li.inner_text()
+        assert all(rule in opened for rule in finding["rules"])
+        assert card["source"]["label"] in li.locator("ul.sources").inner_text()
+        collapsed.locator("summary").click()
+        assert collapsed.get_attribute("open") is None
+
+
+def _assert_the_json_is_the_page(page: Any, stack: Stack, cards: list[dict[str, Any]]) -> None:
+    """/smart/api/course, with the page's session: the same patient, doses, windows and findings."""
+    response = page.request.get(f"{stack.app_url}/smart/api/course")
+    assert response.status == 200
+    course = response.json()
+    assert (course["patient"], course["name"], course["birthDate"], course["age"]) == (
+        "cml-1",
+        PATIENT_NAME,
+        BIRTH_DATE,
+        66,
+    )
+    assert [[d["label"] for d in line["doses"]] for line in course["lines"]] == [
+        ["400 mg/day"],
+        ["300 mg ×2/day", "400 mg ×2/day"],
+    ]
+    assert [d["change"] for d in course["lines"][1]["doses"]] == [None, "increase"]
+    assert {(m["line"], m["current"]) for m in course["milestones"]} == {(0, False), (1, True)}
+    assert [(f["summary"], f["action"]) for f in course["findings"]] == [
+        (card["summary"], _what_to_do(card)) for card in cards
+    ]
+    assert [[r["id"] for r in f["rules"]] for f in course["findings"]] == [
+        card["extension"]["org.cmlcds.finding"]["rules"] for card in cards
+    ]
+
+
 def _pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
 
@@ -225,6 +321,8 @@ def _pages(pdf: bytes) -> int:
 def test_twelve_years_of_results_still_print_on_one_page(stack: Stack, page: Any) -> None:
     page.goto(stack.launch_url(stack.fhir.base_url, "launch-long"))
     page.wait_for_url(re.compile(r".*/smart/app$"))
+    assert page.locator("#patient-name").inner_text() == f"Patient {LONG_PATIENT}"  # no name: the record's id
+    assert page.locator("#patient-birth").inner_text() == BIRTH_DATE
     assert page.locator("svg#course-chart g.result").count() == LONG_RESULTS
     assert page.locator("#results-table tbody tr").count() == LONG_RESULTS
     assert _pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 1

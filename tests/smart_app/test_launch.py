@@ -168,6 +168,26 @@ def test_optional_data_that_cannot_be_read_is_listed_as_excluded(smart: TestClie
     assert page.status_code == 200
     assert {"reference": "prefetch conditions", "reason": "conditions: HTTP 503"} in data["excluded"]
     assert "prefetch conditions" in page.text and "HTTP 503" in page.text
+    assert (data["patient"], data["name"], data["birthDate"], data["age"]) == ("cml-1", None, None, None)
+    assert "Patient cml-1" in page.text and "birth date not recorded" in page.text
+
+
+def test_the_page_and_its_json_name_the_patient_from_the_patient_resource(smart: TestClient) -> None:
+    person = {
+        "resourceType": "Patient",
+        "id": "cml-1",
+        "birthDate": "1971-12-01",
+        "name": [{"use": "official", "given": ["Ana"], "family": "Silva"}],
+    }
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        mock.get(f"{ISS}/Patient/cml-1").respond(json=person)
+        mock.get(url__startswith=ISS).respond(json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+        page = smart.get("/smart/app")
+        data = smart.get("/smart/api/course").json()
+    assert (data["name"], data["birthDate"], data["age"]) == ("Ana Silva", "1971-12-01", 54)  # on 2026-11-22
+    header = page.text[page.text.index("<header>") : page.text.index("</header>")]
+    assert "Ana Silva" in header and "1971-12-01" in header and "54 years" in header and "cml-1" not in header
 
 
 def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
@@ -179,10 +199,41 @@ def test_the_page_without_a_launch_asks_for_one(smart: TestClient) -> None:
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
 
-def test_patient_view_cards_link_to_the_launch_url(smart: TestClient) -> None:
-    response = smart.post("/cds-services/cml-tki-resistance", json=hook_request())
+SMART_LINK = {
+    "label": "BCR::ABL1 course (SMART app)",
+    "url": "http://testserver/smart/launch",
+    "type": "smart",
+    "autolaunchable": False,
+    "autoLaunchable": False,
+}
+
+
+@pytest.mark.parametrize("fhir_server", [ISS, ISS + "/", "HTTPS://EHR.Example.ORG/fhir"])
+def test_cards_link_to_the_app_when_the_calling_ehr_is_a_smart_client(smart: TestClient, fhir_server: str) -> None:
+    """The call's fhirServer, compared as the settings compare an iss (trailing slash, scheme and host case)."""
+    response = smart.post("/cds-services/cml-tki-resistance", json=hook_request(fhirServer=fhir_server))
     cards = response.json()["cards"]
     assert cards
-    for card in cards:
-        link = {"label": "BCR::ABL1 course (SMART app)", "url": "http://testserver/smart/launch", "type": "smart"}
-        assert {**link, "autolaunchable": False, "autoLaunchable": False} in card["links"]
+    assert all(card["links"] == [SMART_LINK] for card in cards)
+
+
+@pytest.mark.parametrize(
+    "fhir_server",
+    [None, "https://other-ehr.example.org/fhir", "https://ehr.example.org/fhir/other", "https://ehr.example.org"],
+)
+def test_cards_carry_no_smart_link_unless_the_calling_ehr_can_launch_the_app(
+    smart: TestClient, fhir_server: str | None
+) -> None:
+    """No fhirServer, or one without a SMART client: the launch would answer 400, so there is no link."""
+    request = hook_request(fhirServer=fhir_server) if fhir_server else hook_request()
+    response = smart.post("/cds-services/cml-tki-resistance", json=request)
+    assert response.status_code == 200
+    cards = response.json()["cards"]
+    assert cards and all("links" not in card for card in cards)
+
+
+def test_without_smart_clients_no_card_links_to_the_app(tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "cml-cds.sqlite3")
+    with TestClient(create_app(settings, today=lambda: TODAY)) as client:
+        cards = client.post("/cds-services/cml-tki-resistance", json=hook_request(fhirServer=ISS)).json()["cards"]
+    assert cards and all("links" not in card for card in cards)
