@@ -20,11 +20,11 @@ serve: $(STAMP)
 	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
-	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
+	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app worklist tests $(wildcard bench)
+	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app worklist tests $(wildcard bench)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app tests $(wildcard bench)
+	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app worklist tests $(wildcard bench)
 
 unit: $(STAMP)
 	$(BIN)/pytest
