@@ -8,8 +8,8 @@ own (references inside the course rewritten to match). A hospital record holds m
 CML algorithm reads, so each patient also gets a chart (`chart=True`): a routine laboratory panel (full blood
 count without the differential, chemistry) every four months for the years the course spans, and a few
 problem-list entries: on average ≈100 resources a patient, ≈10 million for 100,000 patients. The chart's
-resources are read and mapped like any other; none of them is a datum any rule reads (`--no-chart` to leave
-them out; tests/worklist check that they change no card).
+resources are read and mapped like any other; no rule reads the laboratory panel (tests/worklist check that it
+changes no row), while the problem list holds comorbidities the hook reads too (`--no-chart` leaves both out).
 
 `python -m bench.population DIR --patients N [--seed S] [--gzip]` writes DIR/Patient.ndjson,
 Observation.ndjson, … (the Bulk Data file layout, one file per type).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -82,7 +83,7 @@ def _export(args: argparse.Namespace, folder: Path) -> str:
         auth = BearerToken(args.bearer_token_file.read_text().strip()) if args.bearer_token_file else None
         client = httpx.Client(auth=auth, timeout=60.0, follow_redirects=False, trust_env=False)
     progress = None if args.no_progress or not sys.stderr.isatty() else _print_progress
-    with client:
+    with contextlib.closing(client):  # opened already by the token request: close, never re-enter
         result = run_export(
             client,
             base,

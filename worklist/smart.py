@@ -20,6 +20,8 @@ import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, RSAKey
 
 with warnings.catch_warnings():  # Authlib 1.9 nudges towards httpx2; the project uses httpx throughout
@@ -57,10 +59,8 @@ def load_key(path: Path, kid: str | None = None, alg: str | None = None) -> Back
         jwk_kid = jwk.get("kid") if isinstance(jwk.get("kid"), str) else None
         key = RSAKey.import_key(jwk) if jwk.get("kty") == "RSA" else ECKey.import_key(jwk)
     else:
-        try:
-            key = RSAKey.import_key(data)
-        except (ValueError, TypeError):
-            key = ECKey.import_key(data)
+        private = serialization.load_pem_private_key(data, password=None)
+        key = RSAKey.import_key(data) if isinstance(private, rsa.RSAPrivateKey) else ECKey.import_key(data)
     if not key.is_private:
         raise SmartError(f"{path} holds a public key; the client signs with its private key")
     natural = "RS384" if isinstance(key, RSAKey) else "ES384"
