@@ -220,7 +220,9 @@ def _build_index(options: Options, index: Path, summary: Summary, progress: Any)
     files = ndjson_files(options.ndjson)
     summary.files = len(files)
     writer = IndexWriter(index)
-    task = progress.add_task("indexing", total=len(files))
+    total = sum(path.stat().st_size for path in files)
+    task = progress.add_task("indexing (MB)", total=round(total / 1e6))
+    done = 0
     with (options.out / "skipped-lines.csv").open("w", encoding="utf-8", newline="") as handle:
         skipped = csv.writer(handle)
         skipped.writerow(["file", "line", "reason"])
@@ -235,7 +237,10 @@ def _build_index(options: Options, index: Path, summary: Summary, progress: Any)
                         summary.skipped_examples.append(f"{item.file.name}:{item.number}: {item.reason}")
                     continue
                 writer.add(file_no, item)
-            progress.advance(task)
+                if summary.lines % 50_000 == 0:  # a plain file's offset is its progress; a gzip file's shows at its end
+                    progress.update(task, completed=round((done + min(item.offset, path.stat().st_size)) / 1e6))
+            done += path.stat().st_size
+            progress.update(task, completed=round(done / 1e6))
     summary.patients = writer.finish()
     summary.resources = dict(writer.read)
     summary.not_read = dict(writer.not_read)
