@@ -14,6 +14,7 @@ COPY cds_hooks ./cds_hooks
 COPY fhir_mapping ./fhir_mapping
 COPY tki_resistance ./tki_resistance
 COPY smart_app ./smart_app
+COPY worklist ./worklist
 RUN pip install --no-cache-dir --no-deps --no-build-isolation --prefix=/install ./
 
 FROM python:3.11.14-slim-bookworm

@@ -35,11 +35,11 @@ demo: $(STAMP)
 	$(BIN)/python -m demo --port $(PORT) --ehr-port $(EHR_PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
-	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
+	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app demo worklist tests $(wildcard bench)
+	$(BIN)/ruff format --check cds_hooks fhir_mapping tki_resistance smart_app demo worklist tests $(wildcard bench)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app demo tests $(wildcard bench)
+	$(BIN)/mypy cds_hooks fhir_mapping tki_resistance smart_app demo worklist tests $(wildcard bench)
 
 unit: $(STAMP)
 	$(BIN)/pytest

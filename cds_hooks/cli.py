@@ -1,4 +1,5 @@
-"""`cml-cds`: serve the service, report cards and feedback, write the knowledge review page and the OpenAPI document."""
+"""`cml-cds`: serve the service, report cards and feedback, write the knowledge review page and the OpenAPI document,
+make a clinic worklist from a Bulk Data export."""
 
 from __future__ import annotations
 
@@ -182,6 +183,12 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worklist_arguments(parser: argparse.ArgumentParser) -> None:
+    from worklist.cli import add_arguments  # the worklist package builds on cds_hooks; only the CLI names it
+
+    add_arguments(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cml-cds", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     openapi = commands.add_parser("openapi", help="write the OpenAPI document of the service")
     openapi.add_argument("--output", help="file to write (default: standard output)")
     openapi.set_defaults(run=_openapi)
+
+    worklist = commands.add_parser(
+        "worklist", help="every CML patient who needs action, from a FHIR Bulk Data export (NDJSON or $export)"
+    )
+    _worklist_arguments(worklist)
 
     args = parser.parse_args(argv)
     try:

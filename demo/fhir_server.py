@@ -183,6 +183,7 @@ def _write_config(
     validation: str,
     public_url: str | None = None,
     announced_url: str | None = None,
+    smart_clients: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write sekmet's settings file. It is YAML-parsed; JSON is a YAML subset, so json.dumps is exact."""
     settings: dict[str, Any] = {
@@ -200,6 +201,8 @@ def _write_config(
     }
     if public_url:  # its /.well-known/smart-configuration then names {public_url}/auth/authorize and /auth/token
         settings["public_url"] = public_url
+    if smart_clients:  # SMART Backend Services clients (client_credentials + private_key_jwt) beside the static token
+        settings["server_auth"] = {"types": ["bearer", "smart"], "tokens": [token], "smart_clients": smart_clients}
     path = workdir / "settings.yaml"
     path.write_text(json.dumps(settings, indent=2))
     return path
@@ -225,13 +228,14 @@ def _start(
     timeout: float,
     public_url: str | None = None,
     announced_url: str | None = None,
+    smart_clients: list[dict[str, Any]] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start one server on a fresh port and wait for /metadata.
 
     Raises FhirServerError with the server's log if it exits or does not answer in ``timeout`` seconds.
     """
     port = _free_port()
-    config = _write_config(workdir, port, token, validation, public_url, announced_url)
+    config = _write_config(workdir, port, token, validation, public_url, announced_url, smart_clients)
     base_url = f"http://127.0.0.1:{port}/fhir"
     env = {k: v for k, v in os.environ.items() if k not in _SEKMET_ENV_OVERRIDES}
     env["PYTHONUNBUFFERED"] = "1"
@@ -275,6 +279,7 @@ def running_fhir_server(
     stop_grace: float = 5.0,
     public_url: str | None = None,
     announced_url: str | None = None,
+    smart_clients: list[dict[str, Any]] | None = None,
 ) -> Iterator[FhirServer]:
     """Run an empty sekmet FHIR R4 server on 127.0.0.1 for the duration of the ``with`` block.
 
@@ -283,7 +288,9 @@ def running_fhir_server(
     fail on PUT; use ``warn``/``off`` for deliberately odd data. ``public_url`` points the server's SMART
     configuration at another authorization server (tests/smart_app). ``announced_url`` is the base URL the
     server writes into ``fullUrl``, ``Location`` and paging links when clients reach it through a proxy (the
-    demo's EHR front, ``demo/ehr.py``); ``FhirServer.base_url`` stays the direct address. Start-up is retried
+    demo's EHR front, ``demo/ehr.py``); ``FhirServer.base_url`` stays the direct address. ``smart_clients``
+    registers SMART Backend Services clients (``{client_id, jwks, scopes}``) with sekmet's own token endpoint
+    (tests/worklist). Start-up is retried
     on a new port (the free-port pick can race with another process), then fails with the server log.
     """
     if not token:
@@ -296,7 +303,9 @@ def running_fhir_server(
         errors: list[str] = []
         for _attempt in range(3):
             try:
-                proc, base_url = _start(console, workdir, token, validation, startup_timeout, public_url, announced_url)
+                proc, base_url = _start(
+                    console, workdir, token, validation, startup_timeout, public_url, announced_url, smart_clients
+                )
                 break
             except FhirServerError as e:
                 errors.append(str(e))

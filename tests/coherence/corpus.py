@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from tests.builders import (
     tki_statement,
 )
 
-__all__ = ["STANDARD_DAILY_MG", "GeneratedCourse", "Truth", "generate"]
+__all__ = ["STANDARD_DAILY_MG", "GeneratedCourse", "Truth", "generate", "iterate"]
 
 #: The standard daily dose by (TKI, line, phase at the line's start), from the US labels: imatinib 400 CP,
 #: 600 AP/BP; dasatinib 100 CP, 140 AP/BP; nilotinib 300 BID newly diagnosed, 400 BID resistant/intolerant
@@ -448,5 +449,11 @@ def _course(rng: random.Random, index: int) -> GeneratedCourse:
 
 def generate(count: int = 2000, seed: int = 22) -> list[GeneratedCourse]:
     """`count` courses from `seed`: the same seed, the same corpus."""
+    return list(iterate(count, seed))
+
+
+def iterate(count: int, seed: int = 22) -> Iterator[GeneratedCourse]:
+    """`generate`, one course at a time (bench/population.py makes 100,000 without holding them)."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible corpus, not a secret
-    return [_course(rng, index) for index in range(count)]
+    for index in range(count):
+        yield _course(rng, index)

@@ -108,7 +108,7 @@ def test_the_image_install_ships_every_package_and_the_migrations() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("cds_hooks", "fhir_mapping", "tki_resistance", "smart_app")
+        for top in ("cds_hooks", "fhir_mapping", "tki_resistance", "smart_app", "worklist")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert set(setuptools["packages"]) == on_disk
