@@ -131,16 +131,22 @@ def _child_pugh(observation: Observation, log: ExclusionLog) -> OrganFunction | 
     return OrganFunction("child-pugh", source, taken, None, "", match.group(1).upper())
 
 
+#: LOINC code → what it measures: one look-up per coding instead of a scan per measure.
+_KIND_BY_LOINC: dict[str, str] = {
+    **dict.fromkeys(POTASSIUM, "potassium"),
+    **dict.fromkeys(MAGNESIUM, "magnesium"),
+    **dict.fromkeys(CREATININE_CLEARANCE, "creatinine-clearance"),
+    **dict.fromkeys(EGFR, "egfr"),
+}
+
+
 def _kind(observation: Observation) -> str | None:
     code = observation.code
-    if code.has(LOINC, POTASSIUM):
-        return "potassium"
-    if code.has(LOINC, MAGNESIUM):
-        return "magnesium"
-    if code.has(LOINC, CREATININE_CLEARANCE):
-        return "creatinine-clearance"
-    if code.has(LOINC, EGFR):
-        return "egfr"
+    for coding in code.coding:
+        if coding.system == LOINC and (kind := _KIND_BY_LOINC.get(coding.code or "")) is not None:
+            return kind
+    if not code.text and not any(c.display for c in code.coding):
+        return None  # no words: no Child-Pugh by name
     words = code.words()
     if "child-pugh" in words or "child pugh" in words:
         return "child-pugh"
