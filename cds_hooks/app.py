@@ -20,14 +20,9 @@ from fhir_mapping.fhir_client import FhirReader
 from fhir_mapping.http_reader import HttpFhirReader
 from tki_resistance.knowledge.loader import Knowledge, default_knowledge
 
-from .audit import AuditStore
 from .audit_middleware import AuditMiddleware
-from .audit_writer import AuditWriter
 from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
-from .auth.replay import JtiStore
 from .auth.verifier import TokenVerifier
-from .backends import open_database
-from .database import DatabaseError
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
 from .operations import router as operations_router
@@ -35,7 +30,11 @@ from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
 from .routes import router
 from .runtime import Runtime
 from .settings import Settings, get_settings
-from .storage import FeedbackStore
+from .storage import DatabaseError, open_database
+from .storage.audit import AuditStore
+from .storage.audit_writer import AuditWriter
+from .storage.feedback import FeedbackStore
+from .storage.replay import JtiStore
 
 __all__ = ["create_app", "service_version"]
 

@@ -89,7 +89,7 @@ def _check_storage(settings: Settings) -> None:
     """Open the database once (creates and migrates the schema) and load the knowledge tables."""
     from tki_resistance.knowledge.loader import default_knowledge
 
-    from .backends import open_database
+    from .storage import open_database
 
     default_knowledge()
     url = settings.database_url.get_secret_value() if settings.database_url else None
@@ -117,10 +117,10 @@ def _metrics_folder(workers: int) -> Iterator[None]:
 
 def _report(args: argparse.Namespace) -> int:
     """Alert-fatigue report from the configured database (SQLite file or PostgreSQL)."""
-    from .audit import AuditStore
-    from .backends import open_database
     from .report import build_report, render_report
-    from .storage import FeedbackStore
+    from .storage import open_database
+    from .storage.audit import AuditStore
+    from .storage.feedback import FeedbackStore
 
     since: str | None = args.since
     if since is not None:
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from tki_resistance.knowledge.loader import KnowledgeError
 
-        from .database import DatabaseError
+        from .storage import DatabaseError
 
         if isinstance(exc, DatabaseError):
             print(f"cml-cds: {exc}", file=sys.stderr)

@@ -12,11 +12,11 @@ from fastapi import Depends, Request
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge.loader import Knowledge
 
-from .audit import AuditStore
-from .audit_writer import AuditWriter
-from .database import Database
 from .settings import Settings
-from .storage import FeedbackStore
+from .storage import Database
+from .storage.audit import AuditStore
+from .storage.audit_writer import AuditWriter
+from .storage.feedback import FeedbackStore
 
 if TYPE_CHECKING:  # the auth package depends on this module for its FastAPI dependency
     from .auth.verifier import TokenVerifier
