@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("cml-cds: --workers must be at least 1", file=sys.stderr)
         return 2
+    _share_session_key(settings, args.workers)
     with _metrics_folder(args.workers):
         import uvicorn
 
@@ -66,6 +67,16 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             uvicorn.run(worker_app(install_logging=False), **options)
     return 0
+
+
+def _share_session_key(settings: Settings, workers: int) -> None:
+    """Without a configured smart_session_key (development), one random key for all workers of this serve, so a
+    SMART launch started on one worker finishes on another (spawned workers read it from the environment)."""
+    if workers > 1 and settings.smart_session_key is None and not os.environ.get("CMLCDS_SMART_SESSION_KEY"):
+        import base64
+        import secrets
+
+        os.environ["CMLCDS_SMART_SESSION_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def get_settings_checked() -> Settings:

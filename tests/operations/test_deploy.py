@@ -110,8 +110,9 @@ def test_the_image_install_ships_every_package_and_the_migrations() -> None:
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert set(setuptools["packages"]) == on_disk
-    sql = {str(p.relative_to(ROOT / "cds_hooks")) for p in (ROOT / "cds_hooks" / "migrations").rglob("*.sql")}
-    patterns = setuptools["package-data"]["cds_hooks"]
+    migrations = ROOT / "cds_hooks" / "storage" / "migrations"
+    sql = {str(p.relative_to(migrations)) for p in migrations.rglob("*.sql")}
+    patterns = setuptools["package-data"]["cds_hooks.storage.migrations"]
     assert sql and all(any(Path(name).match(pattern) for pattern in patterns) for name in sql)
 
 
