@@ -20,22 +20,22 @@ from fhir_mapping.fhir_client import FhirReader
 from fhir_mapping.http_reader import HttpFhirReader
 from tki_resistance.knowledge.loader import Knowledge, default_knowledge
 
-from .audit import AuditStore
 from .audit_middleware import AuditMiddleware
-from .audit_writer import AuditWriter
 from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
-from .auth.replay import JtiStore
 from .auth.verifier import TokenVerifier
-from .backends import open_database
-from .database import DatabaseError
 from .errors import CdsError, operation_outcome
 from .openapi import install_openapi
 from .operations import router as operations_router
 from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
 from .routes import router
 from .runtime import Runtime
-from .settings import Settings, get_settings
-from .storage import FeedbackStore
+from .settings import Settings, get_settings, session_key_bytes
+from .storage import Database, DatabaseError, open_database
+from .storage.audit import AuditStore
+from .storage.audit_writer import AuditWriter
+from .storage.feedback import FeedbackStore
+from .storage.replay import JtiStore
+from .storage.sessions import SessionStore
 
 __all__ = ["create_app", "service_version"]
 
@@ -107,6 +107,21 @@ def _pseudonym_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def _session_store(settings: Settings, database: Database) -> SessionStore:
+    """SMART launches and sessions under `smart_session_key`; without one (development, never production with
+    smart_clients) a random key for this app: sessions then hold within this process only, or within one
+    `cml-cds serve`, whose parent hands one random key to all its workers."""
+    configured = settings.smart_session_key.get_secret_value() if settings.smart_session_key else None
+    key = session_key_bytes(configured) if configured else None
+    return SessionStore(
+        database,
+        key or secrets.token_bytes(32),
+        pending_ttl=settings.smart_pending_ttl_seconds,
+        session_ttl=settings.smart_session_ttl_seconds,
+        pending_per_client=settings.smart_pending_per_client,
+    )
+
+
 #: In development a locally run CDS Hooks Sandbox (http://localhost:3000, http://127.0.0.1:8000) may call.
 LOOPBACK_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
 
@@ -167,6 +182,7 @@ def create_app(
         pseudonym_secret=_pseudonym_secret(settings),
         database=database,
         audit_writer=writer,
+        sessions=_session_store(settings, database),
     )
     app.add_middleware(AuditMiddleware, writer=writer)
     app.add_middleware(

@@ -1,7 +1,7 @@
 """The ASGI middleware that times each hook call, writes its JSON log line, counts it and queues its audit row.
 
-Kept apart from the store (`audit.py`) and the writer thread (`audit_writer.py`) so that imports run one way:
-middleware → writer → store.
+Kept apart from the store (`storage/audit.py`) and the writer thread (`storage/audit_writer.py`) so that
+imports run one way: middleware → writer → store.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
 from .audit import AuditDraft, AuditRecord
-from .audit_writer import AuditWriter
 from .services import REGISTRY
+from .storage.audit_writer import AuditWriter
 
 __all__ = ["AuditMiddleware"]
 

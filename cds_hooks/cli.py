@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("cml-cds: --workers must be at least 1", file=sys.stderr)
         return 2
+    _share_session_key(settings, args.workers)
     with _metrics_folder(args.workers):
         import uvicorn
 
@@ -69,6 +70,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _share_session_key(settings: Settings, workers: int) -> None:
+    """Without a configured smart_session_key (development), one random key for all workers of this serve, so a
+    SMART launch started on one worker finishes on another (spawned workers read it from the environment)."""
+    if workers > 1 and settings.smart_session_key is None and not os.environ.get("CMLCDS_SMART_SESSION_KEY"):
+        import base64
+        import secrets
+
+        os.environ["CMLCDS_SMART_SESSION_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def get_settings_checked() -> Settings:
     from .settings import get_settings
 
@@ -90,7 +101,7 @@ def _check_storage(settings: Settings) -> None:
     """Open the database once (creates and migrates the schema) and load the knowledge tables."""
     from tki_resistance.knowledge.loader import default_knowledge
 
-    from .backends import open_database
+    from .storage import open_database
 
     default_knowledge()
     url = settings.database_url.get_secret_value() if settings.database_url else None
@@ -118,10 +129,10 @@ def _metrics_folder(workers: int) -> Iterator[None]:
 
 def _report(args: argparse.Namespace) -> int:
     """Alert-fatigue report from the configured database (SQLite file or PostgreSQL)."""
-    from .audit import AuditStore
-    from .backends import open_database
     from .report import build_report, render_report
-    from .storage import FeedbackStore
+    from .storage import open_database
+    from .storage.audit import AuditStore
+    from .storage.feedback import FeedbackStore
 
     since: str | None = args.since
     if since is not None:
@@ -225,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from tki_resistance.knowledge.loader import KnowledgeError
 
-        from .database import DatabaseError
+        from .storage import DatabaseError
 
         if isinstance(exc, DatabaseError):
             print(f"cml-cds: {exc}", file=sys.stderr)

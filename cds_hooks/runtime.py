@@ -12,11 +12,12 @@ from fastapi import Depends, Request
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge.loader import Knowledge
 
-from .audit import AuditStore
-from .audit_writer import AuditWriter
-from .database import Database
 from .settings import Settings
-from .storage import FeedbackStore
+from .storage import Database
+from .storage.audit import AuditStore
+from .storage.audit_writer import AuditWriter
+from .storage.feedback import FeedbackStore
+from .storage.sessions import SessionStore
 
 if TYPE_CHECKING:  # the auth package depends on this module for its FastAPI dependency
     from .auth.verifier import TokenVerifier
@@ -37,6 +38,7 @@ class Runtime:
     pseudonym_secret: bytes = b""
     database: Database | None = None
     audit_writer: AuditWriter | None = None
+    sessions: SessionStore | None = None  # the SMART app's launches and sessions
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -11,6 +11,8 @@ a JWK Set URL, and a `fhirServer` receives a bearer access token — both need T
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
 from collections import Counter
@@ -34,7 +36,9 @@ __all__ = [
     "TrustedIssuer",
     "get_settings",
     "normalise_url",
+    "session_key_bytes",
     "weak_secret",
+    "weak_session_key",
 ]
 
 CONFIG_FILE_VARIABLE = "CMLCDS_CONFIG_FILE"
@@ -131,6 +135,28 @@ class Settings(BaseSettings):
     smart_clients: list[SmartClient] = Field(
         default=[], description="SMART app: the EHRs (iss) that may launch it; any other iss is refused"
     )
+    smart_session_key: SecretStr | None = Field(
+        default=None,
+        description="SMART app: AES-256-GCM key (32 random bytes, base64) encrypting launches and sessions at rest;"
+        " required in production when smart_clients are set; random per `cml-cds serve` in development",
+    )
+    smart_pending_ttl_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="SMART app: a launch not back from sign-in within this expires",
+    )
+    smart_session_ttl_seconds: float = Field(
+        default=3600.0, gt=0, le=86400, description="SMART app: a signed-in session (and its cookie) lasts this long"
+    )
+    smart_pending_per_client: int = Field(
+        default=20,
+        gt=0,
+        description="SMART app: pending launches kept per client address (oldest dropped; never a signed-in session)",
+    )
+    smart_configuration_cache_seconds: float = Field(
+        default=300.0, ge=0, description="SMART app: how long an EHR's .well-known/smart-configuration is reused"
+    )
     fhir_max_response_bytes: int = Field(
         default=8 * 1024 * 1024, gt=0, description="largest FHIR response body read (streamed; dropped above)"
     )
@@ -210,8 +236,15 @@ class Settings(BaseSettings):
         smart = [normalise_url(client.iss) for client in self.smart_clients]
         if len(smart) != len(set(smart)):
             problems.append("smart_clients: an iss is listed twice")
+        key = self.smart_session_key.get_secret_value() if self.smart_session_key is not None else None
+        if key is not None and session_key_bytes(key) is None:
+            problems.append(f"smart_session_key must be 32 random bytes in base64 ({SESSION_KEY_HOWTO})")
         if self.mode != "production":
             return problems
+        if self.smart_clients and key is None:
+            problems.append(f"production mode with smart_clients requires a smart_session_key ({SESSION_KEY_HOWTO})")
+        elif key is not None and session_key_bytes(key) is not None and (weak := weak_session_key(key)) is not None:
+            problems.append(f"production mode refuses this smart_session_key: {weak}")
         if self.auth_enabled is False:
             problems.append("production mode requires authentication (auth_enabled must not be false)")
         if not self.public_base_url or not _https(self.public_base_url):
@@ -252,6 +285,31 @@ def weak_secret(secret: str) -> str | None:
     bits = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values()) * len(secret)
     if len(counts) < 8 or bits < MIN_SECRET_BITS:
         return f"low entropy (about {bits:.0f} bits; use e.g. `openssl rand -base64 32`)"
+    return None
+
+
+SESSION_KEY_HOWTO = "generate one with `openssl rand -base64 32`"
+
+
+def session_key_bytes(key: str) -> bytes | None:
+    """The 32-byte AES-256 key a base64 (standard or URL-safe, padding optional) text names; None otherwise."""
+    text = key.strip().replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
+
+
+def weak_session_key(key: str) -> str | None:
+    """Why a well-formed session key is guessable (a documentation placeholder, or too few distinct bytes)."""
+    lowered = key.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "it is a placeholder from the documentation"
+    raw = session_key_bytes(key) or b""
+    if len(set(raw)) < 16:  # 32 random bytes have ~30 distinct values; fewer than 16 is a pattern, not chance
+        return f"only {len(set(raw))} distinct byte values: not random ({SESSION_KEY_HOWTO})"
     return None
 
 

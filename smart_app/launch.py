@@ -8,6 +8,7 @@ against the redirect. The iss has been checked against `smart_clients` before an
 
 from __future__ import annotations
 
+import asyncio
 import time
 import warnings
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ import httpx
 from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 with warnings.catch_warnings():  # Authlib 1.9 nudges towards httpx2; the service uses httpx throughout
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -26,7 +29,15 @@ from cds_hooks.services.cml_tki_resistance import PREFETCH_KEYS
 
 from .sessions import Authorised, Pending
 
-__all__ = ["LaunchError", "SmartEndpoints", "authorization_url", "discover", "exchange_code", "scope_for"]
+__all__ = [
+    "LaunchError",
+    "SmartConfigurations",
+    "SmartEndpoints",
+    "authorization_url",
+    "discover",
+    "exchange_code",
+    "scope_for",
+]
 
 #: What the page reads: the resource types of the patient-view prefetch queries, read-and-search only.
 _RESOURCES = sorted({key.template.split("?")[0].split("/")[0] for key in PREFETCH_KEYS})
@@ -73,6 +84,42 @@ async def discover(iss: str, timeout: float, transport: httpx.AsyncBaseTransport
     return SmartEndpoints(authorization=authorize, token=token)
 
 
+class SmartConfigurations:
+    """The EHR's SMART configuration per `iss`, reused for `ttl` seconds (per process).
+
+    A launch needs the authorization and token endpoints; reading them for every launch would let a flood
+    of anonymous launches hammer the EHR. Only a configured `iss` reaches here (the launch checks
+    `smart_clients` first), so the cache holds at most one entry per configured EHR. One read at a time per
+    `iss`: concurrent launches wait for it instead of each reading. A failed read is not cached.
+    """
+
+    def __init__(self, ttl: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.ttl = ttl
+        self.reads = 0
+        self._transport = transport
+        self._cache: dict[str, tuple[float, SmartEndpoints]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def endpoints(self, iss: str, timeout: float) -> SmartEndpoints:
+        cached = self._fresh(iss)
+        if cached is not None:
+            return cached
+        lock = self._locks.setdefault(iss, asyncio.Lock())
+        async with lock:
+            cached = self._fresh(iss)
+            if cached is not None:
+                return cached
+            self.reads += 1
+            endpoints = await discover(iss, timeout, self._transport)
+            if self.ttl > 0:
+                self._cache[iss] = (time.monotonic() + self.ttl, endpoints)
+            return endpoints
+
+    def _fresh(self, iss: str) -> SmartEndpoints | None:
+        entry = self._cache.get(iss)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
 def _client(client_id: str, redirect_uri: str, timeout: float, scope: str | None = None) -> Any:
     return AsyncOAuth2Client(
         client_id=client_id,
@@ -88,13 +135,27 @@ def _client(client_id: str, redirect_uri: str, timeout: float, scope: str | None
 def authorization_url(
     *, iss: str, client_id: str, redirect_uri: str, endpoints: SmartEndpoints, launch: str | None, timeout: float
 ) -> tuple[str, Pending]:
-    """The URL to send the browser to, and what the callback needs to finish (state, PKCE verifier)."""
+    """The URL to send the browser to, and what the callback needs to finish (state, PKCE verifier).
+
+    Built with Authlib's own parameter functions, not an OAuth client: a client is an httpx client, whose TLS
+    context costs ~70 ms of CPU to build, and a launch sends no request — so an anonymous launch stays cheap.
+    """
     verifier = generate_token(64)
+    state = generate_token(30)
     extra: dict[str, str] = {"aud": iss}
     if launch:
         extra["launch"] = launch
-    client = _client(client_id, redirect_uri, timeout, scope_for(ehr_launch=bool(launch)))
-    url, state = client.create_authorization_url(endpoints.authorization, code_verifier=verifier, **extra)
+    url = prepare_grant_uri(
+        endpoints.authorization,
+        client_id=client_id,
+        response_type="code",
+        redirect_uri=redirect_uri,
+        scope=scope_for(ehr_launch=bool(launch)),
+        state=state,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+        **extra,
+    )
     pending = Pending(
         iss=iss,
         client_id=client_id,

@@ -1,8 +1,10 @@
 """`/smart/*`: the SMART launch URL, the redirect URI, the page and its JSON.
 
 The launch refuses an `iss` that is not in `smart_clients` before any request leaves the service (no
-open redirect, no reads from unknown servers). Tokens stay in the server-side session; the browser holds
-only an HttpOnly cookie naming it. Nothing here logs a token, a code or a patient id.
+open redirect, no reads from unknown servers). Tokens stay in the server-side session, in the shared
+database and encrypted (`sessions.py`), so the launch, the redirect back and the page may each reach a
+different worker or replica; the browser holds only an HttpOnly cookie naming it. Nothing here logs a
+token, a code or a patient id.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from tki_resistance.pipeline import assess_state
 from tki_resistance.state import build_state
 
 from .course import build_course, patient_name
-from .launch import LaunchError, authorization_url, discover, exchange_code
+from .launch import LaunchError, SmartConfigurations, authorization_url, exchange_code
 from .page import content_security_policy, course_page, error_page
 from .reading import ReadProblem, read_patient
-from .sessions import COOKIE, Authorised, Pending, SessionStore
+from .sessions import COOKIE, SmartSessions
 from .view import Course
 
 __all__ = ["router"]
@@ -40,12 +42,23 @@ _HTML = "text/html"
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
-def _sessions(request: Request) -> SessionStore:
-    store = getattr(request.app.state, "smart_sessions", None)
-    if not isinstance(store, SessionStore):
-        store = SessionStore()
-        request.app.state.smart_sessions = store
-    return store
+def _sessions(request: Request, runtime: Runtime) -> SmartSessions:
+    sessions = getattr(request.app.state, "smart_sessions", None)
+    if not isinstance(sessions, SmartSessions):
+        if runtime.sessions is None:  # pragma: no cover - create_app always installs the store
+            raise RuntimeError("no SMART session store")
+        sessions = SmartSessions(runtime.sessions)
+        request.app.state.smart_sessions = sessions
+    return sessions
+
+
+def _configurations(request: Request, runtime: Runtime) -> SmartConfigurations:
+    """The per-process cache of the EHRs' SMART configurations (`smart_configuration_cache_seconds`)."""
+    cache = getattr(request.app.state, "smart_configurations", None)
+    if not isinstance(cache, SmartConfigurations):
+        cache = SmartConfigurations(runtime.settings.smart_configuration_cache_seconds)
+        request.app.state.smart_configurations = cache
+    return cache
 
 
 def _html(status: int, title: str, message: str, what_to_do: str) -> HTMLResponse:
@@ -54,13 +67,13 @@ def _html(status: int, title: str, message: str, what_to_do: str) -> HTMLRespons
     return HTMLResponse(error_page(title, message, what_to_do, nonce), status_code=status, headers=headers)
 
 
-def _set_cookie(response: Response, request: Request, runtime: Runtime, session_id: str) -> None:
+def _set_cookie(response: Response, request: Request, runtime: Runtime, session_id: str, max_age: float) -> None:
     """HttpOnly, path /smart; Secure (and SameSite=None, so an EHR frame keeps it) over https only."""
     secure = public_base_url(request, runtime.settings).startswith("https://")
     response.set_cookie(
         COOKIE,
         session_id,
-        max_age=3600,
+        max_age=int(max_age),
         path="/smart",
         httponly=True,
         secure=secure,
@@ -102,7 +115,7 @@ async def launch(
         )
     timeout = runtime.settings.fhir_timeout_seconds
     try:
-        endpoints = await discover(client.iss, timeout)
+        endpoints = await _configurations(request, runtime).endpoints(client.iss, timeout)
     except LaunchError as exc:
         return _html(502, "The EHR could not be reached", str(exc), "Try again; if it persists, tell IT support.")
     url, pending = authorization_url(
@@ -113,8 +126,10 @@ async def launch(
         launch=launch,
         timeout=timeout,
     )
+    address = request.client.host if request.client else "unknown"
+    session_id = await _sessions(request, runtime).launch(pending, address)
     response = RedirectResponse(url, status_code=302, headers=_NO_STORE)
-    _set_cookie(response, request, runtime, _sessions(request).put(pending))
+    _set_cookie(response, request, runtime, session_id, runtime.settings.smart_pending_ttl_seconds)
     return response
 
 
@@ -132,29 +147,28 @@ async def callback(
     error: Annotated[str | None, Query(description="an OAuth error from the authorization server")] = None,
 ) -> Response:
     """The redirect URI: checks `state`, exchanges the code (with the PKCE verifier) for the token."""
-    store = _sessions(request)
+    sessions = _sessions(request, runtime)
     session_id = request.cookies.get(COOKIE)
-    pending = store.get(session_id)
+    pending = await sessions.pending(session_id)
     again = "Launch the app again from the EHR."
-    if (
-        not isinstance(pending, Pending)
-        or not state
-        or not secrets.compare_digest(state.encode(), pending.state.encode())
-    ):
+    if pending is None or not state or not secrets.compare_digest(state.encode(), pending.state.encode()):
         return _html(400, "Launch not recognised", "This sign-in does not match a launch from this browser.", again)
     if error or not code:
-        store.drop(session_id)
+        await sessions.drop(session_id)
         answer = f"The EHR's authorization server answered: {error or 'no code'}."
         return _html(400, "Access not granted", answer, again)
+    # Used once: of two callbacks for one launch (a reload, a second tab, two replicas) only one goes on.
+    # A new id once signed in: a session id seen before the login is worth nothing after.
+    if not await sessions.use_pending(session_id):
+        return _html(400, "Launch already used", "This sign-in has been used already.", again)
     try:
         authorised = await exchange_code(pending, str(request.url), runtime.settings.fhir_timeout_seconds)
     except LaunchError as exc:
-        store.drop(session_id)
         return _html(400, "Launch failed", str(exc), again)
-    store.drop(session_id)  # a new id once signed in: a session id seen before the login is worth nothing after
+    signed_in = await sessions.sign_in(authorised)
     app_url = public_base_url(request, runtime.settings) + "/smart/app"
     response = RedirectResponse(app_url, status_code=302, headers=_NO_STORE)
-    _set_cookie(response, request, runtime, store.put(authorised))
+    _set_cookie(response, request, runtime, signed_in, runtime.settings.smart_session_ttl_seconds)
     return response
 
 
@@ -164,8 +178,8 @@ class _NoSession(Exception):
 
 async def _course(request: Request, runtime: Runtime) -> tuple[Course, str]:
     """The course of the session's patient, read now with the session's token (raises on no session)."""
-    session = _sessions(request).get(request.cookies.get(COOKIE))
-    if not isinstance(session, Authorised) or session.expires_at < time.time():
+    session = await _sessions(request, runtime).session(request.cookies.get(COOKIE))
+    if session is None or session.expires_at < time.time():
         raise _NoSession
     if runtime.fhir_reader is None:  # pragma: no cover - create_app always installs a reader
         raise ReadProblem("unreachable", "no FHIR reader configured")

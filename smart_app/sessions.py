@@ -1,19 +1,26 @@
-"""Server-side launch sessions, keyed by a random id in an HttpOnly cookie.
+"""SMART launches and sessions: what a launch and a signed-in session hold, kept in the shared store.
 
-The access token never reaches the browser: the cookie only names a session held in this process. The
-store is bounded (oldest dropped first) and every session expires, so a flood of launches cannot grow it.
-One process holds its own sessions: run the app behind sticky sessions when `--workers` > 1.
+The access token never reaches the browser: the cookie only names a row of `smart_session`
+(`cds_hooks.storage.sessions`), in the configured database (the SQLite file, or PostgreSQL shared by
+replicas), encrypted with `smart_session_key`. Any worker of any replica can therefore take the EHR's
+redirect back or draw the page: no sticky routing needed. Pending launches expire after
+`smart_pending_ttl_seconds` and are capped per client address; signed-in sessions are never evicted by
+launches.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
-__all__ = ["COOKIE", "Authorised", "Pending", "SessionStore"]
+from starlette.concurrency import run_in_threadpool
+
+from cds_hooks.storage.sessions import SessionStore
+
+__all__ = ["COOKIE", "Authorised", "Pending", "SmartSessions"]
+
+_T = TypeVar("_T", "Pending", "Authorised")
 
 COOKIE = "cmlcds_smart"
 
@@ -41,41 +48,48 @@ class Authorised:
     scope: str = ""
 
 
-class SessionStore:
-    def __init__(self, ttl_seconds: float = 3600.0, max_sessions: int = 2000) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_sessions
-        self._items: OrderedDict[str, tuple[float, Pending | Authorised]] = OrderedDict()
-        self._lock = threading.Lock()
+class SmartSessions:
+    """Pending launches and sessions over the shared, encrypted store (database calls off the event loop)."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
 
     def __repr__(self) -> str:
-        return f"SessionStore(sessions={len(self._items)}, ttl={self._ttl:g})"
+        return f"SmartSessions({self.store!r})"
 
-    def put(self, value: Pending | Authorised, session_id: str | None = None) -> str:
-        """Store under a new random id (or replace `session_id`'s value); returns the id for the cookie."""
-        key = session_id or secrets.token_urlsafe(32)
-        expires = time.monotonic() + self._ttl
-        with self._lock:
-            self._items.pop(key, None)
-            self._items[key] = (expires, value)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-        return key
+    async def launch(self, pending: Pending, client: str) -> str:
+        """Store a launch for this client address; returns the cookie value."""
+        return await run_in_threadpool(self.store.put_pending, _dump(pending), client)
 
-    def get(self, session_id: str | None) -> Pending | Authorised | None:
-        if not session_id:
-            return None
-        with self._lock:
-            item = self._items.get(session_id)
-            if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
-                del self._items[session_id]
-                return None
-            return value
+    async def sign_in(self, authorised: Authorised) -> str:
+        """Store a signed-in session under a new cookie value; returns it."""
+        return await run_in_threadpool(self.store.put_session, _dump(authorised), authorised.expires_at)
 
-    def drop(self, session_id: str | None) -> None:
-        if session_id:
-            with self._lock:
-                self._items.pop(session_id, None)
+    async def pending(self, cookie: str | None) -> Pending | None:
+        payload = await run_in_threadpool(self.store.get, cookie, "pending")
+        return _load(Pending, payload)
+
+    async def session(self, cookie: str | None) -> Authorised | None:
+        payload = await run_in_threadpool(self.store.get, cookie, "session")
+        return _load(Authorised, payload)
+
+    async def use_pending(self, cookie: str | None) -> bool:
+        """Consume the launch; False when another callback (any worker, any replica) consumed it first."""
+        return await run_in_threadpool(self.store.take, cookie, "pending")
+
+    async def drop(self, cookie: str | None) -> None:
+        await run_in_threadpool(self.store.drop, cookie)
+
+
+def _dump(value: Pending | Authorised) -> bytes:
+    return json.dumps(asdict(value), separators=(",", ":")).encode()
+
+
+def _load(kind: type[_T], payload: bytes | None) -> _T | None:
+    if payload is None:
+        return None
+    try:
+        data: Any = json.loads(payload)
+        return kind(**data)
+    except (ValueError, TypeError):
+        return None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..storage.replay import JtiStore
 from .dependency import ClientDep, authenticate_request, bearer_scheme
 from .fhir_servers import FhirServerPolicy, GuardedFhirReader, UntrustedFhirServer
 from .jwks import HttpxJwksFetcher, JwksError, JwksFetcher, KeyCache
-from .replay import JtiStore
 from .verifier import AuthFailure, TokenVerifier, VerifiedClient
 
 __all__ = [

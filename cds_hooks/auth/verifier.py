@@ -18,8 +18,8 @@ import jwt
 from starlette.concurrency import run_in_threadpool
 
 from ..settings import Settings, TrustedIssuer
+from ..storage.replay import JtiStore
 from .jwks import Jwk, JwksError, KeyCache, signing_keys
-from .replay import JtiStore
 
 __all__ = ["ALGORITHMS", "AuthFailure", "TokenVerifier", "VerifiedClient"]
 

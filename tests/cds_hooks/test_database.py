@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_hooks.database import SqliteDatabase
-from cds_hooks.migrations import migrations
+from cds_hooks.storage import SqliteDatabase
+from cds_hooks.storage.migrations import migrations
 
 
 def test_a_failed_transaction_is_rolled_back_and_what_was_stored_stays(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
-from cds_hooks.storage import FeedbackStore
+from cds_hooks.storage.feedback import FeedbackStore
 from tests.builders import TODAY
 
 URL = "/cds-services/cml-tki-resistance/feedback"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -17,11 +18,14 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "cml-cds.production.toml"
 
 #: A real secret from a secret store: issue #10 made production refuse the example file's placeholder.
 STRONG_SECRET = secrets.token_urlsafe(32)
+#: The SMART session key the production example needs (it names a SMART client): `openssl rand -base64 32`.
+SESSION_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def test_the_example_production_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMLCDS_CONFIG_FILE", str(EXAMPLE))
     monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", STRONG_SECRET)
+    monkeypatch.setenv("CMLCDS_SMART_SESSION_KEY", SESSION_KEY)
     settings = Settings()
     assert settings.mode == "production" and settings.authentication
     assert [i.iss for i in settings.trusted_issuers][1] == "https://ehr.hospital-b.example"
@@ -31,6 +35,7 @@ def test_the_example_production_file_loads(monkeypatch: pytest.MonkeyPatch) -> N
 def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMLCDS_CONFIG_FILE", str(EXAMPLE))
     monkeypatch.setenv("CMLCDS_PSEUDONYM_SECRET", STRONG_SECRET)
+    monkeypatch.setenv("CMLCDS_SMART_SESSION_KEY", SESSION_KEY)
     monkeypatch.setenv("CMLCDS_PUBLIC_BASE_URL", "https://cds.other.example")
     assert Settings().public_base_url == "https://cds.other.example"
 

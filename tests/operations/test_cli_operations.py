@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from cds_hooks.audit import AuditRecord, AuditStore
+from cds_hooks.audit import AuditRecord
 from cds_hooks.cli import main
-from cds_hooks.database import SqliteDatabase
 from cds_hooks.models import Feedback
 from cds_hooks.settings import get_settings
-from cds_hooks.storage import FeedbackStore
+from cds_hooks.storage import SqliteDatabase
+from cds_hooks.storage.audit import AuditStore
+from cds_hooks.storage.feedback import FeedbackStore
 from tests.service_replica import free_port
 
 

@@ -57,7 +57,7 @@ def test_the_deployment_probes_the_operations_endpoints_and_runs_locked_down() -
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/tmp", "/etc/cml-cds"} <= mounts  # noqa: S108 - /tmp: the prometheus multiprocess folder
     secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
-    assert set(secrets) == {"CMLCDS_PSEUDONYM_SECRET", "CMLCDS_DATABASE_URL"}
+    assert set(secrets) == {"CMLCDS_PSEUDONYM_SECRET", "CMLCDS_DATABASE_URL", "CMLCDS_SMART_SESSION_KEY"}
 
 
 def test_the_network_policy_admits_only_the_ingress_controller_and_prometheus() -> None:
@@ -112,8 +112,9 @@ def test_the_image_install_ships_every_package_and_the_migrations() -> None:
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert set(setuptools["packages"]) == on_disk
-    sql = {str(p.relative_to(ROOT / "cds_hooks")) for p in (ROOT / "cds_hooks" / "migrations").rglob("*.sql")}
-    patterns = setuptools["package-data"]["cds_hooks"]
+    migrations = ROOT / "cds_hooks" / "storage" / "migrations"
+    sql = {str(p.relative_to(migrations)) for p in migrations.rglob("*.sql")}
+    patterns = setuptools["package-data"]["cds_hooks.storage.migrations"]
     assert sql and all(any(Path(name).match(pattern) for pattern in patterns) for name in sql)
 
 

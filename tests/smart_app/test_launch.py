@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -237,3 +238,57 @@ def test_without_smart_clients_no_card_links_to_the_app(tmp_path: Path) -> None:
     with TestClient(create_app(settings, today=lambda: TODAY)) as client:
         cards = client.post("/cds-services/cml-tki-resistance", json=hook_request(fhirServer=ISS)).json()["cards"]
     assert cards and all("links" not in card for card in cards)
+
+
+def test_the_smart_configuration_is_read_once_per_iss_and_again_after_its_ttl(tmp_path: Path) -> None:
+    settings = Settings(
+        database_path=tmp_path / "cml-cds.sqlite3",
+        smart_clients=[SmartClient(iss=ISS, client_id="app-1")],
+        smart_configuration_cache_seconds=0.5,
+    )
+    with TestClient(create_app(settings, today=lambda: TODAY), follow_redirects=False) as client, respx.mock() as mock:
+        config = mock.get(f"{ISS}/.well-known/smart-configuration").respond(json=CONFIG)
+        for _ in range(5):
+            assert client.get("/smart/launch", params={"iss": ISS, "launch": "abc"}).status_code == 302
+        assert config.call_count == 1
+        time.sleep(0.6)
+        assert client.get("/smart/launch", params={"iss": ISS}).status_code == 302
+        assert config.call_count == 2
+
+
+def test_a_launch_is_used_once(smart: TestClient) -> None:
+    with respx.mock() as mock:
+        params = _launch(smart, mock)
+        launched = smart.cookies.get("cmlcds_smart", path="/smart")
+        token = mock.post(TOKEN).respond(json={"access_token": "t", "token_type": "Bearer", "patient": "cml-1"})
+        assert smart.get("/smart/callback", params={"code": "c", "state": params["state"][0]}).status_code == 302
+        smart.cookies.set("cmlcds_smart", launched or "", path="/smart")  # the same launch's redirect, again
+        again = smart.get("/smart/callback", params={"code": "c", "state": params["state"][0]})
+    assert again.status_code == 400
+    assert token.call_count == 1
+
+
+def test_the_access_token_is_not_in_the_database_file(smart: TestClient, tmp_path: Path) -> None:
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("cml-cds.sqlite3*"))
+    assert b"smart_session" in stored  # the table is there…
+    assert b"secret-token" not in stored and b"cml-1" not in stored  # …and neither the token nor the patient
+
+
+def test_anonymous_launches_never_evict_a_signed_in_session(smart: TestClient) -> None:
+    """2,500 launches that never come back (more than the 2,000 sessions main's in-memory store held)."""
+    with respx.mock() as mock:
+        _authorised(smart, mock)
+        signed_in = smart.cookies.get("cmlcds_smart", path="/smart")
+        for _ in range(2500):
+            smart.cookies.clear()
+            assert smart.get("/smart/launch", params={"iss": ISS}).status_code == 302
+        smart.cookies.clear()
+        smart.cookies.set("cmlcds_smart", signed_in or "", path="/smart")
+        mock.get(f"{ISS}/Patient/cml-1").respond(json={"resourceType": "Patient", "id": "cml-1"})
+        mock.get(url__startswith=ISS).respond(json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+        course = smart.get("/smart/api/course")
+    assert course.status_code == 200, course.text
+    runtime = smart.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.sessions.count("pending") == runtime.settings.smart_pending_per_client

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_hooks.database import Database, SqliteDatabase
+from cds_hooks.storage import Database, SqliteDatabase
 from tests.postgres_server import PostgresServer, running_postgres
 
 OpenStorage = Callable[[], Database]
@@ -32,7 +32,7 @@ def open_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ope
             return SqliteDatabase(path)
 
     else:
-        from cds_hooks.postgres import PostgresDatabase
+        from cds_hooks.storage.postgres import PostgresDatabase
 
         server: PostgresServer = request.getfixturevalue("postgres")
         url = server.new_database()

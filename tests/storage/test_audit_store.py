@@ -6,10 +6,11 @@ from contextlib import contextmanager
 
 from prometheus_client import REGISTRY
 
-from cds_hooks.audit import AuditRecord, AuditStore
-from cds_hooks.audit_writer import AuditWriter
-from cds_hooks.database import Connection, Database, DatabaseError
-from cds_hooks.migrations import Dialect
+from cds_hooks.audit import AuditRecord
+from cds_hooks.storage import Connection, Database, DatabaseError
+from cds_hooks.storage.audit import AuditStore
+from cds_hooks.storage.audit_writer import AuditWriter
+from cds_hooks.storage.migrations import Dialect
 
 
 def _record(n: int, recorded_at: str = "2026-11-20T10:00:00+00:00") -> AuditRecord:

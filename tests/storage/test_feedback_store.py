@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from cds_hooks.database import Database
 from cds_hooks.models import Feedback
-from cds_hooks.storage import FeedbackStore
+from cds_hooks.storage import Database
+from cds_hooks.storage.feedback import FeedbackStore
 from tests.storage.conftest import OpenStorage
 
 SERVICE = "cml-tki-resistance"

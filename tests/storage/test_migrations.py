@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from cds_hooks.database import Database
-from cds_hooks.migrations import migrations
+from cds_hooks.storage import Database
+from cds_hooks.storage.migrations import migrations
 from tests.storage.conftest import OpenStorage
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from cds_hooks.auth.replay import JtiStore
-from cds_hooks.database import Database
+from cds_hooks.storage import Database
+from cds_hooks.storage.replay import JtiStore
 from tests.storage.conftest import OpenStorage
 
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from cds_hooks.audit import AuditRecord, AuditStore
-from cds_hooks.database import Database
+from cds_hooks.audit import AuditRecord
 from cds_hooks.models import Feedback
 from cds_hooks.report import UNMATCHED, build_report, render_report
-from cds_hooks.storage import FeedbackStore
+from cds_hooks.storage import Database
+from cds_hooks.storage.audit import AuditStore
+from cds_hooks.storage.feedback import FeedbackStore
 
 
 def _call(n: int, cards: tuple[tuple[str, str], ...], status: int = 200) -> AuditRecord:

@@ -1,6 +1,6 @@
 """Versioned SQL files, applied in order at start-up; the versions applied are recorded in `schema_version`.
 
-Why plain files and not a migration tool (Alembic, yoyo): three small tables, two dialects, no ORM. A file
+Why plain files and not a migration tool (Alembic, yoyo): four small tables, two dialects, no ORM. A file
 per version per dialect (`NNNN_name.sql`) is reviewable as it stands, needs no dependency, and runs inside
 one transaction holding a lock — `BEGIN IMMEDIATE` in SQLite, `pg_advisory_xact_lock` in PostgreSQL — so
 replicas or workers starting together apply each version exactly once. A file holds plain statements

@@ -1,4 +1,4 @@
-"""Feedback storage (SQLite or PostgreSQL, see database.py): durable before the answer, idempotent by content.
+"""Feedback storage (SQLite or PostgreSQL, see interface.py): durable before the answer, idempotent by content.
 
 The same feedback item sent twice — to one replica or to two — is stored once: a UNIQUE key on what
 identifies it and `ON CONFLICT DO NOTHING`, so the database decides, not a read before the write.
@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .database import Database, SqliteDatabase
-from .models import Feedback
+from ..models import Feedback
+from .interface import Database
+from .sqlite import SqliteDatabase
 
 __all__ = ["FeedbackStore", "StoredFeedback"]
 

@@ -19,8 +19,9 @@ import time
 
 from starlette.concurrency import run_in_threadpool
 
-from . import metrics
-from .audit import AuditRecord, AuditStore
+from .. import metrics
+from ..audit import AuditRecord
+from .audit import AuditStore
 
 __all__ = ["AuditWriter"]
 

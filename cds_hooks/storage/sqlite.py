@@ -1,10 +1,6 @@
-"""The storage interface and its embedded SQLite backend; PostgreSQL (`database_url`) is in `postgres.py`,
-and `backends.open_database` chooses between them.
+"""The embedded SQLite backend of the storage interface (`interface.py`); PostgreSQL is in `postgres.py`.
 
-A store (feedback, audit, seen JWT ids) writes portable SQL with `?` placeholders and `ON CONFLICT DO
-NOTHING`, which both dialects understand; the backend hands it a connection inside one transaction.
-
-SQLite: one connection, kept open and serialised by a lock so the thread pool can share it (opening one,
+One connection, kept open and serialised by a lock so the thread pool can share it (opening one,
 and a full fsync at every commit, cost ~2 ms of CPU per hook call — bench/), in WAL mode with
 `synchronous=NORMAL`: a commit survives a crash of the service and the file is never corrupted; only a
 power or OS failure can lose the last commits. Several processes may share the file (WAL, busy_timeout).
@@ -17,45 +13,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
 
+from .interface import Connection
 from .migrations import Dialect, apply_pending, current_version
 
-__all__ = ["Connection", "Cursor", "Database", "DatabaseError", "SqliteDatabase"]
-
-
-class DatabaseError(Exception):
-    """The database could not be reached or refused a statement (either backend)."""
-
-
-class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-
-class Connection(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
-
-
-class Database(Protocol):
-    dialect: Dialect
-
-    def transaction(self) -> AbstractContextManager[Connection]:
-        """A connection inside one transaction: committed on exit, rolled back on an exception."""
-        ...
-
-    def ping(self) -> bool:
-        """Whether the database answers now (readiness); never raises."""
-        ...
-
-    def schema_version(self) -> int: ...
-
-    def close(self) -> None: ...
+__all__ = ["SqliteDatabase"]
 
 
 class SqliteDatabase:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..database import Database, SqliteDatabase
+from .interface import Database
+from .sqlite import SqliteDatabase
 
 __all__ = ["JtiStore"]
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .database import Connection, Cursor, DatabaseError
+from .interface import Connection, Cursor, DatabaseError
 from .migrations import Dialect, apply_pending, current_version
 
 __all__ = ["PostgresDatabase"]
