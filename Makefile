@@ -30,9 +30,10 @@ serve: $(STAMP)
 	$(BIN)/cml-cds serve --host $(HOST) --port $(PORT)
 
 # The service, a real FHIR server (sekmet-fhir, own venv under .cache/) with named patients and a SMART EHR
-# launch, all on 127.0.0.1 (docs/demo.md); Ctrl-C stops everything.
+# launch, all on 127.0.0.1 (docs/demo.md); Ctrl-C stops everything. SANDBOX=http://127.0.0.1:8090 allows a locally
+# built CDS Hooks Sandbox served from that origin (the public one is allowed already).
 demo: $(STAMP)
-	$(BIN)/python -m demo --port $(PORT) --ehr-port $(EHR_PORT)
+	$(BIN)/python -m demo --port $(PORT) --ehr-port $(EHR_PORT) $(if $(SANDBOX),--sandbox $(SANDBOX))
 
 lint: $(STAMP)
 	$(BIN)/ruff check cds_hooks fhir_mapping tki_resistance smart_app demo worklist tests $(wildcard bench)

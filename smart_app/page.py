@@ -92,7 +92,7 @@ def _finding(finding: FindingView) -> str:
     sources = "".join(_source(source) for source in finding.sources)
     unverified = "" if finding.verified else ' <span class="unverified">unverified rule</span>'
     todo = (
-        f'<p class="todo"><span class="todo-label">What to do:</span> {_e(finding.action)}</p>'
+        f'<p class="todo"><span class="todo-label">What to do:</span> {_markdown(finding.action)}</p>'
         if finding.action
         else ""
     )

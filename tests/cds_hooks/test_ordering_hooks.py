@@ -203,6 +203,15 @@ def test_ponatinib_45_mg_above_1pct_or_in_blast_phase_passes(
 
 
 @pytest.mark.parametrize("hook", HOOKS)
+def test_a_draft_not_to_be_signed_gets_no_corrected_dose_of_the_same_drug(client: TestClient, hook: str) -> None:
+    """T315I excludes dasatinib: "do not sign" and "replace with dasatinib 100 mg" would be two stories (the
+    Sandbox showed both for dasatinib 140 mg in chronic phase)."""
+    body = _post(client, hook, [draft("dasatinib", dose_mg=140, ident="d-das")], variants=T315I)
+    assert finding(_one(body, "avoid-tki"))["withhold"] is True
+    assert "dose-check" not in codes(body)
+
+
+@pytest.mark.parametrize("hook", HOOKS)
 def test_the_advanced_phase_dose_in_chronic_phase_is_replaced(client: TestClient, hook: str) -> None:
     body = _post(client, hook, [draft("dasatinib", dose_mg=140, ident="d-das")])
     card = _one(body, "dose-check")

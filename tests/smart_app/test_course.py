@@ -225,16 +225,17 @@ def _finding(detail: tuple[str, ...], action: str) -> Finding:
 def test_a_finding_shows_summary_and_what_to_do_and_keeps_rules_and_sources_collapsed() -> None:
     knowledge = default_knowledge()
     state = build_state(build_snapshot("cml-1", {"all": bundle(patient(), *_two_lines())}, AS_OF), knowledge)
-    finding = _finding(("**Why** it <script>x</script>", "- `Observation/1`"), "Change the TKI.")
+    finding = _finding(("**Why** it <script>x</script>", "- `Observation/1`"), "**Change** the TKI.")
     course = build_course(state, [finding], knowledge)
     view = course.findings[0]
-    assert (view.summary, view.action) == ("Change TKI", "Change the TKI.")
+    assert (view.summary, view.action) == ("Change TKI", "**Change** the TKI.")
     assert [(s.label, s.verified) for s in view.sources] == [("ELN 2020", True), ("cml-cds as recalled", False)]
     html = course_page(course, "n", "k")
     item = html[html.index('<li class="warning" data-code="milestone-failure">') :]
     item = item[: item.index("</details>")]
     before, collapsed = item.split("<details>")
-    assert '<p class="todo"><span class="todo-label">What to do:</span> Change the TKI.</p>' in before
+    # the card's bold in "What to do" is bold on the page, not asterisks (the pregnancy card's "**Stop …**")
+    assert '<p class="todo"><span class="todo-label">What to do:</span> <strong>Change</strong> the TKI.</p>' in before
     assert "unverified rule" in before
     assert "eln2020.m6.failure" not in before and "ELN 2020" not in before
     assert "eln2020.m6.failure" in collapsed and "course.line.x" in collapsed and "UNVERIFIED" in collapsed

@@ -179,7 +179,9 @@ def _tki_findings(
         _prior_intolerance(snapshot, exposure, knowledge),
         _outside_phase(state, exposure, knowledge),
     ]
-    found += [implausible] if implausible is not None else draft_dose_findings(state, exposure, knowledge)
+    refused = any(f is not None and f.extra.get("withhold") for f in found)
+    if not refused:  # a draft not to be signed at all gets no dose of the same drug to sign instead: one story
+        found += [implausible] if implausible is not None else draft_dose_findings(state, exposure, knowledge)
     found += draft_interaction_findings(snapshot, draft, session, (), knowledge)
     found.append(caution_finding(exposure, snapshot, knowledge))
     return [f for f in found if f is not None]
