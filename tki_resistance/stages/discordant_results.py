@@ -15,6 +15,8 @@ from ..state import ClinicalState
 
 __all__ = ["discordant_results_findings"]
 
+_SHOWN = 5
+
 
 def discordant_results_findings(state: ClinicalState, knowledge: Knowledge) -> list[Finding]:
     series = state.series
@@ -27,11 +29,14 @@ def discordant_results_findings(state: ClinicalState, knowledge: Knowledge) -> l
     same_day = first.taken == second.taken
     when = first.taken.isoformat() if same_day else f"{first.taken.isoformat()} and {second.taken.isoformat()}"
     values = f"{transcript_evidence(first).value} vs {transcript_evidence(second).value}"
+    shown = series.discordant[-_SHOWN:]  # the latest pairs; a long noisy history is counted, not listed
     detail = [
         f"- {p.first.taken.isoformat()} {transcript_evidence(p.first).value} and {p.second.taken.isoformat()} "
         f"{transcript_evidence(p.second).value}: {p.why}."
-        for p in series.discordant
+        for p in shown
     ]
+    if len(series.discordant) > len(shown):
+        detail.append(f"- and {len(series.discordant) - len(shown)} earlier discordant pairs, held out too.")
     detail.append(
         "Both results of each pair are held out of every decision of this call (milestones, loss of MMR, "
         "mutation testing, relapse): the answer must not depend on which one was sent last."
@@ -40,9 +45,7 @@ def discordant_results_findings(state: ClinicalState, knowledge: Knowledge) -> l
         detail.append(series.row.text)
     rules = (knowledge.rule(series.row),) if series.row is not None else ()
     evidence = tuple(
-        transcript_evidence(result, "Discordant BCR::ABL1 (IS)")
-        for p in series.discordant
-        for result in (p.first, p.second)
+        transcript_evidence(result, "Discordant BCR::ABL1 (IS)") for p in shown for result in (p.first, p.second)
     )
     return [
         Finding(
@@ -58,6 +61,9 @@ def discordant_results_findings(state: ClinicalState, knowledge: Knowledge) -> l
             evidence=tuple(dict.fromkeys(evidence)),
             detail=tuple(detail),
             override_reasons=("Result already repeated", "Laboratory confirmed the result"),
-            extra={"pairs": [[p.first.source, p.second.source, p.why] for p in series.discordant]},
+            extra={
+                "pairs": [[p.first.source, p.second.source, p.why] for p in shown],
+                "pairsInAll": len(series.discordant),
+            },
         )
     ]
