@@ -57,7 +57,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def cds_error(_: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, CdsError):  # pragma: no cover - registered for CdsError only
             raise exc
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else exc.headers()
         return JSONResponse(exc.outcome(), status_code=exc.status_code, headers=headers)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:

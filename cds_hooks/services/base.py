@@ -9,8 +9,10 @@ from datetime import date
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge.loader import Knowledge
 
+from ..errors import PayloadTooLarge
 from ..models import CdsResponse, HookRequest, ServiceDescriptor
 from ..prefetch import PrefetchKey
+from .budget import CallBudget
 
 __all__ = ["CallContext", "CdsService"]
 
@@ -23,6 +25,22 @@ class CallContext:
     today: Callable[[], date]
     fhir_reader: FhirReader | None = None
     service_version: str = "0"
+    #: the call's deadline and stop flag (None: unbounded, e.g. in-process benchmarks and the SMART app)
+    budget: CallBudget | None = None
+    #: cards one answer may hold; more is 413 before any is rendered
+    max_cards: int | None = None
+
+    def checkpoint(self, where: str) -> None:
+        """Stop here if the call ran out of time or its client left (budget.py)."""
+        if self.budget is not None:
+            self.budget.check(where)
+
+    def check_cards(self, count: int) -> None:
+        if self.max_cards is not None and count > self.max_cards:
+            raise PayloadTooLarge(
+                f"the call would answer {count} cards, over the limit of {self.max_cards} per response; send fewer"
+                " draft orders per call"
+            )
 
 
 @dataclass(frozen=True)
