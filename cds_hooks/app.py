@@ -35,6 +35,7 @@ from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
 from .routes import router
 from .runtime import Runtime
 from .settings import Settings, get_settings
+from .shedding import SheddingMiddleware
 from .storage import FeedbackStore
 
 __all__ = ["create_app", "service_version"]
@@ -169,6 +170,7 @@ def create_app(
         audit_writer=writer,
     )
     app.add_middleware(AuditMiddleware, writer=writer)
+    app.add_middleware(SheddingMiddleware, settings=settings)  # outside the audit: a refusal costs no row
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[origin for origin in settings.cors_origins if origin not in ("*", "null")],

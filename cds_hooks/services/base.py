@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from fhir_mapping.fhir_client import FhirReader
 from tki_resistance.knowledge.loader import Knowledge
@@ -15,6 +16,8 @@ from ..prefetch import PrefetchKey
 from .budget import CallBudget
 
 __all__ = ["CallContext", "CdsService"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,15 @@ class CallContext:
     budget: CallBudget | None = None
     #: cards one answer may hold; more is 413 before any is rendered
     max_cards: int | None = None
+    #: awaits its argument unless the call's client leaves first (then stops the call: routes.py)
+    watch: Callable[[Awaitable[Any]], Awaitable[Any]] | None = None
+
+    async def guarded(self, work: Awaitable[T]) -> T:
+        """`work` (a FHIR read, a worker thread), stopped when the client disconnects meanwhile."""
+        if self.watch is None:
+            return await work
+        result: T = await self.watch(work)
+        return result
 
     def checkpoint(self, where: str) -> None:
         """Stop here if the call ran out of time or its client left (budget.py)."""

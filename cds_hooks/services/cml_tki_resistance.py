@@ -64,7 +64,8 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
     context = validated_context(PatientViewContext, request)
     resolved = await resolve_prefetch(request, call_context)
     # a large patient off the event loop: mapping it must not make other callers wait
-    return await run_sized(resource_count(resolved.prefetch), _answer, request, context, resolved, call_context)
+    size = resource_count(resolved.prefetch)
+    return await run_sized(size, _answer, request, context, resolved, call_context, guard=call_context.guarded)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

@@ -115,4 +115,4 @@ async def call_ordering_hook(
     resolved = await resolve_prefetch(request, call)
     # a large patient off the event loop, as patient-view: mapping it must not make other callers wait
     size = resource_count(resolved.prefetch) + DRAFT_WEIGHT * resources_in(bundle)
-    return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call)
+    return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call, guard=call.guarded)
