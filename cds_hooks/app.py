@@ -29,6 +29,7 @@ from .auth.verifier import TokenVerifier
 from .backends import open_database
 from .database import DatabaseError
 from .errors import CdsError, operation_outcome
+from .frame_ancestors import FrameAncestorsMiddleware
 from .openapi import install_openapi
 from .operations import router as operations_router
 from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
@@ -134,6 +135,8 @@ def create_app(
     `jwks_fetcher` replaces the httpx JWK Set download (tests); settings were validated when built.
     """
     settings = settings or get_settings()
+    if settings.mode == "production" and settings.metrics_token is None:
+        logger.warning("no metrics_token configured: /metrics answers 403 in production (see docs/deploy.md)")
     url = settings.database_url.get_secret_value() if settings.database_url else None
     database = open_database(settings.database_path, url)
     audit = AuditStore(database)
@@ -171,6 +174,7 @@ def create_app(
     )
     app.add_middleware(AuditMiddleware, writer=writer)
     app.add_middleware(SheddingMiddleware, settings=settings)  # outside the audit: a refusal costs no row
+    app.add_middleware(FrameAncestorsMiddleware, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[origin for origin in settings.cors_origins if origin not in ("*", "null")],
