@@ -21,6 +21,7 @@ from typing import Any
 
 from .fallback import FallbackTimes, time_fallback
 from .load import LoadResult, run_load
+from .overload import CLIENT_TIMEOUT, CONCURRENCY, SECONDS, overload_table, run_overload
 from .patients import chart_label, hook_request_bytes
 from .server import Server, running, serve_supports_workers
 from .stages import STAGES, StageTimes, time_stages
@@ -284,6 +285,7 @@ def main() -> int:
     runs = _http(http_seconds, rounds=1 if quick else 3)
     workers = _workers(http_seconds, pairs=1 if quick else 3)
     fallback = time_fallback(HTTP_RESULTS, calls=5 if quick else 20)
+    overload = run_overload(seconds=5.0 if quick else SECONDS)
     report = [
         f"# cml-cds benchmark ({'quick' if quick else 'full'}), {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -316,6 +318,11 @@ def main() -> int:
         "",
         *_fallback_table(fallback),
         "",
+        f"## Overload (issue #25): one worker, {CONCURRENCY:,} callers for {overload.seconds:.0f} s, each giving up "
+        f"after {CLIENT_TIMEOUT:.0f} s and honouring `Retry-After` (bench/overload.py)",
+        "",
+        *overload_table(overload),
+        "",
         "## Targets (reported, not asserted)",
         "",
         *_targets(stages, runs, workers),
@@ -333,6 +340,7 @@ def main() -> int:
         "http": [asdict(r) | {"rps": r.rps, "cpu_ms_per_call": r.cpu_ms_per_call} for r in runs],
         "workers": [asdict(r) | {"rps": r.rps, "cpu_ms_per_call": r.cpu_ms_per_call} for r in workers],
         "fallback": asdict(fallback),
+        "overload": asdict(overload),
     }
     (RESULTS_DIR / "latest.json").write_text(json.dumps(data, indent=2))
     return 0

@@ -183,7 +183,7 @@ def hook_request(results: int, today: date | None = None, problems: tuple[int, i
     medications += [_comedication(i) for i in range(problems[1])]
     return {
         "hook": "patient-view",
-        "hookInstance": f"bench-{results}",
+        "hookInstance": f"00000000-0000-4000-8000-{results:012d}",
         "context": {"userId": "Practitioner/bench", "patientId": PATIENT},
         "prefetch": {
             "patient": {"resourceType": "Patient", "id": PATIENT, "birthDate": "1960-04-02"},

@@ -24,12 +24,14 @@ from .audit_middleware import AuditMiddleware
 from .auth.jwks import HttpxJwksFetcher, JwksFetcher, KeyCache
 from .auth.verifier import TokenVerifier
 from .errors import CdsError, operation_outcome
+from .frame_ancestors import FrameAncestorsMiddleware
 from .openapi import install_openapi
 from .operations import router as operations_router
 from .plugins import SMART_LAUNCH_PATH, plugin_routers, serves
 from .routes import router
 from .runtime import Runtime
 from .settings import Settings, get_settings, session_key_bytes
+from .shedding import SheddingMiddleware
 from .storage import Database, DatabaseError, open_database
 from .storage.audit import AuditStore
 from .storage.audit_writer import AuditWriter
@@ -57,7 +59,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def cds_error(_: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, CdsError):  # pragma: no cover - registered for CdsError only
             raise exc
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else exc.headers()
         return JSONResponse(exc.outcome(), status_code=exc.status_code, headers=headers)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -148,6 +150,8 @@ def create_app(
     `jwks_fetcher` replaces the httpx JWK Set download (tests); settings were validated when built.
     """
     settings = settings or get_settings()
+    if settings.mode == "production" and settings.metrics_token is None:
+        logger.warning("no metrics_token configured: /metrics answers 403 in production (see docs/deploy.md)")
     url = settings.database_url.get_secret_value() if settings.database_url else None
     database = open_database(settings.database_path, url)
     audit = AuditStore(database)
@@ -185,6 +189,8 @@ def create_app(
         sessions=_session_store(settings, database),
     )
     app.add_middleware(AuditMiddleware, writer=writer)
+    app.add_middleware(SheddingMiddleware, settings=settings)  # outside the audit: a refusal costs no row
+    app.add_middleware(FrameAncestorsMiddleware, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[origin for origin in settings.cors_origins if origin not in ("*", "null")],

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
 from .audit import AuditDraft, AuditRecord
+from .models import printable
 from .services import REGISTRY
 from .storage.audit_writer import AuditWriter
 
@@ -54,7 +55,7 @@ class AuditMiddleware:
 
     async def _record(self, service_id: str, status: int, seconds: float, draft: AuditDraft) -> None:
         record = AuditRecord(
-            service_id=service_id,
+            service_id=printable(service_id),  # from the path: any text a caller sends
             status_code=status,
             latency_ms=round(seconds * 1000, 2),
             hook_instance=draft.hook_instance,

@@ -55,6 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
             "log_level": args.log_level,
             "access_log": False,
             "log_config": None,
+            # after SIGTERM, calls in flight get this long; then uvicorn cancels them (their work stops at its
+            # next checkpoint, services/budget.py) and the worker exits: never past the supervisor's 30 s
+            "timeout_graceful_shutdown": settings.graceful_timeout_seconds,
         }
         if args.workers > 1 and reuse_port_supported():
             # one listening socket per worker (SO_REUSEPORT), so keep-alive connections spread over the workers

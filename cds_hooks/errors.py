@@ -8,7 +8,9 @@ CdsError                      base: status code + OperationOutcome issue code
 ├── PreconditionFailed 412    required FHIR data neither prefetched nor readable (CDS Hooks §412)
 ├── PayloadTooLarge    413    body over the configured size limit
 ├── UnsupportedMediaType 415  a body that is not JSON
-└── ClientGone         499    the client left before its body was complete (audited, logged at INFO)
+├── ClientGone         499    the client left (mid-body, or while its call was computed): nobody reads the answer
+├── Overloaded         503    too many calls in progress and waiting on this worker (with `Retry-After`)
+└── DeadlineExceeded   503    the call's synchronous work ran past `call_deadline_seconds`
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ __all__ = [
     "BadRequest",
     "CdsError",
     "ClientGone",
+    "DeadlineExceeded",
     "NotFound",
+    "Overloaded",
     "PayloadTooLarge",
     "PreconditionFailed",
     "RequestTimeout",
@@ -47,6 +51,10 @@ class CdsError(Exception):
 
     def outcome(self) -> dict[str, Any]:
         return operation_outcome(self.issue_code, self.diagnostics)
+
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the error needs besides its body."""
+        return None
 
 
 class BadRequest(CdsError):
@@ -85,7 +93,28 @@ class RequestTimeout(CdsError):
 
 
 class ClientGone(CdsError):
-    """The client closed the connection before its body was complete; nobody reads the answer."""
+    """The client closed the connection before its answer (mid-body, or while the call was computed)."""
 
     status_code = 499
     issue_code = "incomplete"
+
+
+class Overloaded(CdsError):
+    """Load shed: the worker has as many calls in progress and waiting as it takes; retry after a moment."""
+
+    status_code = 503
+    issue_code = "throttled"
+
+    def __init__(self, diagnostics: str, retry_after: int) -> None:
+        super().__init__(diagnostics)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class DeadlineExceeded(CdsError):
+    """The call's synchronous work did not finish within `call_deadline_seconds`; its remaining work stopped."""
+
+    status_code = 503
+    issue_code = "timeout"

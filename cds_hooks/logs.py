@@ -29,6 +29,8 @@ _PATTERNS = [
     (re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)[^\"&\n,}]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)\b(patient|subject)=[^&\s\"']+"), r"\1=" + REDACTED),
     (re.compile(r"\bPatient/[A-Za-z0-9.-]+"), "Patient/" + REDACTED),
+    # a SMART launch and its redirect carry iss/launch and code/state in the query: a path is logged without it
+    (re.compile(r"(/smart/[^\s?\"']*)\?[^\s\"']*"), r"\1?" + REDACTED),
 ]
 # LogRecord attributes that are not `extra` fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
@@ -38,7 +40,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 #: of them is returned as it is, without six regular-expression passes (most lines, e.g. every hook call's).
 #: Other text always takes the passes: case-insensitive matching pairs letters such as "ı" and "i" that
 #: lower-casing does not.
-_MARKERS = ("bearer", "access_token", "authorization", "patient=", "subject=", "patient/")
+_MARKERS = ("bearer", "access_token", "authorization", "patient=", "subject=", "patient/", "/smart/")
 
 
 def redact(text: str) -> str:
@@ -106,7 +108,15 @@ def install_json_logging(level: str | int = "INFO", stream: TextIO | None = None
     # httpx logs every request URL at INFO; FHIR query strings name the patient.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # No access log, whoever configures logging last: the hook line (audit) says what a call did, and an
+    # access line would carry query strings (`/smart/callback?code=…&state=…`). uvicorn writes access lines
+    # whenever "uvicorn.access" has a handler on its way to the root, so it must not propagate — a worker
+    # process builds its app (and calls this) after uvicorn set up its loggers.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
     return handler

@@ -19,6 +19,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     values,
@@ -35,6 +36,8 @@ __all__ = [
     "FEEDBACK",
     "HOOK_CALLS",
     "HOOK_SECONDS",
+    "IN_PROGRESS",
+    "SHED",
     "MeasuredFhirReader",
     "auth_refused",
     "exposition",
@@ -57,6 +60,17 @@ STAGE_SECONDS = Histogram(
 FHIR_READS = Counter("cmlcds_fhir_reads", "Reads from a fhirServer (one per hook call that needs them)", ["outcome"])
 FEEDBACK = Counter("cmlcds_feedback_items", "Feedback items received, by outcome and result", ["outcome", "result"])
 AUTH_REFUSALS = Counter("cmlcds_auth_refusals", "Requests refused for their CDS client JWT, by reason", ["reason"])
+SHED = Counter(
+    "cmlcds_shed",
+    "Calls refused 503 for overload (load shedding), by budget (hook, feedback) and reason",
+    ["budget", "reason"],
+)
+IN_PROGRESS = Gauge(
+    "cmlcds_calls_in_progress",
+    "Calls holding a slot of their budget (hook, feedback), summed over the live workers",
+    ["budget"],
+    multiprocess_mode="livesum",
+)
 AUDIT_LOST = Counter("cmlcds_audit_records_lost", "Audit rows that could not be stored (the log line was written)")
 
 STAGES = ("fhir_read", "mapping_algorithm", "rendering")

@@ -7,6 +7,7 @@ service sends; `openapi/` is generated from them.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -68,6 +69,33 @@ def _fhir_base_url(value: str) -> str:
 
 
 FhirBaseUrl = Annotated[str, AfterValidator(_fhir_base_url)]
+#: CDS Hooks: hookInstance is "a universally unique identifier (UUID) for this particular hook call".
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    """Stored text (feedback, audit) holds no control characters: PostgreSQL refuses NUL in text, SQLite stores
+    it and every reader of the table then has to cope."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (NUL, U+0001–U+001F, U+007F–U+009F)")
+    return value
+
+
+def _no_control_but_lines(value: str) -> str:
+    """Free text may keep tabs and line breaks; no other control character."""
+    if _CONTROL_BUT_LINES.search(value):
+        raise ValueError("must not contain control characters other than tab and line breaks")
+    return value
+
+
+def printable(value: str, limit: int = 128) -> str:
+    """`value` as stored where it is not refused (a path segment in the audit): control characters written as
+    `\\xNN` escapes (so the row says they were there), cut to `limit` characters."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)[:limit]
+
+
 #: Feedback bounds: a card uuid or suggestion id is short; a comment is a sentence or two, not a document.
 MAX_ID_LENGTH = 128
 MAX_COMMENT_LENGTH = 4000
@@ -123,7 +151,7 @@ class HookRequest(WireModel):
     # (body.decode_hook_request); the documented schema stays raw JSON.
 
     hook: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
-    hookInstance: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]  # a UUID; stored in the audit row
+    hookInstance: Annotated[str, Field(pattern=UUID_PATTERN, description="a UUID (stored in the audit row)")]
     fhirServer: FhirBaseUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, JsonValue]
@@ -193,26 +221,28 @@ class CdsResponse(WireModel):
 
 
 class AcceptedSuggestion(WireModel):
-    id: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
+    id: Annotated[NonBlank, AfterValidator(_no_control), Field(max_length=MAX_ID_LENGTH)]
 
 
 class FeedbackCoding(Coding):
-    system: Annotated[str, Field(max_length=512)] | None = None
-    code: Annotated[str, Field(max_length=MAX_ID_LENGTH)]
-    display: Annotated[str, Field(max_length=512)] | None = None
+    system: Annotated[str, AfterValidator(_no_control), Field(max_length=512)] | None = None
+    code: Annotated[str, AfterValidator(_no_control), Field(max_length=MAX_ID_LENGTH)]
+    display: Annotated[str, AfterValidator(_no_control), Field(max_length=512)] | None = None
 
 
 class OverrideReason(WireModel):
     reason: FeedbackCoding | None = None
-    userComment: Annotated[str, Field(max_length=MAX_COMMENT_LENGTH)] | None = None
+    userComment: Annotated[str, AfterValidator(_no_control_but_lines), Field(max_length=MAX_COMMENT_LENGTH)] | None = (
+        None
+    )
 
 
 class Feedback(WireModel):
-    card: Annotated[NonBlank, Field(max_length=MAX_ID_LENGTH)]
+    card: Annotated[NonBlank, AfterValidator(_no_control), Field(max_length=MAX_ID_LENGTH)]
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: Annotated[list[AcceptedSuggestion], Field(max_length=50)] | None = None
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: Annotated[NonBlank, Field(max_length=64)]
+    outcomeTimestamp: Annotated[NonBlank, AfterValidator(_no_control), Field(max_length=64)]
 
 
 class FeedbackRequest(WireModel):

@@ -9,9 +9,10 @@ the network (deploy/networkpolicy.yaml), not by a token.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .metrics import exposition
@@ -53,9 +54,26 @@ async def readyz(runtime: RuntimeDep) -> Response:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {**_PLAIN, "description": "Prometheus text exposition format"}},
+    responses={
+        200: {**_PLAIN, "description": "Prometheus text exposition format"},
+        401: {**_PLAIN, "description": "Production: no or a wrong `Authorization: Bearer <metrics_token>`"},
+        403: {**_PLAIN, "description": "Production without a metrics_token configured: /metrics is closed"},
+    },
 )
-async def prometheus_metrics() -> Response:
-    """Prometheus metrics of all workers of this replica."""
+async def prometheus_metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics of all workers of this replica (production: with `Authorization: Bearer <metrics_token>`)."""
+    settings = runtime.settings
+    if settings.mode == "production":
+        if settings.metrics_token is None:
+            return Response("metrics_token not configured\n", status_code=403, media_type="text/plain")
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return Response(
+                "bearer token required\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
     body, content_type = await run_in_threadpool(exposition)
     return Response(body, media_type=content_type)

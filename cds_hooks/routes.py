@@ -10,11 +10,16 @@ fhirServer policy, so no code path can reach a fhirServer the caller's issuer do
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive
 
 from .audit import AuditDraft
 from .auth import (
@@ -27,7 +32,7 @@ from .auth import (
 )
 from .body import decode_hook_request
 from .cards import with_smart_link
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, ClientGone, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
 from .metrics import FEEDBACK, MeasuredFhirReader
@@ -45,11 +50,14 @@ from .request_limits import check_prefetch_size, read_json_body
 from .runtime import Runtime, RuntimeDep, runtime_of
 from .services import REGISTRY, CdsService
 from .services.base import CallContext
+from .services.budget import CallBudget
 from .services.offload import INLINE_PARSE_BYTES, run_inline_if
 
 __all__ = ["router"]
 
 router = APIRouter()
+logger = logging.getLogger("cml_cds")
+T = TypeVar("T")
 JSON = "application/json"
 
 
@@ -80,15 +88,23 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-async def _parse(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+async def _parse(
+    model: type[HookRequest] | type[FeedbackRequest], body: bytes, max_draft_orders: int | None = None
+) -> Any:
     """A large body is parsed in a worker thread: it must not hold the event loop for other callers."""
-    return await run_inline_if(len(body) <= INLINE_PARSE_BYTES, _parse_now, model, body)
+    return await run_inline_if(len(body) <= INLINE_PARSE_BYTES, _parse_now, model, body, max_draft_orders)
 
 
-def _parse_now(model: type[HookRequest] | type[FeedbackRequest], body: bytes) -> Any:
+def _parse_now(
+    model: type[HookRequest] | type[FeedbackRequest], body: bytes, max_draft_orders: int | None = None
+) -> Any:
     try:
         with cyclic_gc_paused():
-            return decode_hook_request(body) if model is HookRequest else model.model_validate_json(body)
+            if model is HookRequest:
+                return decode_hook_request(body, max_draft_orders)
+            return model.model_validate_json(body)
+    except RecursionError as exc:
+        raise BadRequest("malformed JSON: nested too deeply") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
@@ -118,8 +134,9 @@ async def discovery(_client: ClientDep) -> Response:
     response_model_exclude_none=True,
     responses={
         400: _error(
-            "Malformed JSON, not a CDS Hooks request, a hook the service does not answer, a patientId that is not a"
-            " FHIR id, or a fhirServer that is not an absolute http(s) base URL"
+            "Malformed JSON (also: nested too deeply), not a CDS Hooks request, a hookInstance that is not a UUID, a"
+            " hook the service does not answer, a patientId that is not a FHIR id, or a fhirServer that is not an"
+            " absolute http(s) base URL"
         ),
         **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
@@ -128,10 +145,15 @@ async def discovery(_client: ClientDep) -> Response:
             " calling client's allow-list (the service does not contact it)"
         ),
         413: _error(
-            "Request body over the configured size limit, or a prefetch Bundle / the whole prefetch over its entry"
-            " limit"
+            "Request body over the configured size limit, a prefetch Bundle / the whole prefetch over its entry"
+            " limit, context.draftOrders over max_draft_orders entries (counted while decoding), or an answer that"
+            " would hold more than max_cards_per_response cards"
         ),
         **_HYGIENE,
+        503: _error(
+            "Busy: this worker's hook calls in progress and waiting are at their limit (load shed at once, with"
+            " Retry-After); or the call's work ran past call_deadline_seconds and was stopped"
+        ),
     },
     openapi_extra={**_body(HookRequest), "security": [{bearer_scheme.scheme_name: []}]},
     tags=["services"],
@@ -142,8 +164,11 @@ async def call_service(service_id: str, request: Request) -> Response:
     client = await authenticate_request(request, runtime)
     audit = _audit_draft(request, runtime, client)
     service = _service(service_id)
-    hook_request: HookRequest = await _parse(HookRequest, await read_json_body(request, runtime.settings))
-    check_prefetch_size(hook_request.prefetch, runtime.settings)
+    settings = runtime.settings
+    hook_request: HookRequest = await _parse(
+        HookRequest, await read_json_body(request, settings), settings.max_draft_orders
+    )
+    check_prefetch_size(hook_request.prefetch, settings)
     audit.hook_instance = hook_request.hookInstance
     patient_id = hook_request.context.get("patientId")
     if isinstance(patient_id, str):
@@ -158,6 +183,9 @@ async def call_service(service_id: str, request: Request) -> Response:
             else None
         ),
         service_version=runtime.version,
+        budget=(budget := CallBudget(settings.call_deadline_seconds)),
+        max_cards=settings.max_cards_per_response,
+        watch=lambda work: _unless_client_leaves(request, budget, work),
     )
     response = await service.call(hook_request, context)
     if _smart_launchable(request, runtime, hook_request):
@@ -176,6 +204,38 @@ def _smart_launchable(request: Request, runtime: Runtime, hook_request: HookRequ
         and hook_request.fhirServer is not None
         and runtime.settings.smart_client(hook_request.fhirServer) is not None
     )
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (the body is read by now: the next message is the disconnect)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_client_leaves(request: Request, budget: CallBudget, work: Awaitable[T]) -> T:
+    """`work` (a FHIR read, a worker thread: what a call waits for), stopped when the client disconnects (or
+    the server cancels the call at shutdown): a FHIR read is cancelled, a worker thread stops at its next
+    checkpoint (budget.py), so no core goes on computing an answer nobody will read. Answers 499
+    (ClientGone), which only the audit sees. An inline call (≤ ~30 ms) is not watched: the watch costs two
+    tasks, which on uvicorn measured ~6 ms a call."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnected(request.receive))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        budget.cancel("the server is shutting down")
+        task.cancel()
+        raise
+    finally:
+        watcher.cancel()
+    if task.done():
+        return task.result()
+    budget.cancel("the client disconnected")
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task  # a worker thread stops at its next checkpoint; then the call is over
+    logger.info("client disconnected while its hook call was computed; the call was stopped")
+    raise ClientGone("client disconnected before the answer")
 
 
 def _audit_draft(request: Request, runtime: Runtime, client: VerifiedClient | None) -> AuditDraft:
@@ -198,11 +258,15 @@ def _finding_code(extension: dict[str, Any] | None) -> str:
     "/cds-services/{service_id}/feedback",
     response_model=FeedbackResponse,
     responses={
-        400: _error("Malformed JSON or not CDS Hooks feedback (also: too many items, an id or comment too long)"),
+        400: _error(
+            "Malformed JSON or not CDS Hooks feedback (also: too many items, an id or comment too long, control"
+            " characters in stored text)"
+        ),
         **_UNAUTHORIZED,
         404: _error("Unknown CDS service"),
         413: _error("Request body over the configured size limit"),
         **_HYGIENE,
+        503: _error("Busy: this worker's feedback posts in progress and waiting are at their limit (Retry-After)"),
     },
     openapi_extra=_body(FeedbackRequest),
     tags=["feedback"],

@@ -53,6 +53,12 @@ def normalise_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
 
 
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased (an origin as CSP and browsers compare it)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
 class TrustedIssuer(BaseModel):
     """One CDS client the service trusts: who signs (`iss`), where its keys are, which FHIR servers it may name."""
 
@@ -87,6 +93,29 @@ class SmartClient(BaseModel):
 
     iss: str = Field(min_length=1, description="the EHR's FHIR base URL, as the launch's `iss` names it")
     client_id: str = Field(min_length=1, description="the SMART app's public client_id at that EHR")
+    frame_ancestors: list[str] = Field(
+        default=[],
+        description=(
+            "origins besides the EHR's own (the origin of `iss`) that may frame the SMART app, e.g. the EHR's web"
+            " client on another host; `/smart` answers carry `frame-ancestors` with these and nothing else"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _origins(self) -> SmartClient:
+        for origin in self.frame_ancestors:
+            if origin_of(origin) != origin.rstrip("/").lower() or not origin.lower().startswith(
+                ("https://", "http://")
+            ):
+                raise ValueError(
+                    f"smart client {self.iss!r}: frame_ancestors {origin!r} is not an origin (scheme://host[:port])"
+                )
+        return self
+
+    def ancestors(self) -> list[str]:
+        """The origins that may frame the app for this EHR: its own, then the listed ones."""
+        own = origin_of(self.iss)
+        return [own] + [o.rstrip("/").lower() for o in self.frame_ancestors if o.rstrip("/").lower() != own]
 
 
 class Settings(BaseSettings):
@@ -178,6 +207,48 @@ class Settings(BaseSettings):
     body_read_timeout_seconds: float = Field(
         default=30.0, gt=0, description="a request body not received within this is answered 408"
     )
+    max_draft_orders: int = Field(
+        default=500,
+        gt=0,
+        le=500,
+        description="entries in context.draftOrders of one ordering call, counted while decoding; 413 above",
+    )
+    max_cards_per_response: int = Field(
+        default=200,
+        gt=0,
+        description="cards one call may answer, checked before rendering; 413 above (an order set makes tens)",
+    )
+    call_deadline_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="the synchronous work of one hook call (mapping, algorithm, cards): 503 when over it",
+    )
+    max_concurrent_calls: int = Field(
+        default=32, gt=0, description="hook calls in progress at once per worker process; more wait in the queue"
+    )
+    max_queued_calls: int = Field(
+        default=64, ge=0, description="hook calls waiting for a slot per worker; beyond this 503 at once"
+    )
+    queue_timeout_seconds: float = Field(
+        default=1.0, ge=0, description="how long a hook call may wait for a slot before it is answered 503"
+    )
+    max_concurrent_feedback: int = Field(
+        default=8, gt=0, description="feedback posts in progress at once per worker (a budget apart from hook calls)"
+    )
+    retry_after_seconds: int = Field(default=2, gt=0, le=120, description="`Retry-After` of a 503 for overload")
+    graceful_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=25,
+        description="after SIGTERM, how long calls in flight may finish before they are cancelled and the worker exits",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "bearer token /metrics requires in production (Authorization: Bearer …); production without one"
+            " answers /metrics 403 to everyone"
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -255,6 +326,8 @@ class Settings(BaseSettings):
             problems.append(f"production mode refuses this pseudonym_secret: {weak}")
         if "*" in self.cors_origins:
             problems.append("production mode refuses cors_origins '*'")
+        if self.metrics_token is not None and (weak := _weak_token(self.metrics_token.get_secret_value())):
+            problems.append(f"production mode refuses this metrics_token: {weak}")
         for issuer in self.trusted_issuers:
             urls = [*issuer.allowed_jku, *issuer.fhir_servers, *([issuer.jwks_url] if issuer.jwks_url else [])]
             problems.extend(
@@ -311,6 +384,12 @@ def weak_session_key(key: str) -> str | None:
     if len(set(raw)) < 16:  # 32 random bytes have ~30 distinct values; fewer than 16 is a pattern, not chance
         return f"only {len(set(raw))} distinct byte values: not random ({SESSION_KEY_HOWTO})"
     return None
+
+
+def _weak_token(token: str) -> str | None:
+    if len(token) < 32:
+        return "shorter than 32 characters"
+    return weak_secret(token)
 
 
 def _https(url: str) -> bool:

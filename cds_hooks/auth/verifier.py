@@ -71,8 +71,8 @@ class TokenVerifier:
         if exp - now > self.max_lifetime:
             raise AuthFailure(f"exp is more than {self.max_lifetime} s away")
         jti = claims["jti"]
-        if not isinstance(jti, str) or not jti:
-            raise AuthFailure("jti is not a non-empty string")
+        if not isinstance(jti, str) or not jti or len(jti) > 256 or not jti.isprintable():
+            raise AuthFailure("jti is not a non-empty printable string of at most 256 characters")
         expires = exp + self.leeway
         if not await run_in_threadpool(self.replay.first_use, issuer.iss, jti, expires, now):
             raise AuthFailure(f"jti replayed (iss {issuer.iss!r})")

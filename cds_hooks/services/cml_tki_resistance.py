@@ -45,10 +45,15 @@ def _answer(
     request: HookRequest, context: PatientViewContext, resolved: Resolved, call_context: CallContext
 ) -> CdsResponse:
     """The synchronous part of a call (mapping, algorithm, cards): inline, or in a worker thread (offload.py)."""
+    if call_context.budget is not None:
+        call_context.budget.begin()
     with cyclic_gc_paused():
         with stage("mapping_algorithm"):
             snapshot = snapshot_for(context.patientId, resolved, call_context)
+            call_context.checkpoint("mapping the patient")
             findings = assess(snapshot, call_context.knowledge)
+        call_context.check_cards(len(findings))
+        call_context.checkpoint("rendering")
         with stage("rendering"):
             cards = render_cards(findings, context.patientId, request.hookInstance)
         return CdsResponse(cards=cards, extension=response_extension(call_context, snapshot))
@@ -59,7 +64,8 @@ async def call(request: HookRequest, call_context: CallContext) -> CdsResponse:
     context = validated_context(PatientViewContext, request)
     resolved = await resolve_prefetch(request, call_context)
     # a large patient off the event loop: mapping it must not make other callers wait
-    return await run_sized(resource_count(resolved.prefetch), _answer, request, context, resolved, call_context)
+    size = resource_count(resolved.prefetch)
+    return await run_sized(size, _answer, request, context, resolved, call_context, guard=call_context.guarded)
 
 
 CML_TKI_RESISTANCE = CdsService(descriptor=DESCRIPTOR, prefetch_keys=PREFETCH_KEYS, call=call)

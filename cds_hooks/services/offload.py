@@ -14,7 +14,7 @@ The route decodes a body by the same rule, measured in bytes (`INLINE_PARSE_BYTE
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -46,6 +46,13 @@ async def run_inline_if(inline: bool, func: Callable[..., T], *args: Any) -> T:
     return await to_thread.run_sync(func, *args)
 
 
-async def run_sized(size: int, func: Callable[..., T], *args: Any) -> T:
-    """`func(*args)` inline when `size` ≤ INLINE_RESOURCES, else in a worker thread."""
-    return await run_inline_if(size <= INLINE_RESOURCES, func, *args)
+async def run_sized(
+    size: int, func: Callable[..., T], *args: Any, guard: Callable[[Awaitable[T]], Awaitable[T]] | None = None
+) -> T:
+    """`func(*args)` inline when `size` ≤ INLINE_RESOURCES, else in a worker thread — awaited through `guard`
+    (the call's watch for its client leaving, CallContext.guarded) when given: only a call that waits can be
+    stopped from outside, and watching costs a task, so an inline call is not watched."""
+    if size <= INLINE_RESOURCES:
+        return func(*args)
+    work = to_thread.run_sync(func, *args)
+    return await (guard(work) if guard is not None else work)

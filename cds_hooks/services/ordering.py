@@ -27,7 +27,13 @@ from .base import CallContext
 from .offload import resource_count, run_sized
 from .pipeline import Resolved, check_hook, resolve_prefetch, response_extension, snapshot_for, validated_context
 
-__all__ = ["DraftOrdersBundle", "OrderSelectContext", "OrderSignContext", "call_ordering_hook"]
+#: A draft costs more than a patient's resource: each is checked against every other draft and medication
+#: (interactions), so the cost grows with the square of the drafts (500 drafts: ~0.5–1.5 s). Weighted so, an
+#: order set of tens of drafts runs inline and one of ~50 or more goes to a worker thread, where the call's
+#: deadline and its client's disconnect can stop it between drafts while the event loop serves others.
+DRAFT_WEIGHT = 40
+
+__all__ = ["DRAFT_WEIGHT", "DraftOrdersBundle", "OrderSelectContext", "OrderSignContext", "call_ordering_hook"]
 
 
 class DraftOrdersBundle(WireModel):
@@ -73,20 +79,27 @@ def _answer(
     call: CallContext,
 ) -> CdsResponse:
     """The synchronous part of a call (mapping, algorithm, cards): inline, or in a worker thread (offload.py)."""
+    if call.budget is not None:
+        call.budget.begin()
     with cyclic_gc_paused():
         with stage("mapping_algorithm"):
             snapshot = snapshot_for(context.patientId, resolved, call)
+            call.checkpoint("mapping the patient")
             drafts = _spoken_exclusions(map_draft_orders(bundle, context.patientId), spoken_refs)
             spoken = drafts.orders if spoken_refs is None else drafts.named(spoken_refs)
+            call.checkpoint("mapping the draft orders")
             state = build_state(snapshot, call.knowledge)
-            findings = ordering_findings(state, spoken, drafts.orders, call.knowledge)
+            findings = ordering_findings(state, spoken, drafts.orders, call.knowledge, call.checkpoint)
             findings += ordering_data_findings(snapshot, drafts.exclusions)
+        call.check_cards(len(findings))
         with stage("rendering"):
+            call.checkpoint("rendering")
             cards = render_cards(findings, context.patientId, request.hookInstance)
-            cards = [
-                with_order_suggestion(card, finding, drafts.resources, context.patientId)
-                for card, finding in zip(cards, findings, strict=True)
-            ]
+            suggested = []
+            for card, finding in zip(cards, findings, strict=True):
+                call.checkpoint("rendering")
+                suggested.append(with_order_suggestion(card, finding, drafts.resources, context.patientId))
+            cards = suggested
         reported = msgspec.structs.replace(snapshot, exclusions=drafts.exclusions + snapshot.exclusions)
         return CdsResponse(cards=cards, extension=response_extension(call, reported))
 
@@ -102,5 +115,5 @@ async def call_ordering_hook(
     spoken_refs = _selected(bundle, context.selections) if isinstance(context, OrderSelectContext) else None
     resolved = await resolve_prefetch(request, call)
     # a large patient off the event loop, as patient-view: mapping it must not make other callers wait
-    size = resource_count(resolved.prefetch) + resources_in(bundle)
-    return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call)
+    size = resource_count(resolved.prefetch) + DRAFT_WEIGHT * resources_in(bundle)
+    return await run_sized(size, _answer, request, context, bundle, spoken_refs, resolved, call, guard=call.guarded)

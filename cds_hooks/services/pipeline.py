@@ -169,7 +169,7 @@ async def resolve_prefetch(
         token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
         queries = {k.key: fill_template(k.template, context) for k in missing}
         try:
-            read = await call.fhir_reader.read(request.fhirServer, token, queries)
+            read = await call.guarded(call.fhir_reader.read(request.fhirServer, token, queries))
         except FhirReadError as exc:
             failed[exc.key] = exc.reason
         else:

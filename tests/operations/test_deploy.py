@@ -57,7 +57,14 @@ def test_the_deployment_probes_the_operations_endpoints_and_runs_locked_down() -
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/tmp", "/etc/cml-cds"} <= mounts  # noqa: S108 - /tmp: the prometheus multiprocess folder
     secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
-    assert set(secrets) == {"CMLCDS_PSEUDONYM_SECRET", "CMLCDS_DATABASE_URL", "CMLCDS_SMART_SESSION_KEY"}
+    assert set(secrets) == {
+        "CMLCDS_PSEUDONYM_SECRET",
+        "CMLCDS_DATABASE_URL",
+        "CMLCDS_SMART_SESSION_KEY",
+        "CMLCDS_METRICS_TOKEN",
+    }
+    # SIGTERM: calls in flight get graceful_timeout_seconds, which must end before Kubernetes kills the pod
+    assert pod["terminationGracePeriodSeconds"] > Settings().graceful_timeout_seconds
 
 
 def test_the_network_policy_admits_only_the_ingress_controller_and_prometheus() -> None:

@@ -13,7 +13,7 @@ instead where it is unambiguous.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -188,16 +188,23 @@ def _tki_findings(
 
 
 def ordering_findings(
-    state: ClinicalState, spoken: Sequence[DraftOrder], session: Sequence[DraftOrder], knowledge: Knowledge
+    state: ClinicalState,
+    spoken: Sequence[DraftOrder],
+    session: Sequence[DraftOrder],
+    knowledge: Knowledge,
+    checkpoint: Callable[[str], None] | None = None,
 ) -> list[Finding]:
     """Findings about the drafts in `spoken` (order-select: the selections; order-sign: all), most urgent
     first (critical → warning → info, then framework order, then draft order), as on patient-view.
 
     `session` is every draft of the ordering session: a drug drafted beside a TKI interacts with it too.
+    `checkpoint`, when given, is called before each draft: the caller's deadline and stop (it raises).
     """
     snapshot = state.snapshot
     findings: list[Finding] = []
     for draft in spoken:
+        if checkpoint is not None:
+            checkpoint("draft orders")
         if draft.tki is not None:
             found = _tki_findings(state, draft, session, knowledge)
         else:

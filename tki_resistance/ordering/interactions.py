@@ -69,10 +69,10 @@ def _other_draft_hits(
     ]
 
 
-def _role(exposure: TkiExposure, snapshot: PatientSnapshot, session: Sequence[DraftOrder]) -> str:
+def _role(exposure: TkiExposure, snapshot: PatientSnapshot, drafted: set[str]) -> str:
     if exposure is snapshot.current_tki:
         return "Current TKI"
-    return "Drafted TKI" if exposure.source in {d.reference for d in session} else "Ordered TKI"
+    return "Drafted TKI" if exposure.source in drafted else "Ordered TKI"
 
 
 def draft_interaction_findings(
@@ -105,8 +105,9 @@ def draft_interaction_findings(
         summary = f"Drafted {draft.name} interacts with {', '.join(partners)}: {'/'.join(actions)}"
         opening = f"The drafted {draft.name} interacts with the TKI:"
     evidence: list[Evidence] = []
+    drafted = {d.reference for d in session}  # once, not per hit: hits grow with the drafts (issue #25)
     for medication, exposure, _, _ in hits:
-        evidence.append(exposure_evidence(exposure, _role(exposure, snapshot, session)))
+        evidence.append(exposure_evidence(exposure, _role(exposure, snapshot, drafted)))
         evidence.append(
             Evidence("Co-medication" if draft.tki else "Drafted drug", medication.name, None, medication.source)
         )
