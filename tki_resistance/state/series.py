@@ -11,6 +11,7 @@ at most one result per day, so every stage reads it without sorting again.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from datetime import date
 from operator import attrgetter
 
@@ -96,15 +97,33 @@ def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | No
         thresholds = tuple(getattr(row, "thresholds", None) or thresholds)
     pairs: list[DiscordantPair] = []
     held: dict[int, TranscriptResult] = {}
-    for index, first in enumerate(recorded):
-        for second in recorded[index + 1 :]:
-            if (second.taken - first.taken).days > days:
+    # what each pair test reads, worked out once per result: the day, whether it is a measured value, and how
+    # many thresholds lie below it (two results straddle a threshold when those counts differ)
+    ordinals = [t.taken.toordinal() for t in recorded]
+    measured = [t.comparator is Comparator.EQUAL for t in recorded]
+    cuts = sorted(thresholds)
+    below = [bisect_left(cuts, t.percent_is) for t in recorded]  # thresholds strictly below the value
+    logs = [math.log10(t.percent_is) if t.percent_is > 0 else None for t in recorded]
+    count = len(recorded)
+    for i in range(count):
+        day_i, log_i, below_i, measured_i = ordinals[i], logs[i], below[i], measured[i]
+        for j in range(i + 1, count):
+            if ordinals[j] - day_i > days:
                 break
-            why = _disagreement(first, second, log_difference, thresholds)
+            if not (measured_i or measured[j]):
+                continue  # two undetectable results with different limits say the same thing
+            log_j = logs[j]
+            if below[j] == below_i:
+                if log_i is None or log_j is None:
+                    if (log_i is None) == (log_j is None):
+                        continue
+                elif -log_difference <= log_j - log_i <= log_difference:
+                    continue  # the same side of every threshold and within the log difference: they agree
+            why = _disagreement(recorded[i], recorded[j], log_difference, thresholds)
             if why:
-                pairs.append(DiscordantPair(first, second, why))
-                held[id(first)] = first
-                held[id(second)] = second
+                pairs.append(DiscordantPair(recorded[i], recorded[j], why))
+                held[id(recorded[i])] = recorded[i]
+                held[id(recorded[j])] = recorded[j]
     kept: list[TranscriptResult] = []
     for result in recorded:
         if id(result) in held:
