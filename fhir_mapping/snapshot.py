@@ -39,19 +39,19 @@ from .resources import (
 
 __all__ = ["build_snapshot"]
 
-#: Types the service reads. Anything else in the prefetch is reported as unexpected.
-READ_TYPES = frozenset(
-    {
-        "Patient",
-        "Observation",
-        "MedicationStatement",
-        "MedicationRequest",
-        "Medication",
-        "Condition",
-        "Procedure",
-        "Goal",
-    }
+#: Types the service reads, in the order a Bulk Data export lists them (worklist/export.py). Anything else in
+#: the prefetch is reported as unexpected.
+READ_TYPE_ORDER = (
+    "Patient",
+    "Observation",
+    "MedicationStatement",
+    "MedicationRequest",
+    "Medication",
+    "Condition",
+    "Procedure",
+    "Goal",
 )
+READ_TYPES = frozenset(READ_TYPE_ORDER)
 _SUBJECT_LESS = frozenset({"Patient", "Medication"})
 _PLAIN = msgspec.json.Decoder()
 

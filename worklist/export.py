@@ -29,19 +29,12 @@ from typing import Any
 
 import httpx
 
+from fhir_mapping.snapshot import READ_TYPE_ORDER
+
 __all__ = ["EXPORT_TYPES", "BearerToken", "ExportError", "ExportResult", "kickoff_url", "run_export"]
 
-#: What the worklist reads; `_type` asks for nothing else.
-EXPORT_TYPES = (
-    "Patient",
-    "Observation",
-    "MedicationStatement",
-    "MedicationRequest",
-    "Medication",
-    "Condition",
-    "Procedure",
-    "Goal",
-)
+#: What the worklist reads (what the mapping reads); `_type` asks for nothing else.
+EXPORT_TYPES = READ_TYPE_ORDER
 FHIR_JSON = "application/fhir+json"
 NDJSON = "application/fhir+ndjson"
 MAX_WAIT = 120.0  # the longest single wait, whatever Retry-After says

@@ -20,21 +20,12 @@ from typing import BinaryIO
 
 import msgspec
 
+from fhir_mapping.snapshot import READ_TYPES as SNAPSHOT_READ_TYPES
+
 __all__ = ["READ_TYPES", "Line", "Skipped", "ndjson_files", "read_lines"]
 
-#: The resource types the mapping reads (fhir_mapping.snapshot.READ_TYPES); other types are counted, not read.
-READ_TYPES = frozenset(
-    {
-        "Patient",
-        "Observation",
-        "MedicationStatement",
-        "MedicationRequest",
-        "Medication",
-        "Condition",
-        "Procedure",
-        "Goal",
-    }
-)
+#: The resource types the mapping reads; other types are counted, not read.
+READ_TYPES = SNAPSHOT_READ_TYPES
 _SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 #: The longest line read (a resource of 64 MiB is not a CML record; a line over it is skipped and reported).
 MAX_LINE_BYTES = 64 * 1024 * 1024

@@ -22,6 +22,7 @@ import pytest
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings, SmartClient
 from tests.builders import TODAY
+from tests.debian_tools import CHROMIUM_FLAGS, find_chromium
 from tests.fhir_server import FhirServer, running_fhir_server
 from tests.smart_app.auth_server import Client, SmartAuthServer
 from tests.smart_app.scenario import (
@@ -37,27 +38,8 @@ from tests.smart_app.threaded_server import free_port, serving
 
 pytestmark = pytest.mark.fhir_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FHIR_TOKEN = "smart-test-fhir-token"
 CLIENT_ID = "cml-cds-smart-test"
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = "needs Debian package chromium (/usr/bin/chromium): apt-get install chromium"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass
@@ -74,7 +56,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    _require_chromium()
+    find_chromium()
     auth_port, app_port = free_port(), free_port()
     auth_url, app_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{app_port}"
     with running_fhir_server(FHIR_TOKEN, public_url=auth_url) as fhir:
@@ -102,11 +84,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    _require_chromium()
+    chromium_path = find_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
 
