@@ -142,11 +142,14 @@ _KIND_BY_LOINC: dict[str, str] = {
 
 def _kind(observation: Observation) -> str | None:
     code = observation.code
+    coded_in_loinc = False
     for coding in code.coding:
-        if coding.system == LOINC and (kind := _KIND_BY_LOINC.get(coding.code or "")) is not None:
-            return kind
-    if not code.text and not any(c.display for c in code.coding):
-        return None  # no words: no Child-Pugh by name
+        if coding.system == LOINC and coding.code:
+            if (kind := _KIND_BY_LOINC.get(coding.code)) is not None:
+                return kind
+            coded_in_loinc = True
+    if coded_in_loinc or (not code.text and not any(c.display for c in code.coding)):
+        return None  # another LOINC test (a BCR::ABL1 result, a count), or no words: no Child-Pugh by name
     words = code.words()
     if "child-pugh" in words or "child pugh" in words:
         return "child-pugh"
