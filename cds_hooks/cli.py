@@ -197,12 +197,6 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worklist_arguments(parser: argparse.ArgumentParser) -> None:
-    from worklist.cli import add_arguments  # the worklist package builds on cds_hooks; only the CLI names it
-
-    add_arguments(parser)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cml-cds", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,10 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     openapi.add_argument("--output", help="file to write (default: standard output)")
     openapi.set_defaults(run=_openapi)
 
-    worklist = commands.add_parser(
-        "worklist", help="every CML patient who needs action, from a FHIR Bulk Data export (NDJSON or $export)"
-    )
-    _worklist_arguments(worklist)
+    from .plugins import plugin_commands  # here: `cml-cds serve` starts without importing the web framework twice
+
+    for name, (summary, add_arguments) in plugin_commands().items():  # e.g. `worklist`, from the worklist package
+        add_arguments(commands.add_parser(name, help=summary))
 
     args = parser.parse_args(argv)
     try:

@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-__all__ = ["add_arguments", "main"]
+__all__ = ["COMMAND", "add_arguments", "main"]
 
 DEFAULT_SCOPE = "system/*.rs"
 
@@ -156,3 +156,7 @@ def main(args: argparse.Namespace) -> int:
     (args.out / "summary.json").write_text(json.dumps({**summary.as_dict(), "notes": lines}, indent=1) + "\n")
     print(f"Worklist as of {as_of.isoformat()}\n{text}")
     return 0
+
+
+#: What `cml-cds` offers (entry point `cml_cds.commands`: cds_hooks never imports this package).
+COMMAND = ("every CML patient who needs action, from a FHIR Bulk Data export (NDJSON or $export)", add_arguments)
