@@ -200,6 +200,11 @@ class Knowledge:
     def evidence_windows(self) -> tuple[EvidenceWindowRow, ...]:
         return self.rows("evidence_windows", EvidenceWindowRow)
 
+    def evidence_window(self, evidence: str) -> EvidenceWindowRow | None:
+        """How old evidence of kind `evidence` (blasts, karyotype, recorded-phase, pregnancy, …) may be; None
+        when the table has no row for it (the evidence then counts whatever its age)."""
+        return next((w for w in self.evidence_windows if w.evidence == evidence), None)
+
     @property
     def polymorphisms(self) -> tuple[PolymorphismRow, ...]:
         return self.rows("polymorphisms", PolymorphismRow)

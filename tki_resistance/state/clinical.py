@@ -14,6 +14,7 @@ import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import PatientSnapshot, Pregnancy, TkiExposure, TranscriptResult, TreatmentLine
+from .history import current_line
 from .label_step import LabelStep, label_step
 from .lines import OffTreatment, build_lines, off_treatment
 from .milestones import MilestoneAssessment, assess_history
@@ -82,15 +83,8 @@ class ClinicalState(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def line_number(self) -> int:
-        """1 for first line; each distinct earlier drug adds one."""
-        current = self.current_tki
-        start = current.start if current is not None and current.start is not None else date.max
-        earlier = {
-            e.drug
-            for e in self.snapshot.tki_exposures
-            if not e.ordered and (current is None or (e.drug != current.drug and (e.start or date.min) < start))
-        }
-        return len(earlier) + 1
+        """1 for first line; each distinct earlier drug adds one (history.current_line)."""
+        return current_line(self.snapshot)
 
 
 def _kd_floor(knowledge: Knowledge) -> float:

@@ -91,10 +91,6 @@ def _measure(snapshot: PatientSnapshot, measure: str) -> LabValue | None:
     return value
 
 
-def _window(knowledge: Knowledge, evidence: str) -> EvidenceWindowRow | None:
-    return next((w for w in knowledge.evidence_windows if w.evidence == evidence), None)
-
-
 def _fresh(taken: date | None, window: EvidenceWindowRow | None, as_of: date) -> bool:
     """Undated evidence counts (it cannot be shown to be old); dated evidence within its window."""
     return taken is None or window is None or (as_of - taken).days <= window.max_age_days
@@ -117,7 +113,7 @@ def _measured(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) ->
         return None
     label, unit = _LABELS[row.measure]
     when = lab.taken.isoformat() if lab.taken else None
-    window = _window(knowledge, row.measure)
+    window = knowledge.evidence_window(row.measure)
     evidence = Evidence(label, f"{lab.value:g}{unit}", when, lab.source or None)
     if not _fresh(lab.taken, window, snapshot.as_of):
         note = f"{label} {lab.value:g}{unit} ({when}) is older than {window.max_age_days} days" if window else None
@@ -138,7 +134,7 @@ def _response_after(snapshot: PatientSnapshot, since: date | None, percent: floa
 def _recorded_ended(snapshot: PatientSnapshot, knowledge: Knowledge) -> tuple[str, KnowledgeRow] | None:
     """Why the recorded phase no longer defines today's phase (a note and the row that says so), or None."""
     when = f" {snapshot.phase_date.isoformat()}" if snapshot.phase_date else ""
-    window = _window(knowledge, "recorded-phase")
+    window = knowledge.evidence_window("recorded-phase")
     if window is not None and not _fresh(snapshot.phase_date, window, snapshot.as_of):
         return f"{snapshot.phase.value} phase recorded{when} is older than {window.max_age_days} days", window
     response = knowledge.course_rule("recorded-phase-response")
@@ -163,7 +159,7 @@ def _recorded(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) ->
     ended = _recorded_ended(snapshot, knowledge)
     if ended is not None:
         return evidence, None, ended[0], snapshot.phase_date
-    window = _window(knowledge, "recorded-phase")
+    window = knowledge.evidence_window("recorded-phase")
     return evidence, window if snapshot.phase_date else None, None, snapshot.phase_date
 
 
@@ -189,7 +185,7 @@ def _matches(row: PhaseRow, snapshot: PatientSnapshot, knowledge: Knowledge) -> 
             evidence = Evidence(
                 "Additional chromosomal abnormalities on treatment", ", ".join(found), when, snapshot.karyotype_source
             )
-            window = _window(knowledge, "karyotype")
+            window = knowledge.evidence_window("karyotype")
             if not _fresh(taken, window, snapshot.as_of) and window is not None:
                 note = f"karyotype with {', '.join(found)} ({when}) is older than {window.max_age_days} days"
                 return evidence, window, note, taken

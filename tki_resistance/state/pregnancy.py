@@ -20,7 +20,7 @@ _WINDOW = {PregnancyStatus.PREGNANT: "pregnancy", PregnancyStatus.BREASTFEEDING:
 
 
 def _window(knowledge: Knowledge, evidence: str) -> int | None:
-    row = next((w for w in knowledge.evidence_windows if w.evidence == evidence), None)
+    row = knowledge.evidence_window(evidence)
     return row.max_age_days if row is not None else None
 
 

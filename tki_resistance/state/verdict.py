@@ -81,7 +81,7 @@ def _mutation(
 
 def _fresh_karyotype(snapshot: PatientSnapshot, knowledge: Knowledge) -> bool:
     taken = snapshot.karyotype_date
-    window = next((w for w in knowledge.evidence_windows if w.evidence == "karyotype"), None)
+    window = knowledge.evidence_window("karyotype")
     return taken is not None and (window is None or (snapshot.as_of - taken).days <= window.max_age_days)
 
 
