@@ -84,10 +84,54 @@ def _disagreement(
     return ""
 
 
+def _pairs_to_test(
+    recorded: tuple[TranscriptResult, ...], days: int, log_difference: float, thresholds: tuple[float, ...]
+) -> list[tuple[int, int]]:
+    """The index pairs of `recorded` (date order) within `days` of each other that may disagree, in order.
+
+    Why not every pair in the window: most results agree with all their neighbours, and a long series
+    should not cost a test per pair. Two results within the window lie in one period of `days` days or in
+    two consecutive ones, so the series is cut into such periods. A period together with the next holds no
+    disagreeing pair when its lowest and highest values agree (`_agree`): every value between them is then
+    between the same thresholds and within the log difference too. Only where that fails are the pairs
+    within the window listed, and `_disagreement` decides each."""
+    count = len(recorded)
+    ordinals = [t.taken.toordinal() for t in recorded]
+    period = [day // max(days, 1) for day in ordinals]
+    levels = [_level(t) for t in recorded]
+    starts = [0, *(k for k in range(1, count) if period[k] != period[k - 1])]
+    ends = [*starts[1:], count]
+    pairs: list[tuple[int, int]] = []
+    cuts = sorted(thresholds)
+
+    def agree(low: float, high: float) -> bool:
+        """Within the log difference and on the same side of every threshold (`low` <= `high`)."""
+        if low <= 0:
+            return high <= 0
+        return bisect_left(cuts, low) == bisect_left(cuts, high) and math.log10(high / low) <= log_difference
+
+    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        follows = end < count and period[end] == period[start] + 1
+        stop = ends[k + 1] if follows else end  # this period, and the next when it follows at once
+        if stop - start < 2:
+            continue
+        values = levels[start:stop]
+        if agree(min(values), max(values)):
+            continue  # every value between the lowest and the highest agrees with every other
+        for i in range(start, end):
+            for j in range(i + 1, stop):
+                if ordinals[j] - ordinals[i] > days:
+                    break
+                if not agree(min(levels[i], levels[j]), max(levels[i], levels[j])):
+                    pairs.append((i, j))
+    return pairs
+
+
 def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | None) -> ResultSeries:
     """The decision series of `transcripts` (see the module docstring); `row` is `course.discordant-results`."""
     recorded = tuple(sorted(transcripts, key=_TAKEN))
-    if len({t.taken for t in recorded}) < len(recorded):
+    same_day = len({t.taken for t in recorded}) < len(recorded)
+    if same_day:
         recorded = tuple(sorted(recorded, key=_rank))  # same-day results: an order the record cannot change
     days = row.days if row is not None and row.days is not None else _DEFAULT_DAYS
     log_difference = _DEFAULT_LOG_DIFFERENCE
@@ -95,35 +139,14 @@ def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | No
     if row is not None:
         log_difference = getattr(row, "log_difference", None) or log_difference
         thresholds = tuple(getattr(row, "thresholds", None) or thresholds)
-    pairs: list[DiscordantPair] = []
-    held: dict[int, TranscriptResult] = {}
-    # what each pair test reads, worked out once per result: the day, whether it is a measured value, and how
-    # many thresholds lie below it (two results straddle a threshold when those counts differ)
-    ordinals = [t.taken.toordinal() for t in recorded]
-    measured = [t.comparator is Comparator.EQUAL for t in recorded]
-    cuts = sorted(thresholds)
-    below = [bisect_left(cuts, t.percent_is) for t in recorded]  # thresholds strictly below the value
-    logs = [math.log10(t.percent_is) if t.percent_is > 0 else None for t in recorded]
-    count = len(recorded)
-    for i in range(count):
-        day_i, log_i, below_i, measured_i = ordinals[i], logs[i], below[i], measured[i]
-        for j in range(i + 1, count):
-            if ordinals[j] - day_i > days:
-                break
-            if not (measured_i or measured[j]):
-                continue  # two undetectable results with different limits say the same thing
-            log_j = logs[j]
-            if below[j] == below_i:
-                if log_i is None or log_j is None:
-                    if (log_i is None) == (log_j is None):
-                        continue
-                elif -log_difference <= log_j - log_i <= log_difference:
-                    continue  # the same side of every threshold and within the log difference: they agree
-            why = _disagreement(recorded[i], recorded[j], log_difference, thresholds)
-            if why:
-                pairs.append(DiscordantPair(recorded[i], recorded[j], why))
-                held[id(recorded[i])] = recorded[i]
-                held[id(recorded[j])] = recorded[j]
+    pairs = [
+        DiscordantPair(recorded[i], recorded[j], why)
+        for i, j in _pairs_to_test(recorded, days, log_difference, thresholds)
+        if (why := _disagreement(recorded[i], recorded[j], log_difference, thresholds))
+    ]
+    held = {id(result): result for pair in pairs for result in (pair.first, pair.second)}
+    if not held and not same_day:
+        return ResultSeries(recorded, recorded, (), (), row)  # nothing to hold out or merge: the usual case
     kept: list[TranscriptResult] = []
     for result in recorded:
         if id(result) in held:
