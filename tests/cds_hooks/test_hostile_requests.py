@@ -227,6 +227,18 @@ def test_900000_null_entries_pass_the_count_but_not_the_bundle_cap(client: TestC
     assert response.status_code == 413 and "conditions" in _diagnostics(response)
 
 
+def test_the_value_count_holds_at_its_limit_whatever_the_body_length(tmp_path: Path) -> None:
+    """The commas are counted only in a body longer than the limit (a comma is a byte): at a limit just under
+    the body's comma count the body is refused; at its comma count, and at its length, it is answered."""
+    text = json.dumps(hook_request())
+    commas = text.count(",")
+    for limit, status in ((commas - 1, 413), (commas, 200), (len(text), 200), (len(text) - 1, 200)):
+        settings = Settings(database_path=tmp_path / f"{limit}.sqlite3", max_json_values=limit)
+        with TestClient(create_app(settings, today=lambda: TODAY)) as limited:
+            response = limited.post(URL, content=text, headers={"Content-Type": "application/json"})
+        assert response.status_code == status, (limit, response.text[:200])
+
+
 def test_resources_per_call_are_capped_across_keys(tmp_path: Path) -> None:
     settings = Settings(database_path=tmp_path / "d.sqlite3", max_entries_per_bundle=100, max_resources_per_call=150)
     body = hook_request()
