@@ -31,6 +31,8 @@ from .terminology import BASOPHIL_PERCENT, BLAST_PERCENT, LOINC, PLATELET_COUNT,
 __all__ = [
     "ObservationContext",
     "allogeneic_transplant",
+    "context_from",
+    "count_kind",
     "join_transcripts",
     "observation_context",
     "transcript_names",
@@ -99,9 +101,9 @@ def join_transcripts(names: set[str]) -> str | None:
     return "+".join(known + sorted(names - set(_TRANSCRIPT_ORDER))) or None
 
 
-def _count_kind(observation: Observation) -> str | None:
-    """Which phase-relevant count an Observation is, by LOINC code or (marrow blasts) by its name."""
-    code = observation.code
+def count_kind(code: CodeableConcept) -> str | None:
+    """Which phase-relevant count an Observation with this code is, by LOINC code or (marrow blasts) by its
+    name: the name is read whatever else the code says."""
     if code.has(LOINC, _BLAST_CODES):
         return "blasts"
     if code.has(LOINC, BASOPHIL_PERCENT):
@@ -133,7 +135,8 @@ def _iscn_strings(observation: Observation) -> list[str]:
     value_texts = [observation.valueString or ""]
     if observation.valueCodeableConcept is not None:
         value_texts += [observation.valueCodeableConcept.text or ""]
-    is_karyotype = any(word in observation.code.words() for word in _KARYOTYPE_WORDS)
+    words = observation.code.words()
+    is_karyotype = any(word in words for word in _KARYOTYPE_WORDS)
     strings += [t for t in value_texts if t and (looks_like_iscn(t) or is_karyotype)]
     return strings
 
@@ -161,24 +164,38 @@ def _count(observation: Observation, kind: str, log: ExclusionLog) -> float | No
 
 
 def observation_context(observations: list[Observation], log: ExclusionLog) -> ObservationContext:
-    counts: dict[str, list[tuple[date, float, str]]] = {kind: [] for kind in _COUNT_KINDS}
+    """The context from any Observations (see `context_from`), each asked its `count_kind`."""
+    counts: list[tuple[Observation, str]] = []
+    others: list[Observation] = []
+    for observation in observations:
+        kind = count_kind(observation.code)
+        if kind is None:
+            others.append(observation)
+        else:
+            counts.append((observation, kind))
+    return context_from(counts, others, log)
+
+
+def context_from(
+    counts: list[tuple[Observation, str]], others: list[Observation], log: ExclusionLog
+) -> ObservationContext:
+    """The context from the counts, each with its `count_kind`, and from every other Observation (snapshot.py
+    sorts the Observations once: observation_kinds.py); the unusable counts logged, in the order given."""
+    latest_counts: dict[str, list[tuple[date, float, str]]] = {kind: [] for kind in _COUNT_KINDS}
+    for observation, kind in counts:
+        if (observation.status or "unknown") not in _USABLE:
+            continue
+        value = _count(observation, kind, log)
+        if value is not None:
+            latest_counts[kind].append((_day(observation), value, f"Observation/{observation.id}"))
     karyotypes: list[tuple[date, tuple[str, ...], str]] = []
     transcripts: set[str] = set()
     transcript_sources: list[str] = []
     fusion: list[str] = []
     seen_texts: set[str] = set()
     seen_code_texts: set[str] = set()  # code texts of plain results already read (their text is " " + it)
-    kinds: dict[CodeableConcept, str | None] = {}  # thousands of results share one code: classify it once
-    for observation in observations:
+    for observation in others:
         if (observation.status or "unknown") not in _USABLE:
-            continue
-        kind = kinds.get(observation.code, "")  # "" (no kind is named so): not classified yet; one hash
-        if kind == "":
-            kind = kinds[observation.code] = _count_kind(observation)
-        if kind is not None:
-            value = _count(observation, kind, log)
-            if value is not None:
-                counts[kind].append((_day(observation), value, f"Observation/{observation.id}"))
             continue
         # a plain quantity (every BCR::ABL1 result) carries no karyotype and no text beside its name
         plain = not observation.component and observation.valueString is None
@@ -210,7 +227,7 @@ def observation_context(observations: list[Observation], log: ExclusionLog) -> O
             if names:
                 transcripts |= names
                 transcript_sources.append(f"Observation/{observation.id}")
-    latest = {kind: max(values, key=lambda b: b[0], default=None) for kind, values in counts.items()}
+    latest = {kind: max(values, key=lambda b: b[0], default=None) for kind, values in latest_counts.items()}
     blast = latest["blasts"]
     latest_karyotype = max(karyotypes, key=lambda k: k[0], default=None)
     return ObservationContext(

@@ -29,7 +29,7 @@ from .protein_change import find_protein_changes
 from .resources import CodeableConcept, Observation, ObservationComponent
 from .terminology import HGNC_ABL1, HGNC_BCR, LOINC
 
-__all__ = ["KD_CODES", "KinaseDomainResult", "is_kinase_domain", "map_kinase_domain"]
+__all__ = ["KD_CODES", "KinaseDomainResult", "is_kinase_domain", "kinase_domain_code", "map_kinase_domain"]
 
 VARIANT = "69548-6"
 LAB_MUTATION_ANALYSIS = "55135-8"
@@ -52,8 +52,13 @@ class KinaseDomainResult:
     fusion_sources: tuple[str, ...]
 
 
+def kinase_domain_code(code: CodeableConcept) -> bool:
+    """A variant, a mutation analysis or a haplotype, by LOINC code."""
+    return code.has(LOINC, KD_CODES)
+
+
 def is_kinase_domain(observation: Observation) -> bool:
-    return observation.code.has(LOINC, KD_CODES)
+    return kinase_domain_code(observation.code)
 
 
 def _components(observation: Observation, code: str) -> list[ObservationComponent]:
@@ -190,7 +195,8 @@ def _resolve(reference: str | None, by_id: dict[str, Observation]) -> Observatio
 
 
 def map_kinase_domain(observations: Iterable[Observation], log: ExclusionLog) -> KinaseDomainResult:
-    """All kinase-domain tests, grouped by day (a positive and a negative on one day: the variants win)."""
+    """All kinase-domain tests, grouped by day (a positive and a negative on one day: the variants win). Only
+    the kinase-domain Observations are read: snapshot.py gives no other (observation_kinds.py)."""
     candidates = [o for o in observations if is_kinase_domain(o)]
     by_id = {o.id: o for o in candidates if o.id}
     fusion: list[str] = []

@@ -32,7 +32,15 @@ from .exclusions import ExclusionLog
 from .resources import CodeableConcept, Observation, ObservationComponent, Quantity
 from .terminology import BCR_ABL1_ANY, BCR_ABL1_IS, BCR_ABL1_NOT_A_RATIO, LOINC, SNOMED
 
-__all__ = ["control_copies", "implausible_value", "is_undetected", "map_transcripts", "own_scale_transcript"]
+__all__ = [
+    "control_copies",
+    "implausible_value",
+    "is_undetected",
+    "map_transcript_results",
+    "map_transcripts",
+    "on_scale",
+    "own_scale_transcript",
+]
 
 #: Above this no BCR::ABL1 IS value is a measurement: untreated CML at diagnosis is around 10–200% IS and
 #: rarely above a few hundred; 1000% (ten times the IS baseline) leaves room for every real result.
@@ -56,9 +64,9 @@ _TAKEN = attrgetter("taken")  # a C key: the results are sorted once per call
 _COPY_COUNT = re.compile(r"^\s*([0-9][0-9,\s]*)\s*(copies)?\s*$", re.IGNORECASE)
 
 
-def _on_scale(concept: CodeableConcept) -> bool | None:
-    """True for a BCR::ABL1 result on the International Scale, False for one off it, None for anything
-    else: both questions in one look at the codings (asked of every Observation)."""
+def on_scale(concept: CodeableConcept) -> bool | None:
+    """True for a BCR::ABL1 result on the International Scale (an IS code among its codings, wherever it
+    stands), False for one off it, None for anything else: both questions in one look at the codings."""
     found = None
     for coding in concept.coding:
         if coding.system == LOINC:
@@ -72,15 +80,21 @@ def _on_scale(concept: CodeableConcept) -> bool | None:
 def map_transcripts(
     observations: list[Observation], log: ExclusionLog
 ) -> tuple[list[TranscriptResult], list[OwnScaleResult]]:
-    """Every BCR::ABL1 result among the Observations mapped, in date order (stable: same-day results keep
-    their order): the IS results, and the atypical transcripts' own-scale results; the unusable ones logged.
-    Other Observations are not looked at."""
+    """Every BCR::ABL1 result among the Observations mapped (see `map_transcript_results`); other Observations
+    are not looked at."""
+    found = [(o, scale) for o in observations if (scale := on_scale(o.code)) is not None]
+    return map_transcript_results(found, log)
+
+
+def map_transcript_results(
+    found: list[tuple[Observation, bool]], log: ExclusionLog
+) -> tuple[list[TranscriptResult], list[OwnScaleResult]]:
+    """The BCR::ABL1 results, each with `on_scale` of its code (snapshot.py sorts the Observations once:
+    observation_kinds.py), mapped in date order (stable: same-day results keep their order): the IS results,
+    and the atypical transcripts' own-scale results; the unusable ones logged, in the order given."""
     results: list[TranscriptResult] = []
     own_scale: list[OwnScaleResult] = []
-    for observation in observations:
-        scale = _on_scale(observation.code)
-        if scale is None:
-            continue
+    for observation, scale in found:
         if not scale:
             if (own := _map_own_scale(observation, log)) is not None:
                 own_scale.append(own)

@@ -26,7 +26,7 @@ from tki_resistance.model import OrganFunction
 
 from .dates import parse_day
 from .exclusions import ExclusionLog
-from .resources import Observation, Quantity
+from .resources import CodeableConcept, Observation, Quantity
 from .terminology import LOINC
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
     "POTASSIUM",
     "OrganContext",
     "organ_context",
+    "organ_from",
+    "organ_kind",
 ]
 
 CREATININE_CLEARANCE = frozenset({"2164-2"})
@@ -140,8 +142,9 @@ _KIND_BY_LOINC: dict[str, str] = {
 }
 
 
-def _kind(observation: Observation) -> str | None:
-    code = observation.code
+def organ_kind(code: CodeableConcept) -> str | None:
+    """What an Observation with this code measures: its first LOINC coding this module reads decides; with no
+    LOINC code at all, a name saying Child-Pugh."""
     coded_in_loinc = False
     for coding in code.coding:
         if coding.system == LOINC and coding.code:
@@ -168,12 +171,15 @@ def _latest(values: list[OrganFunction]) -> OrganFunction | None:
 
 
 def organ_context(observations: list[Observation], log: ExclusionLog) -> OrganContext:
+    return organ_from([(o, kind) for o in observations if (kind := organ_kind(o.code)) is not None], log)
+
+
+def organ_from(measures: list[tuple[Observation, str]], log: ExclusionLog) -> OrganContext:
+    """The latest of each organ function among the Observations, each with its `organ_kind` (snapshot.py sorts
+    the Observations once: observation_kinds.py); the unusable ones logged, in the order given."""
     found: dict[str, list[OrganFunction]] = {"renal": [], "hepatic": [], "potassium": [], "magnesium": []}
-    for observation in observations:
+    for observation, kind in measures:
         if (observation.status or "unknown") not in _USABLE:
-            continue
-        kind = _kind(observation)
-        if kind is None:
             continue
         if kind in ("potassium", "magnesium"):
             value = _electrolyte(observation, kind, log)

@@ -33,7 +33,7 @@ from .goals import Goal
 from .resources import CodeableConcept, Condition, Observation
 from .terminology import ICD10, LOINC, SNOMED
 
-__all__ = ["map_pregnancy"]
+__all__ = ["map_pregnancy", "pregnancy_from", "pregnancy_question"]
 
 _TABLE = Path(__file__).parents[1] / "tki_resistance" / "knowledge" / "pregnancy_codes.toml"
 _SYSTEMS = {"loinc": LOINC, "snomed": SNOMED}
@@ -80,7 +80,8 @@ def _code_name(row: PregnancyCodeRow) -> str:
     return f"{row.display} ({row.system.upper() if row.system != 'snomed' else 'SNOMED'} {row.code})"
 
 
-def _question(concept: CodeableConcept) -> PregnancyCodeRow | None:
+def pregnancy_question(concept: CodeableConcept) -> PregnancyCodeRow | None:
+    """The listed question an Observation with this code asks (its first listed coding), or None."""
     for coding in concept.coding:
         row = _QUESTIONS.get((coding.system or "", coding.code or ""))
         if row is not None:
@@ -101,9 +102,8 @@ def _observation_day(observation: Observation) -> date | None:
     return parse_day(observation.effectiveDateTime or (period.start if period else None) or observation.issued)
 
 
-def _from_observation(observation: Observation, as_of: date) -> _Said | None:
-    question = _question(observation.code)
-    if question is None or observation.status not in _USABLE:
+def _from_observation(observation: Observation, question: PregnancyCodeRow, as_of: date) -> _Said | None:
+    if observation.status not in _USABLE:
         return None
     source, day = f"Observation/{observation.id}", _observation_day(observation)
     if question.meaning == "delivery-date":
@@ -185,7 +185,16 @@ def map_pregnancy(
     observations: list[Observation], conditions: list[Condition], goals: list[Goal], as_of: date
 ) -> tuple[Pregnancy, ...]:
     """At most one record per status: pregnant, breastfeeding, planning (see the module docstring)."""
-    said = [s for o in observations if (s := _from_observation(o, as_of)) is not None]
+    questions = [(o, row) for o in observations if (row := pregnancy_question(o.code)) is not None]
+    return pregnancy_from(questions, conditions, goals, as_of)
+
+
+def pregnancy_from(
+    questions: list[tuple[Observation, PregnancyCodeRow]], conditions: list[Condition], goals: list[Goal], as_of: date
+) -> tuple[Pregnancy, ...]:
+    """`map_pregnancy` from the Observations that ask a listed question, each with its `pregnancy_question` (snapshot.py
+    sorts the Observations once: observation_kinds.py)."""
+    said = [s for o, row in questions if (s := _from_observation(o, row, as_of)) is not None]
     said += [s for c in conditions if (s := _from_condition(c)) is not None]
     said += [s for g in goals if (s := _from_goal(g)) is not None]
     found: list[Pregnancy] = []

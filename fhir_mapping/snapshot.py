@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure
 
 from .conditions import map_conditions
-from .context import join_transcripts, observation_context, transplant_record
+from .context import context_from, join_transcripts, transplant_record
 from .dates import implausible_dates, parse_day
 from .decode import DecodedBundle
 from .exclusions import ExclusionLog
@@ -24,9 +24,10 @@ from .goals import Goal, tfr_goal
 from .kinase_domain import map_kinase_domain
 from .lax import read_resource
 from .medications import map_medication_request, map_medication_statement, medication_index
-from .molecular import map_transcripts
-from .organ import organ_context
-from .pregnancy import map_pregnancy
+from .molecular import map_transcript_results
+from .observation_kinds import sort_observations
+from .organ import organ_from
+from .pregnancy import pregnancy_from
 from .resources import (
     Condition,
     FhirResource,
@@ -214,12 +215,12 @@ def build_snapshot(
     medications = medication_index([r for r in resources if isinstance(r, dict)])
     by_type = _validated(resources, log)
     by_type = {kind: _dated(models, as_of, log) for kind, models in by_type.items()}
-    observations: list[Observation] = by_type["Observation"]
+    observations = sort_observations(by_type["Observation"])  # each mapper reads only its own kind
 
-    transcripts, own_scale = map_transcripts(observations, log)
-    kinase = map_kinase_domain(observations, log)
-    context = observation_context(observations, log)
-    organ = organ_context(observations, log)
+    transcripts, own_scale = map_transcript_results(observations.bcr_abl1, log)
+    kinase = map_kinase_domain(observations.kinase_domain, log)
+    context = context_from(observations.counts, observations.not_counts, log)
+    organ = organ_from(observations.organ, log)
 
     exposures: list[TkiExposure] = []
     comedications: list[Comedication] = []
@@ -235,7 +236,7 @@ def build_snapshot(
     patients = [p for p in by_type["Patient"] if p.id == patient_id]
     transplant = transplant_record(by_type["Procedure"], log)
     goal = tfr_goal(by_type["Goal"])
-    pregnancy = map_pregnancy(observations, by_type["Condition"], by_type["Goal"], as_of)
+    pregnancy = pregnancy_from(observations.pregnancy, by_type["Condition"], by_type["Goal"], as_of)
     # a transcript-specific result names its transcript: the patient has it, whatever else the record says
     own_names = {name for result in own_scale for name in result.transcript.split("+")}
     transcript_names = set(context.transcripts) | set(conditions.transcripts) | own_names
