@@ -56,15 +56,7 @@ def _exempt(row: MutationRuleRow, tki: str, change: str, knowledge: Knowledge) -
     """The `not-atp-site` row that keeps a wildcard row for `tki` off `change`, if any."""
     if "*" not in row.mutations:
         return None
-    upper = change.upper()
-    return next(
-        (
-            r
-            for r in knowledge.mutation_rules
-            if r.effect == "not-atp-site" and tki in r.tkis and upper in (m.upper() for m in r.mutations)
-        ),
-        None,
-    )
+    return knowledge.not_atp_site(tki, change)
 
 
 def _polymorphism(variant: Variant, knowledge: Knowledge) -> PolymorphismRow | None:
