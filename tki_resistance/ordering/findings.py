@@ -28,7 +28,7 @@ from ..stages.data_quality import excluded_findings, unavailable_findings
 from ..stages.option_lines import option_lines, options_extra
 from ..stages.pregnancy import pregnancy_finding
 from ..state import ClinicalState
-from ..state.history import intolerance_stops, resistance_stops
+from ..state.history import TkiRecord
 from .dose import draft_dose_findings, implausible_dose_finding
 from .interactions import draft_interaction_findings
 from .orders import DraftOrder
@@ -106,8 +106,8 @@ def _stopped(exposure: TkiExposure) -> str:
     return f"stopped{when}{why}"
 
 
-def _prior_failure(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
-    earlier = [e for e in resistance_stops(snapshot) if e.drug == exposure.drug]
+def _prior_failure(tkis: TkiRecord, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+    earlier = [e for e in tkis.resistance_stops if e.drug == exposure.drug]
     if not earlier:
         return None
     stop = earlier[0]
@@ -132,11 +132,11 @@ def _prior_failure(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: 
     )
 
 
-def _prior_intolerance(snapshot: PatientSnapshot, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
+def _prior_intolerance(tkis: TkiRecord, exposure: TkiExposure, knowledge: Knowledge) -> Finding | None:
     """Said, not counted as failure: a comorbidity-caution at info level naming the reason recorded."""
-    if any(e.drug == exposure.drug for e in resistance_stops(snapshot)):
+    if any(e.drug == exposure.drug for e in tkis.resistance_stops):
         return None
-    earlier = [e for e in intolerance_stops(snapshot) if e.drug == exposure.drug]
+    earlier = [e for e in tkis.intolerance_stops if e.drug == exposure.drug]
     if not earlier:
         return None
     stop = earlier[0]
@@ -175,8 +175,8 @@ def _tki_findings(
     found: list[Finding | None] = [
         pregnancy,
         _avoid(state, exposure, knowledge),
-        _prior_failure(snapshot, exposure, knowledge),
-        _prior_intolerance(snapshot, exposure, knowledge),
+        _prior_failure(state.tkis, exposure, knowledge),
+        _prior_intolerance(state.tkis, exposure, knowledge),
         _outside_phase(state, exposure, knowledge),
     ]
     refused = any(f is not None and f.extra.get("withhold") for f in found)

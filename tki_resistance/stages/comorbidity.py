@@ -54,12 +54,7 @@ def cautions_for(
     tki: str, snapshot: PatientSnapshot, knowledge: Knowledge
 ) -> list[tuple[Comorbidity, ComorbidityCautionRow]]:
     """Every recorded comorbidity with a caution row for `tki` (also used for the options that remain)."""
-    return [
-        (comorbidity, row)
-        for comorbidity in snapshot.comorbidities
-        for row in knowledge.comorbidity_cautions
-        if row.tki == tki and row.comorbidity == comorbidity.key
-    ]
+    return [(c, row) for c in snapshot.comorbidities for row in knowledge.caution_rows(tki, c.key)]
 
 
 def comorbidity_rules(

@@ -13,7 +13,6 @@ from ..knowledge.loader import Knowledge
 from ..knowledge.schema import SctReferralRow
 from ..model import TKIS
 from ..state import ClinicalState
-from ..state.history import intolerance_stops, resistance_stops
 
 __all__ = ["failed_tkis", "sct_referral_findings"]
 
@@ -21,9 +20,8 @@ __all__ = ["failed_tkis", "sct_referral_findings"]
 def failed_tkis(state: ClinicalState) -> tuple[list[str], list[Evidence]]:
     """The TKIs that failed for resistance (distinct drugs), with the evidence for each: stops for resistance,
     and the current TKI when its line's verdict is failure — unless the label's re-escalation comes first."""
-    snapshot = state.snapshot
     failed: dict[str, Evidence] = {
-        e.drug: exposure_evidence(e, "Stopped for resistance") for e in resistance_stops(snapshot)
+        e.drug: exposure_evidence(e, "Stopped for resistance") for e in state.tkis.resistance_stops
     }
     current, verdict = state.current_tki, state.verdict
     failing = verdict is not None and verdict.failure and state.label_step is None
@@ -75,7 +73,7 @@ def sct_referral_findings(state: ClinicalState, knowledge: Knowledge) -> list[Fi
         met.append((rows["t315i-ponatinib-resistant"], "T315I with resistance to ponatinib"))
         if len(drugs) < 2:  # otherwise the ≥2-TKI rule above has added the failures already
             evidence += failed_evidence
-    intolerant = {e.drug: e for e in intolerance_stops(snapshot)}
+    intolerant = {e.drug: e for e in state.tkis.intolerance_stops}
     options = [tki for tki in TKIS if tki not in profile.avoid]
     if len(options) >= 2 and set(options) <= set(intolerant) and "intolerant-all-options" in rows:
         met.append((rows["intolerant-all-options"], f"intolerant of every remaining TKI: {', '.join(options)}"))

@@ -17,7 +17,7 @@ from ..knowledge.loader import Knowledge
 from ..knowledge.schema import TfrCriterionRow
 from ..model import DiseasePhase, PatientSnapshot, StopReason, TranscriptResult
 from ..state import ClinicalState
-from ..state.history import SECOND_GENERATION, prior_exposures
+from ..state.history import SECOND_GENERATION
 from ..state.kinetics import latest_result
 from ..state.lines import failed_tfr_attempt
 from ..state.milestones import MMR_PERCENT
@@ -71,7 +71,7 @@ def _check(row: TfrCriterionRow, state: ClinicalState, knowledge: Knowledge) -> 
     if key == "chronic-phase":
         return _chronic_phase(row, state)
     if key == "first-line-or-intolerance":
-        prior = prior_exposures(snapshot)
+        prior = state.tkis.prior
         drugs = {e.drug for e in prior}
         if not prior:
             return CriterionResult(row, True, "first-line TKI")

@@ -14,7 +14,7 @@ import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..model import PatientSnapshot, Pregnancy, TkiExposure, TranscriptResult, TreatmentLine
-from .history import current_line
+from .history import TkiRecord, tki_record
 from .label_step import LabelStep, label_step
 from .lines import OffTreatment, build_lines, off_treatment
 from .milestones import MilestoneAssessment, assess_history
@@ -40,6 +40,7 @@ class ClinicalState(msgspec.Struct, frozen=True, gc=False):
     `transcripts` (date order, one per day, discordant results held out) and its treatment lines derived."""
 
     snapshot: PatientSnapshot
+    tkis: TkiRecord  # the line number, the earlier TKIs and the stops, read once (state/history.py)
     series: ResultSeries
     phase: PhaseHistory
     mutations: MutationProfile
@@ -83,8 +84,8 @@ class ClinicalState(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def line_number(self) -> int:
-        """1 for first line; each distinct earlier drug adds one (history.current_line)."""
-        return current_line(self.snapshot)
+        """1 for first line; each distinct earlier drug adds one (state/history.py)."""
+        return self.tkis.line_number
 
 
 def _kd_floor(knowledge: Knowledge) -> float:
@@ -114,14 +115,15 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
         comorbidities=tuple(sorted(comorbidities, key=lambda c: (c.key, c.source))),
         kinase_domain_tests=tuple(sorted(snapshot.kinase_domain_tests, key=lambda t: (t.taken, t.source))),
     )
+    tkis = tki_record(facts)
     phase = phase_history(facts, knowledge)
-    profile = mutation_profile(facts, knowledge)
+    profile = mutation_profile(facts, tkis.failed, knowledge)
     verdict = line_verdict(facts, profile, knowledge)
     step = label_step(facts, phase.advanced, knowledge)
     failing = verdict.drug if verdict is not None and verdict.failure and step is None else None
     pregnancy = current_pregnancy(facts, knowledge)
     no_tki = pregnancy.status.value if pregnancy is not None and pregnancy.status.value != "planning" else None
-    options = options_for(facts, profile, phase.name, failing, knowledge, no_tki=no_tki)
+    options = options_for(facts, tkis, profile, phase.name, failing, knowledge, no_tki=no_tki)
     current = facts.current_tki
     history = (
         tuple(assess_history(current, facts.transcripts, knowledge.milestones))
@@ -137,6 +139,7 @@ def build_state(snapshot: PatientSnapshot, knowledge: Knowledge) -> ClinicalStat
     )
     return ClinicalState(
         snapshot=facts,
+        tkis=tkis,
         series=series,
         phase=phase,
         mutations=profile,

@@ -16,7 +16,6 @@ import msgspec
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import CompoundRuleRow, KnowledgeRow, MutationRuleRow, PolymorphismRow
 from ..model import TKIS, KinaseDomainTest, PatientSnapshot, Variant
-from .history import resistance_stops
 
 __all__ = ["MutationProfile", "detected_variants", "mutation_profile"]
 
@@ -57,15 +56,7 @@ def _exempt(row: MutationRuleRow, tki: str, change: str, knowledge: Knowledge) -
     """The `not-atp-site` row that keeps a wildcard row for `tki` off `change`, if any."""
     if "*" not in row.mutations:
         return None
-    upper = change.upper()
-    return next(
-        (
-            r
-            for r in knowledge.mutation_rules
-            if r.effect == "not-atp-site" and tki in r.tkis and upper in (m.upper() for m in r.mutations)
-        ),
-        None,
-    )
+    return knowledge.not_atp_site(tki, change)
 
 
 def _polymorphism(variant: Variant, knowledge: Knowledge) -> PolymorphismRow | None:
@@ -75,7 +66,8 @@ def _polymorphism(variant: Variant, knowledge: Knowledge) -> PolymorphismRow | N
     return next((r for r in knowledge.polymorphisms if r.change.upper() == variant.name.upper()), None)
 
 
-def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> MutationProfile:
+def mutation_profile(snapshot: PatientSnapshot, failed: frozenset[str], knowledge: Knowledge) -> MutationProfile:
+    """What the detected variants exclude; `failed`: the TKIs stopped for resistance (compound rules ask)."""
     avoid: dict[str, list[tuple[str, KnowledgeRow]]] = defaultdict(list)
     cautions: dict[str, list[tuple[str, MutationRuleRow]]] = defaultdict(list)
     options: list[tuple[str, MutationRuleRow]] = []
@@ -90,7 +82,6 @@ def mutation_profile(snapshot: PatientSnapshot, knowledge: Knowledge) -> Mutatio
             if snp.verified:
                 continue  # a verified polymorphism is not a mutation: no rule applies to it
         variants.append((variant, test))
-    failed = {e.drug for e in resistance_stops(snapshot)}
     for variant, _ in variants:
         for change in variant.components:
             label = variant.name if variant.is_compound else change

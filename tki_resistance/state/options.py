@@ -13,7 +13,7 @@ import msgspec
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import DoseRow, KnowledgeRow
 from ..model import TKIS, PatientSnapshot
-from .history import resistance_stops
+from .history import TkiRecord
 from .mutations import MutationProfile
 
 __all__ = ["Option", "Options", "SetAside", "options_for"]
@@ -68,6 +68,7 @@ def _dose(tki: str, profile: MutationProfile, phase: str, line: str, knowledge: 
 
 def options_for(
     snapshot: PatientSnapshot,
+    tkis: TkiRecord,
     profile: MutationProfile,
     phase: str,
     failing: str | None,
@@ -77,7 +78,7 @@ def options_for(
 ) -> Options:
     """The options for a patient in `phase`; `failing` is the current TKI when its line's verdict is failure.
     `no_tki` ("pregnant" / "breastfeeding"): every TKI is set aside — the labels say none is given now."""
-    stops = {e.drug: e for e in resistance_stops(snapshot)}
+    stops = {e.drug: e for e in tkis.resistance_stops}
     taken = {e.drug for e in snapshot.tki_exposures if not e.ordered}
     available: list[Option] = []
     set_aside: list[SetAside] = []
