@@ -80,8 +80,8 @@ def _citation(label: str, verified: bool) -> str:
     return label if verified else label + " — unverified"
 
 
-def _banner(finding: Finding) -> list[str]:
-    unverified = [label for label, _, ok in _sources(finding.rules) if not ok]
+def _banner(sources: list[tuple[str, str, bool]]) -> list[str]:
+    unverified = [label for label, _, ok in sources if not ok]
     if not unverified:
         return []
     return [
@@ -99,7 +99,8 @@ def _data_line(item: Evidence) -> str:
 
 def _detail(finding: Finding) -> str:
     """Why, the data used, what to do, then the sources once: the shape every card has."""
-    lines = _banner(finding)
+    sources = _sources(finding.rules)
+    lines = _banner(sources)
     for paragraph in finding.detail:
         if paragraph.startswith("- "):
             lines.append(paragraph)
@@ -113,7 +114,6 @@ def _detail(finding: Finding) -> str:
             lines.append(f"- {hidden} more data points: in the card's extension (`data`)")
     if finding.action:
         lines += ["", f"**What to do**: {finding.action}"]
-    sources = _sources(finding.rules)
     if sources:
         lines += ["", "*Sources*: " + "; ".join(_citation(label, ok) for label, _, ok in sources) + "."]
     return "\n".join(lines).strip().replace("\n\n\n", "\n\n")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from datetime import date
+from itertools import pairwise
 from operator import attrgetter
 
 import msgspec
@@ -92,11 +93,13 @@ def _pairs_to_test(
     Why not every pair in the window: most results agree with all their neighbours, and a long series
     should not cost a test per pair. Two results within the window lie in one period of `days` days or in
     two consecutive ones, so the series is cut into such periods. A period together with the next holds no
-    disagreeing pair when its lowest and highest values agree (`_agree`): every value between them is then
+    disagreeing pair when its lowest and highest values agree (`agree`): every value between them is then
     between the same thresholds and within the log difference too. Only where that fails are the pairs
     within the window listed, and `_disagreement` decides each."""
     count = len(recorded)
     ordinals = [t.taken.toordinal() for t in recorded]
+    if all(later - earlier > days for earlier, later in pairwise(ordinals)):
+        return []  # no result has another within the window (the usual record: one every few months)
     period = [day // max(days, 1) for day in ordinals]
     levels = [_level(t) for t in recorded]
     starts = [0, *(k for k in range(1, count) if period[k] != period[k - 1])]
