@@ -11,7 +11,7 @@ at most one result per day, so every stage reads it without sorting again.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from datetime import date
 from itertools import pairwise
 from operator import attrgetter
@@ -27,6 +27,8 @@ _DEFAULT_DAYS = 14
 _DEFAULT_LOG_DIFFERENCE = 1.0
 _DEFAULT_THRESHOLDS = (10.0, 1.0, 0.1)
 _TAKEN = attrgetter("taken")
+#: a stretch of at most this many results that does not agree throughout has its pairs listed, not halved
+_SHORT_STRETCH = 8
 
 
 class DiscordantPair(msgspec.Struct, frozen=True, gc=False):
@@ -91,21 +93,18 @@ def _pairs_to_test(
     """The index pairs of `recorded` (date order) within `days` of each other that may disagree, in order.
 
     Why not every pair in the window: most results agree with all their neighbours, and a long series
-    should not cost a test per pair. Two results within the window lie in one period of `days` days or in
-    two consecutive ones, so the series is cut into such periods. A period together with the next holds no
-    disagreeing pair when its lowest and highest values agree (`agree`): every value between them is then
-    between the same thresholds and within the log difference too. Only where that fails are the pairs
-    within the window listed, and `_disagreement` decides each."""
-    count = len(recorded)
+    should not cost a test per pair. A stretch of the series holds no disagreeing pair when its lowest and
+    highest values agree (`agree`): every value between them is then between the same thresholds and
+    within the log difference too. So the search asks that of the whole series first, and halves a stretch
+    only where it fails, asking it again of the results within the window on both sides of the halving
+    point; a short stretch that still fails has its pairs within the window listed, and `_disagreement`
+    decides each."""
     ordinals = [t.taken.toordinal() for t in recorded]
     if all(later - earlier > days for earlier, later in pairwise(ordinals)):
         return []  # no result has another within the window (the usual record: one every few months)
-    period = [day // max(days, 1) for day in ordinals]
     levels = [_level(t) for t in recorded]
-    starts = [0, *(k for k in range(1, count) if period[k] != period[k - 1])]
-    ends = [*starts[1:], count]
-    pairs: list[tuple[int, int]] = []
     cuts = sorted(thresholds)
+    pairs: list[tuple[int, int]] = []
 
     def agree(low: float, high: float) -> bool:
         """Within the log difference and on the same side of every threshold (`low` <= `high`)."""
@@ -113,21 +112,37 @@ def _pairs_to_test(
             return high <= 0
         return bisect_left(cuts, low) == bisect_left(cuts, high) and math.log10(high / low) <= log_difference
 
-    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        follows = end < count and period[end] == period[start] + 1
-        stop = ends[k + 1] if follows else end  # this period, and the next when it follows at once
-        if stop - start < 2:
-            continue
-        values = levels[start:stop]
-        if agree(min(values), max(values)):
-            continue  # every value between the lowest and the highest agrees with every other
-        for i in range(start, end):
-            for j in range(i + 1, stop):
+    def list_pairs(first: int, last: int, begin: int, stop: int) -> None:
+        """The pairs (i, j), first <= i < last and begin <= j < stop, i < j, within the window, that do not agree."""
+        for i in range(first, last):
+            for j in range(max(i + 1, begin), stop):
                 if ordinals[j] - ordinals[i] > days:
                     break
                 if not agree(min(levels[i], levels[j]), max(levels[i], levels[j])):
                     pairs.append((i, j))
-    return pairs
+
+    def search(start: int, end: int) -> None:
+        """The pairs of the stretch [start, end) that may disagree."""
+        if end - start < 2:
+            return
+        stretch = levels[start:end]
+        if agree(min(stretch), max(stretch)):
+            return
+        if end - start <= _SHORT_STRETCH:
+            list_pairs(start, end, start, end)
+            return
+        middle = (start + end) // 2
+        search(start, middle)
+        # the pairs across the middle: from the first result within the window before it to the last after it
+        first = bisect_left(ordinals, ordinals[middle] - days, start, middle)
+        stop = bisect_right(ordinals, ordinals[middle - 1] + days, middle, end)
+        across = levels[first:stop]
+        if first < middle < stop and not agree(min(across), max(across)):
+            list_pairs(first, middle, middle, stop)
+        search(middle, end)
+
+    search(0, len(recorded))
+    return sorted(pairs)
 
 
 def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | None) -> ResultSeries:
@@ -150,11 +165,7 @@ def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | No
     held = {id(result): result for pair in pairs for result in (pair.first, pair.second)}
     if not held and not same_day:
         return ResultSeries(recorded, recorded, (), (), row)  # nothing to hold out or merge: the usual case
-    kept: list[TranscriptResult] = []
-    for result in recorded:
-        if id(result) in held:
-            continue
-        if kept and kept[-1].taken == result.taken:
-            continue  # an agreeing result of the same day: the first in rank order (the higher) stands
-        kept.append(result)
+    kept = [result for result in recorded if id(result) not in held]
+    if same_day:  # of agreeing results of one day, the first in rank order (the higher) stands
+        kept = [result for n, result in enumerate(kept) if n == 0 or kept[n - 1].taken != result.taken]
     return ResultSeries(tuple(kept), recorded, tuple(pairs), tuple(held.values()), row)
