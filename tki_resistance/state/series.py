@@ -104,6 +104,10 @@ def _pairs_to_test(
         return []  # no result has another within the window (the usual record: one every few months)
     levels = [_level(t) for t in recorded]
     cuts = sorted(thresholds)
+    # per result, for the pair tests: how many thresholds lie below it, and its log10 (-inf for zero, which then
+    # agrees with nothing here: two zeros are listed, and `_disagreement` finds they agree)
+    band = [bisect_left(cuts, level) for level in levels]
+    logs = [math.log10(level) if level > 0 else -math.inf for level in levels]
     pairs: list[tuple[int, int]] = []
 
     def agree(low: float, high: float) -> bool:
@@ -118,7 +122,7 @@ def _pairs_to_test(
             for j in range(max(i + 1, begin), stop):
                 if ordinals[j] - ordinals[i] > days:
                     break
-                if not agree(min(levels[i], levels[j]), max(levels[i], levels[j])):
+                if band[i] != band[j] or not -log_difference <= logs[j] - logs[i] <= log_difference:
                     pairs.append((i, j))
 
     def search(start: int, end: int) -> None:
