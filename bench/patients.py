@@ -200,6 +200,7 @@ def hook_request(results: int, today: date | None = None, problems: tuple[int, i
             "karyotype": _bundle([]),
             "pregnancyStatus": _bundle([]),
             "transcriptType": _bundle([]),
+            "phaseStaging": _bundle([]),
         },
     }
 

@@ -18,12 +18,14 @@ from tests.builders import (
     hook_request,
     kd_variant,
     lab_observation,
+    stage_group,
     tki_statement,
 )
 
 __all__ = ["whole_patient_courses"]
 
 _CML = "92818009"
+_ACCELERATED = "278179005"  # SNOMED accelerated phase (clinical-reference §10c: as the Danish KIP IG codes it)
 _PLUS_8 = "47,XY,+8,t(9;22)(q34;q11.2)[14]/46,XY,t(9;22)(q34;q11.2)[6]"
 
 
@@ -141,6 +143,20 @@ def whole_patient_courses() -> list[tuple[str, dict[str, Any]]]:
                     _stopped("ponatinib", s, days_after(s, 6.5), "dose reduced", dose_mg=45),
                     tki_statement("ponatinib", days_after(s, 6.5), dose_mg=15),
                 ],
+            ),
+        )
+    )
+    # The phase history gap of issue #22: a phase recorded by an mCODE stage group (not a Condition) is read
+    # and ages out like a Condition's. Here it is recent: accelerated phase at diagnosis, on the AP dose.
+    s = _ago(2.5)
+    courses.append(
+        (
+            "W7 accelerated phase recorded by a stage group at diagnosis, on dasatinib 140 mg",
+            hook_request(
+                transcripts=[bcr_abl1(days_after(s, -0.1), 60.0), bcr_abl1(days_after(s, 2), 20.0)],
+                medications=[tki_statement("dasatinib", s, dose_mg=140)],
+                conditions=[condition(_CML, "Chronic myeloid leukaemia", onset=days_after(s, -0.2))],
+                staging=[stage_group(days_after(s, -0.2), snomed=_ACCELERATED, loinc="21902-2", ident="stage-ap-1")],
             ),
         )
     )

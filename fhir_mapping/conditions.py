@@ -8,7 +8,9 @@ entered-in-error ones are reported.
 
 CML: SNOMED 92818009, ICD-10(-CM) C92.1x, ICD-O-3 9875/3, or the words. Phase from `stage.summary`
 (SNOMED 278177007 chronic, 278179005 accelerated; "blast phase/crisis" text, no verified code) or from
-the condition's own text. With several CML conditions the latest recorded phase wins.
+the condition's own text, by the rule of recorded_phase.py (which a staging Observation's value also
+follows, staging.py). Each CML condition's recorded phase is returned; snapshot.py merges them with the
+staging Observations' before the latest and the earliest are chosen (`recorded_phase.choose_phases`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tki_resistance.model import COMORBIDITY_KEYS, Comorbidity, DiseasePhase
 from .context import transcript_names
 from .dates import parse_day
 from .exclusions import ExclusionLog
+from .recorded_phase import RecordedPhase, phase_of
 from .resources import CodeableConcept, Condition
 from .terminology import ICD10, SNOMED
 
@@ -34,15 +37,6 @@ CML_ICD10_PREFIX = "C92.1"
 CML_ICDO = "9875/3"
 _CML_ICD10 = CML_ICD10_PREFIX.replace(".", "")  # as _icd10 writes codes
 _CML_WORDS = ("chronic myeloid leuk", "chronic myelogenous leuk", "chronic granulocytic leuk", "cml")
-_PHASE_SNOMED = {"278177007": DiseasePhase.CHRONIC, "278179005": DiseasePhase.ACCELERATED}
-_PHASE_WORDS: tuple[tuple[str, DiseasePhase], ...] = (
-    ("blast phase", DiseasePhase.BLAST),
-    ("blast crisis", DiseasePhase.BLAST),
-    ("blastic phase", DiseasePhase.BLAST),
-    ("blast transformation", DiseasePhase.BLAST),
-    ("accelerated phase", DiseasePhase.ACCELERATED),
-    ("chronic phase", DiseasePhase.CHRONIC),
-)
 #: Extramedullary blast disease (ELN blast phase): no verified code, so the condition's words [M].
 _EXTRAMEDULLARY_WORDS = ("myeloid sarcoma", "granulocytic sarcoma", "chloroma", "extramedullary blast")
 _EXTRAMEDULLARY = re.compile("|".join(map(re.escape, _EXTRAMEDULLARY_WORDS)))
@@ -89,13 +83,10 @@ TABLE = _load_table()
 @dataclass(frozen=True)
 class ConditionFacts:
     comorbidities: tuple[Comorbidity, ...]
-    phase: DiseasePhase
-    phase_source: str | None
     cml_sources: tuple[str, ...]
-    phase_date: date | None = None  # onset (else recorded date) of the latest recorded phase
-    diagnosis_phase: DiseasePhase = DiseasePhase.UNKNOWN  # the earliest recorded phase
-    diagnosis_phase_date: date | None = None
-    diagnosis_phase_source: str | None = None
+    #: each CML condition's recorded phase: ordered by recorded date (else onset), dated by onset (else
+    #: recorded date)
+    phases: tuple[RecordedPhase, ...] = ()
     transcripts: tuple[str, ...] = ()  # transcript names the conditions' text mentions (e1a2, e13a2, …)
     transcript_sources: tuple[str, ...] = ()
     extramedullary_source: str | None = None
@@ -159,15 +150,7 @@ def _is_cml(concept: CodeableConcept, snomed: list[str], icd10: list[str], words
 
 def _phase(condition: Condition) -> DiseasePhase:
     concepts = [s.summary for s in condition.stage if s.summary is not None]
-    for concept in concepts:
-        for code in concept.codes(SNOMED):
-            if code in _PHASE_SNOMED:
-                return _PHASE_SNOMED[code]
-    words = " ".join(c.words() for c in [*concepts, condition.code] if c is not None)
-    for word, phase in _PHASE_WORDS:
-        if word in words:
-            return phase
-    return DiseasePhase.UNKNOWN
+    return phase_of(concepts, [condition.code] if condition.code is not None else [])
 
 
 def _onset(condition: Condition) -> date | None:
@@ -177,7 +160,7 @@ def _onset(condition: Condition) -> date | None:
 
 def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionFacts:
     comorbidities: list[Comorbidity] = []
-    phases: list[tuple[date, DiseasePhase, str, date | None]] = []  # (order date, phase, source, its date)
+    phases: list[RecordedPhase] = []
     cml: list[str] = []
     transcripts: set[str] = set()
     transcript_sources: list[str] = []
@@ -203,7 +186,7 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
             phase = _phase(condition)
             if phase is not DiseasePhase.UNKNOWN:
                 onset, recorded = _onset(condition), parse_day(condition.recordedDate)
-                phases.append((recorded or onset or date.min, phase, source, onset or recorded))
+                phases.append(RecordedPhase(recorded or onset or date.min, phase, source, onset or recorded))
             continue
         if clinical in _ACTIVE_OR_UNRECORDED and _EXTRAMEDULLARY.search(words):
             extramedullary.append(source)
@@ -215,19 +198,10 @@ def map_conditions(conditions: list[Condition], log: ExclusionLog) -> ConditionF
             if clinical in _ACTIVE or (row.history and clinical in _HISTORY):
                 shown = (display or row.key) + (f" ({clinical})" if clinical in _PAST else "")
                 comorbidities.append(Comorbidity(source, row.key, shown, _onset(condition), code_verified=row.verified))
-    order = list(DiseasePhase)
-    latest = max(phases, key=lambda p: (p[0], order.index(p[1]), p[2]), default=None)
-    # the phase at diagnosis: the earliest dated record (an undated one only when none is dated)
-    earliest = min(phases, key=lambda p: (p[3] or date.max, -order.index(p[1]), p[2]), default=None)
     return ConditionFacts(
         comorbidities=tuple(comorbidities),
-        phase=latest[1] if latest else DiseasePhase.UNKNOWN,
-        phase_source=latest[2] if latest else None,
-        phase_date=latest[3] if latest else None,
-        diagnosis_phase=earliest[1] if earliest else DiseasePhase.UNKNOWN,
-        diagnosis_phase_date=earliest[3] if earliest else None,
-        diagnosis_phase_source=earliest[2] if earliest else None,
         cml_sources=tuple(cml),
+        phases=tuple(phases),
         transcripts=tuple(sorted(transcripts)),
         transcript_sources=tuple(transcript_sources),
         extramedullary_source=extramedullary[-1] if extramedullary else None,

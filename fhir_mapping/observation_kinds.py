@@ -9,10 +9,11 @@ mapper's own rule says it; those rules are the only statement of it, imported he
   by name, whatever else the code says;
 * `organ.organ_kind`: creatinine clearance, eGFR, potassium, magnesium by LOINC code, and Child-Pugh by name
   when there is no LOINC code at all;
-* `pregnancy.pregnancy_question`: a listed question (pregnancy or breastfeeding status, delivery date).
+* `pregnancy.pregnancy_question`: a listed question (pregnancy or breastfeeding status, delivery date);
+* `staging.stage_group`: a cancer stage group (LOINC 21908-9, 21902-2), which may record the CML phase.
 
 The rules are asked once per distinct code in a request (a patient's thousand BCR::ABL1 results share one),
-so each Observation costs one look-up of its code instead of five scans of its codings and names. An
+so each Observation costs one look-up of its code instead of six scans of its codings and names. An
 Observation may be of several kinds (a BCR::ABL1 result named "blasts in bone marrow" is also a blast count,
 as it always was); each list keeps the record's order, so every mapper reads its Observations, and logs the
 ones it cannot use, in the order it did when it scanned them all. Statuses are the mappers' business: no
@@ -31,6 +32,7 @@ from .molecular import on_scale
 from .organ import organ_kind
 from .pregnancy import pregnancy_question
 from .resources import CodeableConcept, Observation
+from .staging import stage_group
 
 __all__ = ["ObservationKinds", "sort_observations"]
 
@@ -44,11 +46,17 @@ class _Kinds:
     count: str | None
     organ: str | None
     pregnancy: PregnancyCodeRow | None
+    staging: bool
 
 
 def _kinds(code: CodeableConcept) -> _Kinds:
     return _Kinds(
-        on_scale(code), kinase_domain_code(code), count_kind(code), organ_kind(code), pregnancy_question(code)
+        on_scale(code),
+        kinase_domain_code(code),
+        count_kind(code),
+        organ_kind(code),
+        pregnancy_question(code),
+        stage_group(code),
     )
 
 
@@ -68,6 +76,8 @@ class ObservationKinds:
     organ: list[tuple[Observation, str]] = field(default_factory=list)
     #: answers to a listed pregnancy or breastfeeding question, with the question (pregnancy.py)
     pregnancy: list[tuple[Observation, PregnancyCodeRow]] = field(default_factory=list)
+    #: cancer stage groups, which may record the CML phase (staging.py)
+    staging: list[Observation] = field(default_factory=list)
 
 
 def sort_observations(observations: list[Observation]) -> ObservationKinds:
@@ -90,4 +100,6 @@ def sort_observations(observations: list[Observation]) -> ObservationKinds:
             sorted_.organ.append((observation, kinds.organ))
         if kinds.pregnancy is not None:
             sorted_.pregnancy.append((observation, kinds.pregnancy))
+        if kinds.staging:
+            sorted_.staging.append(observation)
     return sorted_

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from pydantic import ValidationError
 
-from tki_resistance.model import Comedication, PatientSnapshot, TkiExposure
+from tki_resistance.model import Comedication, DiseasePhase, PatientSnapshot, TkiExposure
 
 from .conditions import map_conditions
 from .context import context_from, join_transcripts, transplant_record
@@ -28,6 +28,7 @@ from .molecular import map_transcript_results
 from .observation_kinds import sort_observations
 from .organ import organ_from
 from .pregnancy import pregnancy_from
+from .recorded_phase import choose_phases
 from .resources import (
     Condition,
     FhirResource,
@@ -37,6 +38,7 @@ from .resources import (
     Patient,
     Procedure,
 )
+from .staging import map_staging
 
 __all__ = ["build_snapshot"]
 
@@ -221,6 +223,7 @@ def build_snapshot(
     kinase = map_kinase_domain(observations.kinase_domain, log)
     context = context_from(observations.counts, observations.not_counts, log)
     organ = organ_from(observations.organ, log)
+    staging = map_staging(observations.staging, log)
 
     exposures: list[TkiExposure] = []
     comedications: list[Comedication] = []
@@ -233,6 +236,10 @@ def build_snapshot(
             comedications.append(item)
 
     conditions = map_conditions(by_type["Condition"], log)
+    # the phases recorded by CML Conditions and by staging Observations, one list: the latest is today's
+    # record, the earliest the phase at diagnosis, whichever kind of record says it
+    phases = choose_phases(conditions.phases + staging)
+    latest, earliest = phases.latest, phases.earliest
     patients = [p for p in by_type["Patient"] if p.id == patient_id]
     transplant = transplant_record(by_type["Procedure"], log)
     goal = tfr_goal(by_type["Goal"])
@@ -250,12 +257,12 @@ def build_snapshot(
         tki_exposures=tuple(exposures),
         comedications=tuple(comedications),
         comorbidities=conditions.comorbidities,
-        phase=conditions.phase,
-        phase_source=conditions.phase_source,
-        phase_date=conditions.phase_date,
-        diagnosis_phase=conditions.diagnosis_phase,
-        diagnosis_phase_date=conditions.diagnosis_phase_date,
-        diagnosis_phase_source=conditions.diagnosis_phase_source,
+        phase=latest.phase if latest else DiseasePhase.UNKNOWN,
+        phase_source=latest.source if latest else None,
+        phase_date=latest.day if latest else None,
+        diagnosis_phase=earliest.phase if earliest else DiseasePhase.UNKNOWN,
+        diagnosis_phase_date=earliest.day if earliest else None,
+        diagnosis_phase_source=earliest.source if earliest else None,
         blast_percent=context.blast_percent,
         blast_source=context.blast_source,
         blast_date=context.blast_date,

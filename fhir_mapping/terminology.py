@@ -26,6 +26,7 @@ __all__ = [
     "RESISTANCE_WORDS",
     "RXNORM",
     "SNOMED",
+    "STAGE_GROUP",
     "TFR_WORDS",
     "TKI_BY_ATC",
     "TKI_BY_RXNORM",
@@ -65,6 +66,15 @@ BASOPHIL_PERCENT = frozenset({"706-2"})
 PLATELET_COUNT = frozenset({"26515-7", "777-3"})
 #: Units of a platelet count that equal 10^9/L.
 PLATELET_UNITS = frozenset({"10*9/L", "10^9/L", "10*3/uL", "10^3/uL", "10*3/mm3", "K/uL", "x10E3/uL", "G/L"})
+
+#: A cancer stage group, the code of an Observation that may record the CML phase (staging.py): 21908-9 "Stage
+#: group.clinical Cancer", 21902-2 "Stage group.pathology Cancer" — how mCODE codes a stage group (its value set
+#: mcode-tnm-stage-group-staging-type-max-vs, mCODE 4.0.0, lists both with these names). [M]: not in
+#: clinical-reference §10/§14 and not checked against LOINC itself; verify before deployment.
+STAGE_GROUP: dict[str, str] = {
+    "21908-9": "Stage group.clinical Cancer",
+    "21902-2": "Stage group.pathology Cancer",
+}
 
 HGNC_ABL1 = frozenset({"HGNC:76", "76"})
 HGNC_BCR = frozenset({"HGNC:1014", "1014"})

@@ -144,6 +144,7 @@ def hook_request(
     conditions: list[dict[str, Any]] | None = None,
     procedures: list[dict[str, Any]] | None = None,
     goals: list[dict[str, Any]] | None = None,
+    staging: list[dict[str, Any]] | None = None,
     patient_id: str = PATIENT,
     hook: str = "patient-view",
     **overrides: Any,
@@ -168,6 +169,7 @@ def hook_request(
             "karyotype": bundle(),
             "pregnancyStatus": bundle(),
             "transcriptType": bundle(),
+            "phaseStaging": bundle(*(staging or [])),
         },
     }
     request.update(overrides)
@@ -314,6 +316,36 @@ def lab_observation(
             quantity |= {"unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
         resource["valueQuantity"] = quantity
     resource.update(extra)
+    return resource
+
+
+def stage_group(
+    taken: date | None,
+    *,
+    snomed: str | None = None,
+    text: str | None = None,
+    loinc: str = "21908-9",
+    status: str = "final",
+    patient: str = PATIENT,
+    ident: str | None = None,
+) -> dict[str, Any]:
+    """An mCODE-style stage-group Observation (LOINC 21908-9 clinical, 21902-2 pathology) whose value is a
+    stage: a SNOMED code and/or text (the CML phase, or anything else)."""
+    value: dict[str, Any] = {}
+    if snomed:
+        value["coding"] = [{"system": "http://snomed.info/sct", "code": snomed}]
+    if text:
+        value["text"] = text
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": ident or next_id("stage"),
+        "status": status,
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "valueCodeableConcept": value,
+    }
+    if taken is not None:
+        resource["effectiveDateTime"] = taken.isoformat()
     return resource
 
 

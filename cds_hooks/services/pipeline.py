@@ -120,6 +120,14 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
         False,
         "BCR::ABL1 transcript type (atypical transcripts)",
     ),
+    # A stage group (mCODE's LOINC codes, [M]: fhir_mapping/terminology.py STAGE_GROUP) whose value may be the
+    # CML phase, read like a Condition's stage (fhir_mapping/staging.py).
+    PrefetchKey(
+        "phaseStaging",
+        f"Observation?patient={_P}&code={_LOINC}21908-9,{_LOINC}21902-2&_sort=-date",
+        False,
+        "stage group (recorded CML phase)",
+    ),
 )
 
 

@@ -19,6 +19,7 @@ from tests.builders import (
     lab_observation,
     patient,
     procedure,
+    stage_group,
     tki_statement,
 )
 from tests.fhir_server import FhirServer, running_fhir_server
@@ -29,7 +30,8 @@ START = days_after(TODAY, -13)
 
 
 def _scenario() -> dict[str, Any]:
-    """Imatinib failure with T315I, on a hypertensive patient: several cards, every prefetch key used."""
+    """Imatinib failure with T315I, on a hypertensive patient, accelerated phase recorded by a stage group
+    (prefetch key `phaseStaging`): several cards, every prefetch key used."""
     return {
         "transcripts": [
             bcr_abl1(days_after(START, 3), 15.0, ident="fb-t1"),
@@ -40,6 +42,7 @@ def _scenario() -> dict[str, Any]:
         "variants": [kd_variant(days_after(START, 12), "Thr315Ile", vaf=0.4, ident="fb-v1")],
         "conditions": [condition("38341003", "Hypertension", ident="fb-c1")],
         "procedures": [procedure("80146002", date(2001, 5, 5), text="Appendectomy", ident="fb-p1")],
+        "staging": [stage_group(days_after(START, 12), snomed="278179005", ident="fb-st1")],
     }
 
 
@@ -86,6 +89,9 @@ def test_no_prefetch_gives_the_same_cards_as_full_prefetch(client: TestClient, s
     assert _cards(fallback.json()) == _cards(with_prefetch.json())
     codes = {c["extension"]["org.cmlcds.finding"]["code"] for c in fallback.json()["cards"]}
     assert "milestone-failure" in codes
+    # the stage group came from fhirServer through the phaseStaging query: the phase card cites it
+    [phase] = [c for c in fallback.json()["cards"] if c["extension"]["org.cmlcds.finding"]["code"] == "advanced-phase"]
+    assert "Observation/fb-st1" in phase["detail"]
 
 
 @pytest.mark.fhir_server

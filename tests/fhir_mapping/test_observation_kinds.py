@@ -19,6 +19,7 @@ from fhir_mapping.observation_kinds import sort_observations
 from fhir_mapping.organ import organ_context, organ_from
 from fhir_mapping.pregnancy import map_pregnancy, pregnancy_from
 from fhir_mapping.resources import Observation
+from fhir_mapping.staging import map_staging
 from tests.fhir_mapping.mapping_cases import hostile_cases
 
 _LOINC = "http://loinc.org"
@@ -44,7 +45,7 @@ def test_an_observation_of_several_kinds_is_in_each_list_in_record_order() -> No
     assert kinds.counts == [(named_blasts, "blasts")]
     assert kinds.not_counts == [potassium_then_magnesium, non_is_then_is, child_pugh_in_loinc, child_pugh_uncoded]
     assert kinds.organ == [(potassium_then_magnesium, "potassium"), (child_pugh_uncoded, "child-pugh")]
-    assert kinds.kinase_domain == [] and kinds.pregnancy == []
+    assert kinds.kinase_domain == [] and kinds.pregnancy == [] and kinds.staging == []
 
 
 def _observations(prefetch: dict[str, Any]) -> list[Observation]:
@@ -75,6 +76,7 @@ def test_the_list_taking_mappers_give_what_the_sorted_lists_give(case: tuple[str
             lambda _: map_pregnancy(observations, [], [], today),
             lambda _: pregnancy_from(kinds.pregnancy, [], [], today),
         ),
+        (lambda log: map_staging(observations, log), lambda log: map_staging(kinds.staging, log)),
     ]
     for whole, part in pairs:
         whole_log, part_log = ExclusionLog(), ExclusionLog()

@@ -25,7 +25,9 @@ _DATES = st.one_of(
     st.dates().map(lambda d: d.isoformat()),
     _SCALARS,
 )
-_CODES = st.sampled_from(["69380-4", "46434-7", "69548-6", "55135-8", "48005-3", "48018-6", "81258-6", "x"])
+_CODES = st.sampled_from(
+    ["69380-4", "46434-7", "69548-6", "55135-8", "48005-3", "48018-6", "81258-6", "21908-9", "278179005", "x"]
+)
 
 
 def _coding() -> st.SearchStrategy[dict[str, Any]]:
@@ -122,5 +124,6 @@ def fuzzed_prefetch() -> st.SearchStrategy[dict[str, Any]]:
         "conditions": st.one_of(_bundle("Condition"), _SCALARS),
         "procedures": st.one_of(_bundle("Procedure"), _SCALARS),
         "goals": st.one_of(_bundle("Goal"), _SCALARS),
+        "phaseStaging": st.one_of(_bundle("Observation"), _SCALARS),
     }
     return st.fixed_dictionaries(required, optional=optional)

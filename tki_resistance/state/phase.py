@@ -1,9 +1,10 @@
 """The phase of the disease: at diagnosis, today, and whether it was ever advanced.
 
 Today's phase needs today's evidence. Counts and karyotypes age out (`evidence_windows.toml`), and so does a
-phase recorded in the chart (Condition): after the `recorded-phase` window, or — accelerated phase only — once
-BCR::ABL1 fell to ≤1% IS after it (course row `recorded-phase-response`: ELN 2020 manages de-novo AP with an
-optimal response as high-risk chronic phase; a blast phase brought to a second chronic phase is not). What a
+phase recorded in the chart (a Condition, or a stage-group Observation: the snapshot's latest of both): after
+the `recorded-phase` window, or — accelerated phase only — once BCR::ABL1 fell to ≤1% IS after it (course row
+`recorded-phase-response`: ELN 2020 manages de-novo AP with an optimal response as high-risk chronic phase; a
+blast phase brought to a second chronic phase is not). What a
 past advanced phase still changes — TFR eligibility (first chronic phase only) and the transplant discussion
 when the response is lost — reads `ever_advanced`.
 
