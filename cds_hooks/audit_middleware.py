@@ -68,10 +68,10 @@ class AuditMiddleware:
         # a shallow copy (not dataclasses.asdict, which deep-copies): the fields are strings, numbers, tuples
         logger.info("hook call", extra={"audit": dict(vars(record))})
         label = service_id if service_id in REGISTRY else "unknown"
-        metrics.HOOK_CALLS.labels(label, str(status)).inc()
-        metrics.HOOK_SECONDS.labels(label).observe(seconds)
+        metrics.child(metrics.HOOK_CALLS, label, str(status)).inc()
+        metrics.child(metrics.HOOK_SECONDS, label).observe(seconds)
         for code in record.finding_codes:
-            metrics.CARDS.labels(label, code).inc()
+            metrics.child(metrics.CARDS, label, code).inc()
         await self.writer.submit(record)
 
 

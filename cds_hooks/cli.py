@@ -58,6 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
             # after SIGTERM, calls in flight get this long; then uvicorn cancels them (their work stops at its
             # next checkpoint, services/budget.py) and the worker exits: never past the supervisor's 30 s
             "timeout_graceful_shutdown": settings.graceful_timeout_seconds,
+            # httptools (C) parses HTTP for fewer instructions than h11; the event loop stays asyncio's even where
+            # uvloop is installed: under 1,500 callers uvloop left 2,700–3,000 of them to their own 5 s timeout
+            # where asyncio answered or refused every one (bench/overload.py; docs/performance.md)
+            "http": "httptools",
+            "loop": "asyncio",
         }
         if args.workers > 1 and reuse_port_supported():
             # one listening socket per worker (SO_REUSEPORT), so keep-alive connections spread over the workers

@@ -10,9 +10,8 @@ service ids, finding codes, stage names, refusal kinds): nothing a caller choose
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,6 +39,7 @@ __all__ = [
     "SHED",
     "MeasuredFhirReader",
     "auth_refused",
+    "child",
     "exposition",
     "stage",
 ]
@@ -112,14 +112,34 @@ def auth_refused(reason: str) -> None:
     AUTH_REFUSALS.labels(refusal_kind(reason)).inc()
 
 
-@contextmanager
-def stage(name: str) -> Iterator[None]:
-    """Time one stage of a hook call into `cmlcds_stage_seconds`."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
+_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
+_CHILDREN: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: _Metric, *labels: str) -> _Metric:
+    """`metric.labels(*labels)`, looked up once per process. Every hook call asks for the same few (label values
+    are closed sets, above), and prometheus-client's look-up checks the values and takes a lock each time."""
+    key = (id(metric), labels)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*labels)
+    return cast(_Metric, found)
+
+
+class stage:
+    """Time one stage of a hook call into `cmlcds_stage_seconds` (a class, not a generator: it runs twice a call)."""
+
+    __slots__ = ("_started", "_timer")
+
+    def __init__(self, name: str) -> None:
+        self._timer = child(STAGE_SECONDS, name)
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.observe(time.perf_counter() - self._started)
 
 
 class MeasuredFhirReader:

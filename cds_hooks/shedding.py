@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import Overloaded
-from .metrics import IN_PROGRESS, SHED
+from .metrics import IN_PROGRESS, SHED, child
 from .settings import Settings
 
 __all__ = ["Budget", "SheddingMiddleware"]
@@ -109,7 +109,7 @@ class SheddingMiddleware:
                 scope, receive, send
             )
             return
-        gauge = IN_PROGRESS.labels(kind)
+        gauge = child(IN_PROGRESS, kind)
         gauge.inc()
         try:
             await self.app(scope, receive, send)
