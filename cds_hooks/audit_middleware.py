@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import metrics
 from .audit import AuditDraft, AuditRecord
 from .models import printable
+from .public_url import app_path
 from .services import REGISTRY
 from .storage.audit_writer import AuditWriter
 
@@ -78,11 +79,7 @@ class AuditMiddleware:
 def _hook_call(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope.get("method") != "POST":
         return None
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    parts = path.strip("/").split("/")
+    parts = app_path(scope).strip("/").split("/")
     if len(parts) == 2 and parts[0] == "cds-services":
         return parts[1]
     return None

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import Overloaded
 from .metrics import IN_PROGRESS, SHED, child
+from .public_url import app_path
 from .settings import Settings
 
 __all__ = ["Budget", "SheddingMiddleware"]
@@ -121,11 +122,7 @@ class SheddingMiddleware:
 def _kind(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope.get("method") != "POST":
         return None
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    parts = path.strip("/").split("/")
+    parts = app_path(scope).strip("/").split("/")
     if parts[0] != "cds-services":
         return None
     if len(parts) == 2:

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import Unauthorized
 from ..metrics import auth_refused
-from ..public_url import public_base_url
+from ..public_url import app_path, public_base_url
 from ..runtime import Runtime, RuntimeDep
 from ..settings import Settings
 from .verifier import AuthFailure, VerifiedClient
@@ -36,11 +36,7 @@ bearer_scheme = HTTPBearer(
 
 
 def audience(request: Request, settings: Settings) -> str:
-    path: str = request.scope["path"]
-    root: str = request.scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return public_base_url(request, settings) + path
+    return public_base_url(request, settings) + app_path(request.scope)
 
 
 async def authenticate(

@@ -159,8 +159,8 @@ def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | No
     log_difference = _DEFAULT_LOG_DIFFERENCE
     thresholds: tuple[float, ...] = _DEFAULT_THRESHOLDS
     if row is not None:
-        log_difference = getattr(row, "log_difference", None) or log_difference
-        thresholds = tuple(getattr(row, "thresholds", None) or thresholds)
+        log_difference = row.log_difference or log_difference
+        thresholds = tuple(row.thresholds or thresholds)
     pairs = [
         DiscordantPair(recorded[i], recorded[j], why)
         for i, j in _pairs_to_test(recorded, days, log_difference, thresholds)
