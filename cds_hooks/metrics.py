@@ -109,7 +109,7 @@ def refusal_kind(reason: str) -> str:
 
 
 def auth_refused(reason: str) -> None:
-    AUTH_REFUSALS.labels(refusal_kind(reason)).inc()
+    child(AUTH_REFUSALS, refusal_kind(reason)).inc()
 
 
 _Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
@@ -117,8 +117,9 @@ _CHILDREN: dict[tuple[int, tuple[str, ...]], Any] = {}
 
 
 def child(metric: _Metric, *labels: str) -> _Metric:
-    """`metric.labels(*labels)`, looked up once per process. Every hook call asks for the same few (label values
-    are closed sets, above), and prometheus-client's look-up checks the values and takes a lock each time."""
+    """`metric.labels(*labels)`, looked up once per process: the one way this service reaches a labelled metric.
+    Every hook call asks for the same few (label values are closed sets, above), and prometheus-client's look-up
+    checks the values and takes a lock each time."""
     key = (id(metric), labels)
     found = _CHILDREN.get(key)
     if found is None:
@@ -163,7 +164,7 @@ class MeasuredFhirReader:
             outcome = "refused"  # fhirServer not allowed: never contacted
             raise
         finally:
-            FHIR_READS.labels(outcome).inc()
+            child(FHIR_READS, outcome).inc()
 
 
 def _usable(value: Any) -> bool:

@@ -35,7 +35,7 @@ from .cards import with_smart_link
 from .errors import BadRequest, ClientGone, NotFound
 from .gc_pause import cyclic_gc_paused
 from .logs import pseudonym
-from .metrics import FEEDBACK, MeasuredFhirReader
+from .metrics import FEEDBACK, MeasuredFhirReader, child
 from .models import (
     CdsResponse,
     DiscoveryResponse,
@@ -280,7 +280,7 @@ async def feedback(service_id: str, request: Request, runtime: RuntimeDep, _clie
             raise BadRequest("feedback: acceptedSuggestions is required for an 'accepted' outcome")
     stored, duplicates = await run_in_threadpool(runtime.feedback.add, service_id, list(items.feedback))
     for item in items.feedback:
-        FEEDBACK.labels(item.outcome, "received").inc()
-    FEEDBACK.labels("all", "stored").inc(stored)
-    FEEDBACK.labels("all", "duplicate").inc(duplicates)
+        child(FEEDBACK, item.outcome, "received").inc()
+    child(FEEDBACK, "all", "stored").inc(stored)
+    child(FEEDBACK, "all", "duplicate").inc(duplicates)
     return Response(FeedbackResponse(stored=stored, duplicates=duplicates).model_dump_json(), media_type=JSON)

@@ -100,7 +100,7 @@ class SheddingMiddleware:
         budget = self.budgets[kind]
         refused = await budget.acquire()
         if refused is not None:
-            SHED.labels(kind, refused).inc()
+            child(SHED, kind, refused).inc()
             error = Overloaded(
                 f"the service is busy ({kind} calls in progress and waiting at their limit); retry after"
                 f" {self.retry_after} s",
