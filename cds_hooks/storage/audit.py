@@ -8,7 +8,7 @@ from typing import Any
 
 from ..audit import AuditRecord
 from .interface import Database
-from .sqlite import SqliteDatabase
+from .store import Store
 
 __all__ = ["AuditStore"]
 
@@ -18,15 +18,9 @@ _COLUMNS = (
 )
 
 
-class AuditStore:
+class AuditStore(Store):
     def __init__(self, database: Database | Path) -> None:
-        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
-        self._owned = isinstance(database, Path)
-        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
-
-    def close(self) -> None:
-        if self._owned:
-            self.database.close()
+        super().__init__(database)
 
     def add(self, record: AuditRecord) -> None:
         self.add_many([record])

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..models import Feedback
 from .interface import Database
-from .sqlite import SqliteDatabase
+from .store import Store
 
 __all__ = ["FeedbackStore", "StoredFeedback"]
 
@@ -22,15 +22,9 @@ StoredFeedback = dict[str, Any]
 _COLUMNS = "service_id, card, outcome, outcome_timestamp, accepted_suggestions, override_reason"
 
 
-class FeedbackStore:
+class FeedbackStore(Store):
     def __init__(self, database: Database | Path) -> None:
-        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
-        self._owned = isinstance(database, Path)
-        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
-
-    def close(self) -> None:
-        if self._owned:
-            self.database.close()
+        super().__init__(database)
 
     def add(self, service_id: str, items: list[Feedback]) -> tuple[int, int]:
         """Store the items in one transaction; returns (stored, already present)."""

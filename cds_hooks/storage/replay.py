@@ -12,23 +12,17 @@ import threading
 from pathlib import Path
 
 from .interface import Database
-from .sqlite import SqliteDatabase
+from .store import Store
 
 __all__ = ["JtiStore"]
 
 
-class JtiStore:
+class JtiStore(Store):
     def __init__(self, database: Database | Path, *, cleanup_seconds: float = 60.0) -> None:
-        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
-        self._owned = isinstance(database, Path)
-        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
+        super().__init__(database)
         self.cleanup_seconds = cleanup_seconds
         self._next_cleanup = float("-inf")
         self._lock = threading.Lock()
-
-    def close(self) -> None:
-        if self._owned:
-            self.database.close()
 
     def first_use(self, iss: str, jti: str, expires_at: float, now: float) -> bool:
         """Record the jti; False when it was already seen and has not expired (a replay)."""

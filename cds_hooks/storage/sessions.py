@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .interface import Connection, Database
-from .sqlite import SqliteDatabase
+from .store import Store
 
 __all__ = ["Kind", "SessionStore"]
 
@@ -40,7 +40,7 @@ Kind = Literal["pending", "session"]
 _NONCE = 12
 
 
-class SessionStore:
+class SessionStore(Store):
     def __init__(
         self,
         database: Database | Path,
@@ -51,11 +51,10 @@ class SessionStore:
         pending_per_client: int = 20,
         sweep_seconds: float = 60.0,
     ) -> None:
-        """A Path opens (and owns) a SQLite file of its own; a Database is shared with the other stores."""
+        """`database` as every store takes it (store.py); `key` encrypts the stored access tokens."""
         if len(key) != 32:
             raise ValueError("the session key must be 32 bytes (AES-256)")
-        self._owned = isinstance(database, Path)
-        self.database: Database = SqliteDatabase(database) if isinstance(database, Path) else database
+        super().__init__(database)
         self._aead = AESGCM(key)
         self._client_key = hmac.new(key, b"cml-cds smart client address", hashlib.sha256).digest()
         self.pending_ttl = pending_ttl
@@ -67,10 +66,6 @@ class SessionStore:
 
     def __repr__(self) -> str:
         return f"SessionStore({self.database.dialect}, pending_ttl={self.pending_ttl:g}, ttl={self.session_ttl:g})"
-
-    def close(self) -> None:
-        if self._owned:
-            self.database.close()
 
     def put_pending(self, payload: bytes, client: str, now: float | None = None) -> str:
         """Store a launch; drop the oldest pending launches of this client address beyond the cap. Returns the
