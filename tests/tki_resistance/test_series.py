@@ -12,12 +12,12 @@ import pytest
 from tki_resistance.knowledge.loader import default_knowledge
 from tki_resistance.knowledge.schema import CourseRuleRow
 from tki_resistance.model import Comparator, TranscriptResult
-from tki_resistance.state.series import _disagreement, reconcile
+from tki_resistance.state.series import Discordance, reconcile
 
 START = date(2020, 1, 1)
 #: values near the decision thresholds, far from them, zero and tiny: where the shortcuts could go wrong
-LEVELS = (0.0, 0.0005, 0.001, 0.003, 0.009, 0.0099, 0.01, 0.05, 0.099, 0.1, 0.1001, 0.3, 0.99, 1.0, 1.01, 3.0, 9.9,
-          10.0, 10.1, 40.0, 100.0)  # fmt: skip
+LEVELS = (0.0, 0.0005, 0.001, 0.0025, 0.003, 0.009, 0.0099, 0.01, 0.025, 0.03, 0.05, 0.099, 0.1, 0.1001, 0.3,
+          0.99, 1.0, 1.01, 3.0, 9.9, 10.0, 10.1, 40.0, 100.0)  # fmt: skip
 
 
 def _literal_pairs(
@@ -29,7 +29,7 @@ def _literal_pairs(
         for second in recorded[i + 1 :]:
             if (second.taken - first.taken).days > days:
                 break
-            if why := _disagreement(first, second, log_difference, thresholds):
+            if why := Discordance(days, log_difference, thresholds).why(first, second):
                 found.append((first.source, second.source, why))
     return found
 
@@ -99,3 +99,17 @@ def test_a_same_day_pair_either_side_of_mmr_is_held_and_named() -> None:
     assert [(p.first.source, p.second.source) for p in series.discordant] == [("Observation/high", "Observation/low")]
     assert series.results == ()
     assert "0.1% IS" in series.discordant[0].why
+
+
+@pytest.mark.parametrize(("high", "low"), [(0.025, 0.0025), (0.3, 0.03), (0.05, 0.005), (0.07, 0.007)])
+def test_results_exactly_one_log_apart_agree(high: float, low: float) -> None:
+    """A difference of "more than 1 log" is not met by exactly one log, whatever the rounding of log10 (0.025 and 0.0025
+    come out 1.0000000000000002 logs apart in floating point)."""
+    day = date(2026, 11, 1)
+    results = (TranscriptResult("Observation/a", day, high), TranscriptResult("Observation/b", day + timedelta(3), low))
+    row = _row(14, 1.0, [10.0, 1.0, 0.1] if high < 0.1 or low >= 0.1 else [10.0, 1.0])
+    series = reconcile(results, row)
+    assert series.discordant == ()
+    assert series.results == results
+    apart = (TranscriptResult("Observation/c", day + timedelta(5), low * 0.99),)
+    assert [p.why for p in reconcile(results[:1] + apart, row).discordant] == ["1.0 logs apart"]

@@ -23,7 +23,8 @@ def discordant_results_findings(state: ClinicalState, knowledge: Knowledge) -> l
     if not series.discordant:
         return []
     latest = series.latest_recorded
-    current = [p for p in series.discordant if latest is not None and latest in (p.first, p.second)]
+    # the latest result comes last in date order, so a pair holding it holds it second
+    current = [p for p in series.discordant if p.second is latest]
     pair = current[-1] if current else series.discordant[-1]
     first, second = pair.first, pair.second
     same_day = first.taken == second.taken

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from datetime import date
-from itertools import pairwise
+from functools import partial
+from itertools import groupby, pairwise
 from operator import attrgetter
 
 import msgspec
@@ -21,22 +22,62 @@ import msgspec
 from ..knowledge.schema import CourseRuleRow
 from ..model import Comparator, TranscriptResult
 
-__all__ = ["DiscordantPair", "ResultSeries", "reconcile"]
+__all__ = ["Discordance", "DiscordantPair", "ResultSeries", "reconcile"]
 
-_DEFAULT_DAYS = 14
-_DEFAULT_LOG_DIFFERENCE = 1.0
-_DEFAULT_THRESHOLDS = (10.0, 1.0, 0.1)
 _TAKEN = attrgetter("taken")
+#: the value compared: the reported value, or the sensitivity limit of an undetectable result
+_LEVEL = attrgetter("percent_is")
+#: "more than a log apart" is asked of log10 differences, which carry rounding: 0.025 and 0.0025 come out
+#: 1.0000000000000002 logs apart. A margin far below any reported precision keeps "exactly a log" agreeing.
+_ROUNDING = 1e-9
 #: a stretch of at most this many results that does not agree throughout has its pairs listed, not halved
 _SHORT_STRETCH = 8
 
 
+class Discordance(msgspec.Struct, frozen=True, gc=False):
+    """When two results disagree (course row `discordant-results`, or these defaults without it)."""
+
+    days: int = 14
+    log_difference: float = 1.0
+    thresholds: tuple[float, ...] = (10.0, 1.0, 0.1)
+
+    @classmethod
+    def from_row(cls, row: CourseRuleRow | None) -> Discordance:
+        default = cls()
+        if row is None:
+            return default
+        return cls(
+            days=row.days if row.days is not None else default.days,
+            log_difference=row.log_difference or default.log_difference,
+            thresholds=tuple(row.thresholds or default.thresholds),
+        )
+
+    def why(self, a: TranscriptResult, b: TranscriptResult) -> str:
+        """Why two results disagree, or "" when they agree: the rule, read literally."""
+        low, high = sorted((_LEVEL(a), _LEVEL(b)))
+        if a.comparator is not Comparator.EQUAL and b.comparator is not Comparator.EQUAL:
+            return ""  # two undetectable results with different limits say the same thing
+        if low > 0 and (apart := math.log10(high) - math.log10(low)) > self.log_difference + _ROUNDING:
+            return f"{apart:.1f} logs apart"
+        if low <= 0 < high:
+            return "one undetectable, one measurable"
+        for threshold in self.thresholds:
+            if low <= threshold < high:
+                return f"on either side of {threshold:g}% IS"
+        return ""
+
+
 class DiscordantPair(msgspec.Struct, frozen=True, gc=False):
-    """Two results within the window that cannot both be right: `why` says how they disagree."""
+    """Two results within the window that cannot both be right; `why` says how they disagree."""
 
     first: TranscriptResult
     second: TranscriptResult
-    why: str
+    rule: Discordance
+
+    @property
+    def why(self) -> str:
+        """Worked out when a card names the pair (a noisy record has thousands, and a card shows five)."""
+        return self.rule.why(self.first, self.second)
 
 
 class ResultSeries(msgspec.Struct, frozen=True, gc=False):
@@ -57,11 +98,6 @@ class ResultSeries(msgspec.Struct, frozen=True, gc=False):
         return self.recorded[-1] if self.recorded else None
 
 
-def _level(result: TranscriptResult) -> float:
-    """The value compared: the reported value, or the sensitivity limit of an undetectable result."""
-    return result.percent_is
-
-
 def _rank(result: TranscriptResult) -> tuple[date, int, float, str]:
     """Date order; within a day the highest true level first (a measured value above a limit), then by id:
     an order that does not depend on the order of the record."""
@@ -69,71 +105,36 @@ def _rank(result: TranscriptResult) -> tuple[date, int, float, str]:
     return result.taken, measured, -result.percent_is, result.source
 
 
-def _disagreement(
-    a: TranscriptResult, b: TranscriptResult, log_difference: float, thresholds: tuple[float, ...]
-) -> str:
-    """Why two results disagree, or "" when they agree."""
-    low, high = sorted((_level(a), _level(b)))
-    both_below = a.comparator is not Comparator.EQUAL and b.comparator is not Comparator.EQUAL
-    if both_below:
-        return ""  # two undetectable results with different limits say the same thing
-    if low > 0 and math.log10(high / low) > log_difference:
-        return f"{math.log10(high / low):.1f} logs apart"
-    if low <= 0 < high:
-        return "one undetectable, one measurable"
-    for threshold in thresholds:
-        if low <= threshold < high:
-            return f"on either side of {threshold:g}% IS"
-    return ""
-
-
-def _pairs_to_test(
-    recorded: tuple[TranscriptResult, ...], days: int, log_difference: float, thresholds: tuple[float, ...]
-) -> list[tuple[int, int]]:
-    """The index pairs of `recorded` (date order) within `days` of each other that may disagree, in order.
+def _blocks_to_test(
+    ordinals: list[int], levels: list[float], cuts: list[float], days: int, log_difference: float
+) -> list[tuple[int, int, int, int]]:
+    """Where disagreeing pairs may be: blocks (first, last, begin, stop), the pairs (i, j) with first <= i < last,
+    begin <= j < stop and i < j still to test.
 
     Why not every pair in the window: most results agree with all their neighbours, and a long series
     should not cost a test per pair. A stretch of the series holds no disagreeing pair when its lowest and
     highest values agree (`agree`): every value between them is then between the same thresholds and
     within the log difference too. So the search asks that of the whole series first, and halves a stretch
     only where it fails, asking it again of the results within the window on both sides of the halving
-    point; a short stretch that still fails has its pairs within the window listed, and `_disagreement`
-    decides each."""
-    ordinals = [t.taken.toordinal() for t in recorded]
-    if all(later - earlier > days for earlier, later in pairwise(ordinals)):
-        return []  # no result has another within the window (the usual record: one every few months)
-    levels = [_level(t) for t in recorded]
-    cuts = sorted(thresholds)
-    # per result, for the pair tests: how many thresholds lie below it, and its log10 (-inf for zero, which then
-    # agrees with nothing here: two zeros are listed, and `_disagreement` finds they agree)
-    band = [bisect_left(cuts, level) for level in levels]
-    logs = [math.log10(level) if level > 0 else -math.inf for level in levels]
-    pairs: list[tuple[int, int]] = []
+    point; a short stretch that still fails is a block."""
+    blocks: list[tuple[int, int, int, int]] = []
 
     def agree(low: float, high: float) -> bool:
         """Within the log difference and on the same side of every threshold (`low` <= `high`)."""
         if low <= 0:
             return high <= 0
-        return bisect_left(cuts, low) == bisect_left(cuts, high) and math.log10(high / low) <= log_difference
-
-    def list_pairs(first: int, last: int, begin: int, stop: int) -> None:
-        """The pairs (i, j), first <= i < last and begin <= j < stop, i < j, within the window, that do not agree."""
-        for i in range(first, last):
-            for j in range(max(i + 1, begin), stop):
-                if ordinals[j] - ordinals[i] > days:
-                    break
-                if band[i] != band[j] or not -log_difference <= logs[j] - logs[i] <= log_difference:
-                    pairs.append((i, j))
+        return (
+            bisect_left(cuts, low) == bisect_left(cuts, high) and math.log10(high) - math.log10(low) <= log_difference
+        )
 
     def search(start: int, end: int) -> None:
-        """The pairs of the stretch [start, end) that may disagree."""
         if end - start < 2:
             return
         stretch = levels[start:end]
         if agree(min(stretch), max(stretch)):
             return
         if end - start <= _SHORT_STRETCH:
-            list_pairs(start, end, start, end)
+            blocks.append((start, end, start, end))
             return
         middle = (start + end) // 2
         search(start, middle)
@@ -142,10 +143,43 @@ def _pairs_to_test(
         stop = bisect_right(ordinals, ordinals[middle - 1] + days, middle, end)
         across = levels[first:stop]
         if first < middle < stop and not agree(min(across), max(across)):
-            list_pairs(first, middle, middle, stop)
+            blocks.append((first, middle, middle, stop))
         search(middle, end)
 
-    search(0, len(recorded))
+    search(0, len(levels))
+    return blocks
+
+
+def _discordant(recorded: tuple[TranscriptResult, ...], rule: Discordance) -> list[tuple[int, int]]:
+    """The index pairs of `recorded` (date order) within the window of each other that disagree, in order.
+
+    The pairs of the blocks `_blocks_to_test` finds are tested one by one, on each result's band (how many
+    thresholds lie below it), log10 and comparator: `Discordance.why` on those numbers, worked out once per
+    result (tests/tki_resistance/test_series.py holds the two to each other)."""
+    days, log_difference = rule.days, rule.log_difference + _ROUNDING
+    ordinals = [day.toordinal() for day in map(_TAKEN, recorded)]
+    if all(later - earlier > days for earlier, later in pairwise(ordinals)):
+        return []  # no result has another within the window (the usual record: one every few months)
+    levels = list(map(_LEVEL, recorded))
+    cuts = sorted(rule.thresholds)
+    blocks = _blocks_to_test(ordinals, levels, cuts, days, log_difference)
+    if not blocks:
+        return []
+    # worked out for the part of the series the blocks cover (a long record's noise is seldom all of it)
+    low, high = min(block[0] for block in blocks), max(block[3] for block in blocks)
+    band, logs, limit = [0] * len(levels), [0.0] * len(levels), [False] * len(levels)
+    band[low:high] = map(partial(bisect_left, cuts), levels[low:high])
+    # -inf for zero: more than any log difference from a measurable result, and no difference (nan) from zero
+    logs[low:high] = [math.log10(level) if level > 0 else -math.inf for level in levels[low:high]]
+    limit[low:high] = [result.comparator is not Comparator.EQUAL for result in recorded[low:high]]
+    pairs: list[tuple[int, int]] = []
+    for first, last, begin, stop in blocks:
+        for i in range(first, last):
+            band_i, log_i, limit_i = band[i], logs[i], limit[i]
+            start = max(i + 1, begin)
+            for j in range(start, bisect_right(ordinals, ordinals[i] + days, start, stop)):
+                if (band[j] != band_i or abs(logs[j] - log_i) > log_difference) and not (limit_i and limit[j]):
+                    pairs.append((i, j))
     return sorted(pairs)
 
 
@@ -155,21 +189,16 @@ def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | No
     same_day = len({t.taken for t in recorded}) < len(recorded)
     if same_day:
         recorded = tuple(sorted(recorded, key=_rank))  # same-day results: an order the record cannot change
-    days = row.days if row is not None and row.days is not None else _DEFAULT_DAYS
-    log_difference = _DEFAULT_LOG_DIFFERENCE
-    thresholds: tuple[float, ...] = _DEFAULT_THRESHOLDS
-    if row is not None:
-        log_difference = row.log_difference or log_difference
-        thresholds = tuple(row.thresholds or thresholds)
-    pairs = [
-        DiscordantPair(recorded[i], recorded[j], why)
-        for i, j in _pairs_to_test(recorded, days, log_difference, thresholds)
-        if (why := _disagreement(recorded[i], recorded[j], log_difference, thresholds))
-    ]
-    held = {id(result): result for pair in pairs for result in (pair.first, pair.second)}
-    if not held and not same_day:
+    rule = Discordance.from_row(row)
+    found = _discordant(recorded, rule)
+    if not found and not same_day:
         return ResultSeries(recorded, recorded, (), (), row)  # nothing to hold out or merge: the usual case
-    kept = [result for result in recorded if id(result) not in held]
+    pairs = tuple(DiscordantPair(recorded[i], recorded[j], rule) for i, j in found)
+    held = sorted({index for pair in found for index in pair})
+    # the results between the held ones, a slice each (a noisy record holds a few hundred of ten thousand)
+    kept: list[TranscriptResult] = []
+    for after, before in pairwise([-1, *held, len(recorded)]):
+        kept += recorded[after + 1 : before]
     if same_day:  # of agreeing results of one day, the first in rank order (the higher) stands
-        kept = [result for n, result in enumerate(kept) if n == 0 or kept[n - 1].taken != result.taken]
-    return ResultSeries(tuple(kept), recorded, tuple(pairs), tuple(held.values()), row)
+        kept = [next(results_of_the_day) for _, results_of_the_day in groupby(kept, _TAKEN)]
+    return ResultSeries(tuple(kept), recorded, pairs, tuple(recorded[index] for index in held), row)
