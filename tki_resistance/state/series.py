@@ -185,10 +185,9 @@ def _discordant(recorded: tuple[TranscriptResult, ...], rule: Discordance) -> li
 
 def reconcile(transcripts: tuple[TranscriptResult, ...], row: CourseRuleRow | None) -> ResultSeries:
     """The decision series of `transcripts` (see the module docstring); `row` is `course.discordant-results`."""
-    recorded = tuple(sorted(transcripts, key=_TAKEN))
-    same_day = len({t.taken for t in recorded}) < len(recorded)
-    if same_day:
-        recorded = tuple(sorted(recorded, key=_rank))  # same-day results: an order the record cannot change
+    same_day = len({t.taken for t in transcripts}) < len(transcripts)
+    # date order; same-day results also ranked (`_rank`), so their order is not the record's
+    recorded = tuple(sorted(transcripts, key=_rank if same_day else _TAKEN))
     rule = Discordance.from_row(row)
     found = _discordant(recorded, rule)
     if not found and not same_day:
