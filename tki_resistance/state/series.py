@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from itertools import groupby, pairwise
 from operator import attrgetter
@@ -106,7 +106,7 @@ def _rank(result: TranscriptResult) -> tuple[date, int, float, str]:
 
 
 def _blocks_to_test(
-    ordinals: list[int], levels: list[float], cuts: list[float], days: int, log_difference: float
+    dates: list[date], levels: list[float], cuts: list[float], window: timedelta, log_difference: float
 ) -> list[tuple[int, int, int, int]]:
     """Where disagreeing pairs may be: blocks (first, last, begin, stop), the pairs (i, j) with first <= i < last,
     begin <= j < stop and i < j still to test.
@@ -139,8 +139,8 @@ def _blocks_to_test(
         middle = (start + end) // 2
         search(start, middle)
         # the pairs across the middle: from the first result within the window before it to the last after it
-        first = bisect_left(ordinals, ordinals[middle] - days, start, middle)
-        stop = bisect_right(ordinals, ordinals[middle - 1] + days, middle, end)
+        first = bisect_left(dates, dates[middle] - window, start, middle)
+        stop = bisect_right(dates, dates[middle - 1] + window, middle, end)
         across = levels[first:stop]
         if first < middle < stop and not agree(min(across), max(across)):
             blocks.append((first, middle, middle, stop))
@@ -156,13 +156,13 @@ def _discordant(recorded: tuple[TranscriptResult, ...], rule: Discordance) -> li
     The pairs of the blocks `_blocks_to_test` finds are tested one by one, on each result's band (how many
     thresholds lie below it), log10 and comparator: `Discordance.why` on those numbers, worked out once per
     result (tests/tki_resistance/test_series.py holds the two to each other)."""
-    days, log_difference = rule.days, rule.log_difference + _ROUNDING
-    ordinals = [day.toordinal() for day in map(_TAKEN, recorded)]
-    if all(later - earlier > days for earlier, later in pairwise(ordinals)):
+    window, log_difference = timedelta(days=rule.days), rule.log_difference + _ROUNDING
+    dates = list(map(_TAKEN, recorded))
+    if all(later - earlier > window for earlier, later in pairwise(dates)):
         return []  # no result has another within the window (the usual record: one every few months)
     levels = list(map(_LEVEL, recorded))
     cuts = sorted(rule.thresholds)
-    blocks = _blocks_to_test(ordinals, levels, cuts, days, log_difference)
+    blocks = _blocks_to_test(dates, levels, cuts, window, log_difference)
     if not blocks:
         return []
     # worked out for the part of the series the blocks cover (a long record's noise is seldom all of it)
@@ -177,7 +177,7 @@ def _discordant(recorded: tuple[TranscriptResult, ...], rule: Discordance) -> li
         for i in range(first, last):
             band_i, log_i, limit_i = band[i], logs[i], limit[i]
             start = max(i + 1, begin)
-            for j in range(start, bisect_right(ordinals, ordinals[i] + days, start, stop)):
+            for j in range(start, bisect_right(dates, dates[i] + window, start, stop)):
                 if (band[j] != band_i or abs(logs[j] - log_i) > log_difference) and not (limit_i and limit[j]):
                     pairs.append((i, j))
     return sorted(pairs)
