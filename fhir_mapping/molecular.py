@@ -24,7 +24,7 @@ import re
 from datetime import date
 from operator import attrgetter
 
-from tki_resistance.model import TYPICAL_TRANSCRIPTS, Comparator, OwnScaleResult, TranscriptResult
+from tki_resistance.model import DETECTION_LIMIT, TYPICAL_TRANSCRIPTS, Comparator, OwnScaleResult, TranscriptResult
 
 from .context import join_transcripts, transcript_names
 from .dates import parse_day
@@ -143,7 +143,7 @@ def _map_own_scale(observation: Observation, log: ExclusionLog) -> OwnScaleResul
         transcript=transcript,
         percent=value,
         comparator=comparator,
-        detected=not undetected and comparator is Comparator.EQUAL and value > 0,
+        detected=not undetected and comparator not in DETECTION_LIMIT and value > 0,
         control_gene=gene,
         preliminary=preliminary,
     )
@@ -274,7 +274,7 @@ def implausible_value(value: float, comparator: Comparator, unit: str = "% IS") 
         return "negative BCR::ABL1 value"
     if value > MAX_PERCENT_IS:
         return f"BCR::ABL1 value {value:g}% is above {MAX_PERCENT_IS:g}{unit}: not a plausible result"
-    if value == 0 and comparator is not Comparator.EQUAL:
+    if value == 0 and comparator in DETECTION_LIMIT:
         return "'<0' or '≤0' is not a detection limit: not a usable result"
     if 0 < value < MIN_POSITIVE_PERCENT_IS:
         return f"BCR::ABL1 value {value:g}% is below {MIN_POSITIVE_PERCENT_IS:g}{unit}: beyond any assay's sensitivity"
@@ -332,7 +332,7 @@ def _map_is_result(observation: Observation, log: ExclusionLog) -> TranscriptRes
         taken,
         value,
         comparator,
-        not undetected and comparator is Comparator.EQUAL and value > 0,  # detected
+        not undetected and comparator not in DETECTION_LIMIT and value > 0,  # detected
         gene,
         copies,
         preliminary,

@@ -16,7 +16,14 @@ from typing import Any
 from tki_resistance.evidence import format_dose, format_percent
 from tki_resistance.findings import Finding
 from tki_resistance.knowledge.loader import Knowledge
-from tki_resistance.model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
+from tki_resistance.model import (
+    DETECTION_LIMIT,
+    PatientSnapshot,
+    StopReason,
+    TkiExposure,
+    TranscriptResult,
+    TreatmentLine,
+)
 from tki_resistance.state import ClinicalState
 from tki_resistance.state.milestones import MILESTONE_WINDOW_DAYS, milestone_in_force
 from tki_resistance.state.response_levels import molecular_level
@@ -55,7 +62,7 @@ def _levels(knowledge: Knowledge) -> list[Level]:
 
 
 def _undetectable(result: TranscriptResult) -> bool:
-    return not result.detected or result.comparator is not Comparator.EQUAL
+    return not result.detected or result.comparator in DETECTION_LIMIT
 
 
 def _results(state: ClinicalState, knowledge: Knowledge) -> list[ResultPoint]:

@@ -16,6 +16,7 @@ import msgspec
 
 __all__ = [
     "COMORBIDITY_KEYS",
+    "DETECTION_LIMIT",
     "TKIS",
     "TYPICAL_TRANSCRIPTS",
     "Comedication",
@@ -88,6 +89,12 @@ class Comparator(StrEnum):
     EQUAL = "="
     LESS_THAN = "<"
     AT_MOST = "<="
+
+
+#: The comparators of a detection limit: "<0.0032" says the level is below the assay's sensitivity, not what
+#: it is. (Asked of every result, so a set: on Python 3.11 `Comparator.EQUAL` is an attribute look-up through
+#: the enum's metaclass, ~4x a set's, cpython#93910.)
+DETECTION_LIMIT = frozenset({Comparator.LESS_THAN, Comparator.AT_MOST})
 
 
 class StopReason(StrEnum):

@@ -19,7 +19,7 @@ import math
 from ..evidence import format_own_scale, own_scale_evidence
 from ..findings import Evidence, Finding, FindingCode, Severity, fit
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, OwnScaleResult, TranscriptResult
+from ..model import DETECTION_LIMIT, Comparator, OwnScaleResult, TranscriptResult
 from ..state import ClinicalState
 from ..state.kinetics import baseline_result, on_drug
 from ..state.own_scale import OwnScaleSeries
@@ -36,7 +36,7 @@ def _value(result: TranscriptResult) -> str:
 def own_trend(results: list[TranscriptResult], baseline: TranscriptResult | None) -> list[str]:
     """Plain lines on the patient's own kinetics: log change from the baseline, and a rising trend."""
     lines: list[str] = []
-    measured = [t for t in results if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    measured = [t for t in results if t.comparator not in DETECTION_LIMIT and t.percent_is > 0]
     if not measured:
         return ["No measurable result to follow yet."]
     latest = measured[-1]
@@ -154,7 +154,7 @@ def atypical_transcript_findings(state: ClinicalState, knowledge: Knowledge) -> 
             baseline, _ = baseline_result(snapshot.transcripts, current.start)
         else:
             results = list(snapshot.transcripts)
-            baseline = next((t for t in results if t.comparator is Comparator.EQUAL and t.percent_is > 0), None)
+            baseline = next((t for t in results if t.comparator not in DETECTION_LIMIT and t.percent_is > 0), None)
         if results:
             latest_is = results[-1]
             evidence.append(

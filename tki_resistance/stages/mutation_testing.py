@@ -19,7 +19,7 @@ from ..findings import Evidence, Finding, FindingCode, ResponseCategory, Severit
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import MutationTestingRow
 from ..model import (
-    Comparator,
+    DETECTION_LIMIT,
     OwnScaleResult,
     PatientSnapshot,
     StopReason,
@@ -81,7 +81,7 @@ def _transcript_triggers(state: ClinicalState, exposure: TkiExposure, start: dat
     episode = 0
     for index, result in enumerate(results):
         value = result.percent_is
-        exact = result.comparator is Comparator.EQUAL
+        exact = result.comparator not in DETECTION_LIMIT
         if value <= MMR_PERCENT:
             reached_mmr = True
             in_episode = seen_failure = above_1 = False

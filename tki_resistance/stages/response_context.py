@@ -10,7 +10,7 @@ from typing import Any
 from ..evidence import format_percent
 from ..findings import RuleRef
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, TranscriptResult
+from ..model import DETECTION_LIMIT, TranscriptResult
 from ..state.kinetics import Kinetics, confirmed_above
 from ..state.milestones import MilestoneAssessment
 from ..state.nccn import nccn_bands_for
@@ -24,7 +24,7 @@ def nccn_lines(
     """Detail lines, `extra["nccn"]` entries and rules for the NCCN colour(s) at this milestone. Without
     `with_action` the colour is shown but not NCCN's action: when the line's one verdict is a failure, an
     NCCN "continue" beside "change TKI" would be two stories for one line."""
-    if assessment.milestone not in (3, 6, 12) or assessment.result.comparator is not Comparator.EQUAL:
+    if assessment.milestone not in (3, 6, 12) or assessment.result.comparator in DETECTION_LIMIT:
         return [], [], []
     lines: list[str] = []
     entries: list[dict[str, Any]] = []

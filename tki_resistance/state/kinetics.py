@@ -13,7 +13,7 @@ from operator import attrgetter
 import msgspec
 
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, TranscriptResult
+from ..model import DETECTION_LIMIT, TranscriptResult
 
 __all__ = [
     "LOG_RISE_FACTOR",
@@ -71,17 +71,17 @@ def baseline_result(transcripts: tuple[TranscriptResult, ...], start: date) -> t
     """The last result in the 3 months before `start`, else the first on the drug (flag True)."""
     earliest = start - _BASELINE_LOOKBACK if start > date.min + _BASELINE_LOOKBACK else date.min
     window = taken_between(transcripts, earliest, start)
-    before = [t for t in window if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    before = [t for t in window if t.comparator not in DETECTION_LIMIT and t.percent_is > 0]
     if before:
         return max(before, key=_TAKEN), False
-    after = [t for t in on_drug(transcripts, start) if t.comparator is Comparator.EQUAL and t.percent_is > 0]
+    after = [t for t in on_drug(transcripts, start) if t.comparator not in DETECTION_LIMIT and t.percent_is > 0]
     return (after[0], True) if after else (None, True)
 
 
 def halving_time_days(first: TranscriptResult, later: TranscriptResult) -> float | None:
     """Days for BCR::ABL1 to halve between two detectable results; None unless it fell."""
     days = (later.taken - first.taken).days
-    if days <= 0 or later.comparator is not Comparator.EQUAL or not 0 < later.percent_is < first.percent_is:
+    if days <= 0 or later.comparator in DETECTION_LIMIT or not 0 < later.percent_is < first.percent_is:
         return None
     ratio = first.percent_is / later.percent_is
     return days * math.log(2) / math.log(ratio) if math.isfinite(ratio) else None
@@ -94,7 +94,7 @@ def log_rise(results: list[TranscriptResult], floor: float = 0.0) -> tuple[Trans
     An undetectable nadir counts with its sensitivity limit: the true level was below it, so a rise
     measured from the limit understates the true rise.
     """
-    if len(results) < 2 or results[-1].comparator is not Comparator.EQUAL or results[-1].percent_is <= floor:
+    if len(results) < 2 or results[-1].comparator in DETECTION_LIMIT or results[-1].percent_is <= floor:
         return None
     latest = results[-1]
     earlier = [t for t in results[:-1] if t.percent_is > 0]
@@ -108,7 +108,9 @@ def log_rise(results: list[TranscriptResult], floor: float = 0.0) -> tuple[Trans
 def confirmed_above(results: list[TranscriptResult], threshold: float) -> bool:
     """The last two results are both above `threshold` (ELN 2013 'confirmed' loss: two consecutive)."""
     last_two = results[-2:]
-    return len(last_two) == 2 and all(t.comparator is Comparator.EQUAL and t.percent_is > threshold for t in last_two)
+    return len(last_two) == 2 and all(
+        t.comparator not in DETECTION_LIMIT and t.percent_is > threshold for t in last_two
+    )
 
 
 def kinetics(transcripts: tuple[TranscriptResult, ...], start: date, floor: float = 0.0) -> Kinetics:
@@ -120,7 +122,7 @@ def kinetics(transcripts: tuple[TranscriptResult, ...], start: date, floor: floa
     halving = None
     if baseline is not None and latest is not None and latest is not baseline:
         ratio = baseline.percent_is / latest.percent_is if latest.percent_is > 0 else math.inf
-        if latest.comparator is Comparator.EQUAL and 0 < ratio < math.inf:  # the mapping bounds values; defensive
+        if latest.comparator not in DETECTION_LIMIT and 0 < ratio < math.inf:  # the mapping bounds values; defensive
             reduction = math.log10(ratio)
         halving = halving_time_days(baseline, latest)
     rise = log_rise(results, floor)

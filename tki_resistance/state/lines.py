@@ -15,7 +15,14 @@ from datetime import date
 import msgspec
 
 from ..knowledge.loader import Knowledge
-from ..model import Comparator, PatientSnapshot, StopReason, TkiExposure, TranscriptResult, TreatmentLine
+from ..model import (
+    DETECTION_LIMIT,
+    PatientSnapshot,
+    StopReason,
+    TkiExposure,
+    TranscriptResult,
+    TreatmentLine,
+)
 
 __all__ = [
     "OffTreatment",
@@ -118,7 +125,7 @@ def first_loss_of_mmr(results: Sequence[TranscriptResult], since: date, mmr_perc
         (
             t
             for t in results
-            if t.taken > since and t.detected and t.comparator is Comparator.EQUAL and t.percent_is > mmr_percent
+            if t.taken > since and t.detected and t.comparator not in DETECTION_LIMIT and t.percent_is > mmr_percent
         ),
         None,
     )

@@ -23,7 +23,7 @@ import msgspec
 
 from ..findings import ResponseCategory
 from ..knowledge.schema import MilestoneRow
-from ..model import Comparator, TkiExposure, TranscriptResult, months_between
+from ..model import DETECTION_LIMIT, TkiExposure, TranscriptResult, months_between
 from .kinetics import on_drug as results_on_drug
 
 __all__ = [
@@ -142,7 +142,7 @@ def classify_value(value: float, months: int, rows: tuple[MilestoneRow, ...]) ->
 
 def _usable(result: TranscriptResult, months: int, bands: _Bands) -> bool:
     """A "<x" result can be classified only when x itself falls in the optimal band."""
-    if result.comparator is Comparator.EQUAL:
+    if result.comparator not in DETECTION_LIMIT:
         return True
     return _classify(result.percent_is, months, bands)[1] is ResponseCategory.OPTIMAL
 

@@ -12,7 +12,7 @@ import math
 import msgspec
 
 from ..knowledge.schema import CourseRuleRow
-from ..model import Comparator, TranscriptResult
+from ..model import DETECTION_LIMIT, TranscriptResult
 
 __all__ = ["MissingTki", "missing_tki"]
 
@@ -31,7 +31,7 @@ def missing_tki(results: tuple[TranscriptResult, ...], row: CourseRuleRow | None
     if row is None or row.log_difference is None or len(results) < 2:
         return None
     latest = results[-1]
-    earlier = [r for r in results[:-1] if r.comparator is Comparator.EQUAL and r.percent_is > 0]
+    earlier = [r for r in results[:-1] if r.comparator not in DETECTION_LIMIT and r.percent_is > 0]
     if not earlier:
         return None
     highest = max(earlier, key=lambda r: (r.percent_is, r.taken))

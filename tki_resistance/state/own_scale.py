@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 import msgspec
 
-from ..model import Comparator, OwnScaleResult
+from ..model import DETECTION_LIMIT, OwnScaleResult
 
 __all__ = ["OwnScaleSeries", "own_scale_series"]
 
@@ -47,7 +47,7 @@ class OwnScaleSeries(msgspec.Struct, frozen=True, gc=False):
 
 
 def _measured(result: OwnScaleResult) -> bool:
-    return result.comparator is Comparator.EQUAL and result.detected and result.percent > 0
+    return result.comparator not in DETECTION_LIMIT and result.detected and result.percent > 0
 
 
 def _rank(result: OwnScaleResult) -> tuple[date, int, float, str]:

@@ -13,7 +13,7 @@ import msgspec
 
 from ..knowledge.loader import Knowledge
 from ..knowledge.schema import CourseRuleRow
-from ..model import Comparator, PatientSnapshot, TranscriptResult
+from ..model import DETECTION_LIMIT, PatientSnapshot, TranscriptResult
 from .kinetics import LOG_RISE_FACTOR, log_rise_floor
 from .lines import OffTreatment, first_loss_of_mmr, off_treatment
 from .milestones import MMR_PERCENT
@@ -31,7 +31,7 @@ class Relapse(msgspec.Struct, frozen=True, gc=False):
 
 
 def _negative(result: TranscriptResult) -> bool:
-    return not result.detected or result.comparator is not Comparator.EQUAL or result.percent_is <= 0
+    return not result.detected or result.comparator in DETECTION_LIMIT or result.percent_is <= 0
 
 
 def _mmr(row: CourseRuleRow | None) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..knowledge.schema import ResponseLevelRow
-from ..model import Comparator, TranscriptResult
+from ..model import DETECTION_LIMIT, TranscriptResult
 
 __all__ = ["DEEP_LEVELS", "is_at_least", "molecular_level"]
 
@@ -12,7 +12,7 @@ DEEP_LEVELS = frozenset({"MR4", "MR4.5", "MR5"})
 
 
 def _undetectable(result: TranscriptResult) -> bool:
-    return not result.detected or result.comparator is not Comparator.EQUAL or result.percent_is == 0
+    return not result.detected or result.comparator in DETECTION_LIMIT or result.percent_is == 0
 
 
 def molecular_level(result: TranscriptResult, rows: tuple[ResponseLevelRow, ...]) -> ResponseLevelRow | None:
@@ -36,7 +36,7 @@ def molecular_level(result: TranscriptResult, rows: tuple[ResponseLevelRow, ...]
         if scored:
             return max(scored, key=lambda r: _ORDER.index(r.level))
         detectable_rows = [r for r in detectable_rows if r.level not in DEEP_LEVELS]
-    if result.percent_is == 0 and result.comparator is Comparator.EQUAL:
+    if result.percent_is == 0 and result.comparator not in DETECTION_LIMIT:
         return None  # "0" with no limit and no copies: depth unknown
     reached = [r for r in detectable_rows if result.percent_is <= r.at_most]
     return max(reached, key=lambda r: _ORDER.index(r.level)) if reached else None

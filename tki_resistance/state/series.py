@@ -20,7 +20,7 @@ from operator import attrgetter
 import msgspec
 
 from ..knowledge.schema import CourseRuleRow
-from ..model import Comparator, TranscriptResult
+from ..model import DETECTION_LIMIT, TranscriptResult
 
 __all__ = ["Discordance", "DiscordantPair", "ResultSeries", "reconcile"]
 
@@ -55,7 +55,7 @@ class Discordance(msgspec.Struct, frozen=True, gc=False):
     def why(self, a: TranscriptResult, b: TranscriptResult) -> str:
         """Why two results disagree, or "" when they agree: the rule, read literally."""
         low, high = sorted((_LEVEL(a), _LEVEL(b)))
-        if a.comparator is not Comparator.EQUAL and b.comparator is not Comparator.EQUAL:
+        if a.comparator in DETECTION_LIMIT and b.comparator in DETECTION_LIMIT:
             return ""  # two undetectable results with different limits say the same thing
         if low > 0 and (apart := math.log10(high) - math.log10(low)) > self.log_difference + _ROUNDING:
             return f"{apart:.1f} logs apart"
@@ -101,7 +101,7 @@ class ResultSeries(msgspec.Struct, frozen=True, gc=False):
 def _rank(result: TranscriptResult) -> tuple[date, int, float, str]:
     """Date order; within a day the highest true level first (a measured value above a limit), then by id:
     an order that does not depend on the order of the record."""
-    measured = 0 if result.comparator is Comparator.EQUAL and result.detected else 1
+    measured = 0 if result.comparator not in DETECTION_LIMIT and result.detected else 1
     return result.taken, measured, -result.percent_is, result.source
 
 
@@ -171,7 +171,7 @@ def _discordant(recorded: tuple[TranscriptResult, ...], rule: Discordance) -> li
     band[low:high] = map(partial(bisect_left, cuts), levels[low:high])
     # -inf for zero: more than any log difference from a measurable result, and no difference (nan) from zero
     logs[low:high] = [math.log10(level) if level > 0 else -math.inf for level in levels[low:high]]
-    limit[low:high] = [result.comparator is not Comparator.EQUAL for result in recorded[low:high]]
+    limit[low:high] = [result.comparator in DETECTION_LIMIT for result in recorded[low:high]]
     pairs: list[tuple[int, int]] = []
     for first, last, begin, stop in blocks:
         for i in range(first, last):
