@@ -45,8 +45,12 @@ def reuse_port_supported() -> bool:
 
 
 def _socket(host: str, port: int) -> socket.socket:
+    """The worker's listening socket. Its protocol is named (IPPROTO_TCP, not the default 0) because accepted
+    connections inherit it and asyncio turns Nagle's algorithm off (TCP_NODELAY) only on a socket that says
+    it is TCP: without it every keep-alive request after the first waited ~40 ms for the client's delayed ACK
+    (uvicorn's own `--workers` has the same flaw, Kludex/uvicorn#3149)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
